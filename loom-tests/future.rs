@@ -1,0 +1,2 @@
+//! Loom models (filled in by the future work).
+#![cfg(loom)]

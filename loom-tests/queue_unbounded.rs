@@ -1,0 +1,2 @@
+//! Loom models (filled in by the queue_unbounded work).
+#![cfg(loom)]

@@ -1,0 +1,173 @@
+//! The one place that chooses between `std` and `loom`.
+//!
+//! Every atomic, cell, lock, thread and spin/park primitive the crate uses is
+//! imported from here, so the code that runs in production is the code that
+//! loom explores. Under `--cfg loom`:
+//!
+//! * atomics, `UnsafeCell`, `Arc`, `Mutex`, `Condvar` and threads are loom's;
+//! * crossbeam-utils' `Backoff` (invisible to loom) only decides *when* to
+//!   yield; every wait step becomes `loom::thread::yield_now` (see [`snooze`]);
+//! * [`Parker`] parks the loom thread; timed parks become untimed parks,
+//!   because loom cannot model time (models never rely on a timeout firing).
+//!
+//! On the std side, [`UnsafeCell`] offers loom's `with`/`with_mut` API so the
+//! callers are written once.
+
+#[cfg(not(loom))]
+mod imp {
+    pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+    pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+    pub(crate) use std::thread;
+
+    /// `std::cell::UnsafeCell` with loom's closure-based access API.
+    #[derive(Debug)]
+    pub(crate) struct UnsafeCell<T: ?Sized>(std::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub(crate) const fn new(value: T) -> Self {
+            Self(std::cell::UnsafeCell::new(value))
+        }
+    }
+
+    impl<T: ?Sized> UnsafeCell<T> {
+        /// Runs `f` with a shared raw pointer to the contents.
+        #[inline(always)]
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        /// Runs `f` with a unique raw pointer to the contents.
+        #[inline(always)]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+
+    /// Wraps an `Arc` built with std's unsizing coercion (a no-op here; loom
+    /// needs [`loom::sync::Arc::from_std`]).
+    #[inline(always)]
+    pub(crate) fn arc_from_std<T: ?Sized>(arc: std::sync::Arc<T>) -> Arc<T> {
+        arc
+    }
+
+    /// One step of a bounded wait: spin a little, then yield the CPU.
+    #[inline]
+    pub(crate) fn snooze(backoff: &crossbeam_utils::Backoff) {
+        backoff.snooze();
+    }
+
+    /// One step of a retry after a lost CAS: spin only.
+    #[inline]
+    pub(crate) fn spin(backoff: &crossbeam_utils::Backoff) {
+        backoff.spin();
+    }
+
+    pub(crate) use crossbeam_utils::sync::{Parker, Unparker};
+
+    /// A handle that wakes `parker`'s thread.
+    #[inline]
+    pub(crate) fn unparker_of(parker: &Parker) -> Unparker {
+        parker.unparker().clone()
+    }
+
+    /// Parks until unparked or until `deadline` (`None`: no deadline).
+    /// May return spuriously; callers re-check their condition.
+    #[inline]
+    pub(crate) fn park_until(parker: &Parker, deadline: Option<std::time::Instant>) {
+        match deadline {
+            None => parker.park(),
+            Some(d) => parker.park_deadline(d),
+        }
+    }
+}
+
+#[cfg(loom)]
+mod imp {
+    pub(crate) use loom::cell::UnsafeCell;
+    pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+    pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+    pub(crate) use loom::thread;
+
+    /// `loom::sync::Arc` cannot be unsized by coercion; build a std `Arc`,
+    /// coerce it, then hand it to loom.
+    #[inline(always)]
+    pub(crate) fn arc_from_std<T: ?Sized>(arc: std::sync::Arc<T>) -> Arc<T> {
+        Arc::from_std(arc)
+    }
+
+    /// Under loom every wait step is a yield, so loom can schedule the peer we
+    /// are waiting for (crossbeam's `Backoff` would spin where loom can't see).
+    #[inline]
+    pub(crate) fn snooze(_backoff: &crossbeam_utils::Backoff) {
+        loom::thread::yield_now();
+    }
+
+    /// See [`snooze`].
+    #[inline]
+    pub(crate) fn spin(_backoff: &crossbeam_utils::Backoff) {
+        loom::thread::yield_now();
+    }
+
+    /// A parker bound to the loom thread that created it.
+    #[derive(Debug)]
+    pub(crate) struct Parker {
+        thread: loom::thread::Thread,
+    }
+
+    /// Wakes the thread of the [`Parker`] it came from.
+    #[derive(Clone, Debug)]
+    pub(crate) struct Unparker {
+        thread: loom::thread::Thread,
+    }
+
+    impl Default for Parker {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    impl Parker {
+        pub(crate) fn new() -> Self {
+            Self {
+                thread: loom::thread::current(),
+            }
+        }
+
+        pub(crate) fn park(&self) {
+            loom::thread::park();
+        }
+
+    }
+
+    /// A handle that wakes `parker`'s thread.
+    pub(crate) fn unparker_of(parker: &Parker) -> Unparker {
+        Unparker {
+            thread: parker.thread.clone(),
+        }
+    }
+
+    impl Unparker {
+        pub(crate) fn unpark(&self) {
+            self.thread.unpark();
+        }
+    }
+
+    /// Loom cannot model time: a timed park is an untimed one.
+    #[inline]
+    pub(crate) fn park_until(parker: &Parker, _deadline: Option<std::time::Instant>) {
+        parker.park();
+    }
+}
+
+pub(crate) use imp::*;
+
+/// Locks `m`, ignoring poisoning: no code of this crate panics while holding
+/// one of its locks (user code never runs under a lock), so a poisoned lock
+/// still guards consistent data.
+#[inline]
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}

@@ -1,8 +1,30 @@
 //! Python's `concurrent.futures` for Rust, on a loom-checked lock-free core.
 //!
-//! See `SPEC.md` for the numbered guarantees and the tests that check them.
+//! * [`Future`]: a handle on a result that may not exist yet: cancel it while
+//!   pending, ask `running()`/`done()`/`cancelled()`, wait with a timeout,
+//!   add done-callbacks, or `.await` it.
+//! * [`Promise`] and [`Task`]: the writing ends, for executor authors.
+//! * [`queue`]: the lock-free MPMC queues under the executor.
+//!
+//! Every guarantee is a numbered clause in `SPEC.md`, checked by loom models
+//! and tests that name it. The central one, F1: when `cancel()` races a
+//! worker's start, exactly one wins. Either `cancel()` reports success and the
+//! closure never runs (and is dropped exactly once), or the closure runs and
+//! every `cancel()` reports failure.
 #![warn(missing_docs)]
 
 mod sync;
 
+mod error;
+mod future;
+mod promise;
+mod state;
+mod task;
+mod waiters;
+
 pub mod queue;
+
+pub use error::{FutureError, PanicError, Rejected};
+pub use future::{Future, Join, Wait};
+pub use promise::Promise;
+pub use task::{CancelOutcome, CancelToken, Task};

@@ -14,6 +14,7 @@
 //! callers are written once.
 
 #[cfg(not(loom))]
+#[allow(unused_imports, dead_code)] // the shim offers the full set to every module
 mod imp {
     pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
     pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -82,6 +83,7 @@ mod imp {
 }
 
 #[cfg(loom)]
+#[allow(unused_imports, dead_code)]
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};

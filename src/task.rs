@@ -1,0 +1,361 @@
+//! One allocation per task: state word, waiter list, result slot and closure.
+//!
+//! Access rules for the two non-atomic fields (the only `unsafe` of the core):
+//!
+//! 1. The closure slot belongs to the unique [`Task`] handle. Only
+//!    `Task::run` and `Task`'s drop touch it, and both take the closure out,
+//!    so it is called at most once and dropped exactly once (F6).
+//! 2. The result slot is written only by its *owner*: the task while it is
+//!    `RUNNING` (it won `try_start`, F1), or the unique [`Promise`] /
+//!    unstarted [`Task`] while `PENDING`. The owner writes it, then publishes
+//!    it with the AcqRel CAS to `FINISHED` (F3). If that CAS finds
+//!    `CANCELLED` (only possible from `PENDING`), the write was never
+//!    published and the owner takes the value back.
+//! 3. Once the word is `FINISHED`, the slot never changes again (F2) and any
+//!    holder that loaded `FINISHED` with Acquire may read it (F3). It is
+//!    dropped with the allocation, when the last handle goes.
+//!
+//! [`Promise`]: crate::Promise
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::error::FutureError;
+use crate::state::{Cancel, Finish, Lifecycle, Start, State};
+use crate::sync::{arc_from_std, Arc, UnsafeCell};
+use crate::waiters::Waiters;
+use crate::Future;
+
+/// What every task and future shares, whatever its types.
+#[derive(Default)]
+pub(crate) struct Header {
+    pub(crate) state: State,
+    pub(crate) waiters: Waiters,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new()
+    }
+}
+
+/// The result of [`Future::try_cancel`]: which side of the race this call
+/// was on (F1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CancelOutcome {
+    /// This call moved the future from pending to cancelled: the closure will
+    /// never run. Exactly one call can get this.
+    Cancelled,
+    /// An earlier call had cancelled it.
+    AlreadyCancelled,
+    /// It is running; the closure can see the request through its
+    /// [`CancelToken`] (F12) but will not be stopped.
+    Running,
+    /// It already finished.
+    Finished,
+}
+
+impl CancelOutcome {
+    /// Python's `cancel()` answer: is the future now cancelled?
+    pub fn is_cancelled(self) -> bool {
+        matches!(self, CancelOutcome::Cancelled | CancelOutcome::AlreadyCancelled)
+    }
+}
+
+impl Header {
+    /// Cancels if pending; the winner drains the waiter list (F1, F4).
+    pub(crate) fn cancel(&self) -> CancelOutcome {
+        match self.state.try_cancel() {
+            Cancel::Cancelled(replaced) => {
+                self.waiters.complete(replaced);
+                CancelOutcome::Cancelled
+            }
+            Cancel::AlreadyCancelled => CancelOutcome::AlreadyCancelled,
+            Cancel::Running => CancelOutcome::Running,
+            Cancel::Finished => CancelOutcome::Finished,
+        }
+    }
+}
+
+/// The typed part of a task: header and result slot.
+pub(crate) struct Shared<T> {
+    pub(crate) header: Header,
+    slot: UnsafeCell<Option<Result<T, FutureError>>>,
+}
+
+impl<T> Shared<T> {
+    fn new() -> Self {
+        Shared {
+            header: Header::default(),
+            slot: UnsafeCell::new(None),
+        }
+    }
+
+    /// Writes the slot and publishes it: PENDING/RUNNING → FINISHED (F3).
+    /// Gives the outcome back if a cancel won first.
+    ///
+    /// # Safety
+    /// The caller owns the result slot (rule 2 above): it won `try_start`, or
+    /// it is the unique promise / unstarted task and the word is `PENDING`.
+    pub(crate) unsafe fn complete(
+        &self,
+        outcome: Result<T, FutureError>,
+    ) -> Result<(), Result<T, FutureError>> {
+        // SAFETY: rule 2, guaranteed by the caller: no one else writes the
+        // slot, and no one reads it before the CAS below publishes it (F3).
+        self.slot.with_mut(|p| unsafe { *p = Some(outcome) });
+        match self.header.state.try_finish() {
+            Finish::Finished(replaced) => {
+                self.header.waiters.complete(replaced);
+                Ok(())
+            }
+            // SAFETY: rule 2: CANCELLED came from PENDING, the write was
+            // never published, and the slot is still only ours.
+            Finish::Cancelled => Err(self
+                .slot
+                .with_mut(|p| unsafe { (*p).take() })
+                .expect("the slot was just written")),
+        }
+    }
+
+    /// The published outcome, if the future finished (F3).
+    pub(crate) fn outcome(&self) -> Option<&Result<T, FutureError>> {
+        if self.header.state.load().lifecycle() != Lifecycle::Finished {
+            return None;
+        }
+        // SAFETY: rule 3: the Acquire load above saw FINISHED, which the
+        // owner's AcqRel CAS published after writing the slot (F3), and the
+        // slot never changes again (F2). The reference lives as long as
+        // `&self`, and the allocation outlives every handle's borrow.
+        self.slot.with(|p| unsafe { (*p).as_ref() })
+    }
+}
+
+/// A task's allocation: the typed part plus the closure.
+///
+/// `repr(C)` puts `shared` at offset 0, so a pointer to the cell is a pointer
+/// to its `Shared<T>`: that is how a `Future<T>` reads the typed part through
+/// the same type-erased `Arc<dyn Runnable>` that the `Task` holds (one
+/// allocation, one reference count, for both handles).
+#[repr(C)]
+struct Cell<T, F> {
+    shared: Shared<T>,
+    func: UnsafeCell<Option<F>>,
+}
+
+// SAFETY: the closure is only touched through the unique `Task` (rule 1), so
+// `F: Send` suffices. The result is written by one owner and then only read
+// through `&T` by `Future` handles, which are themselves `Send`/`Sync` only
+// when `T: Send + Sync`; moving the value between threads needs `T: Send`.
+unsafe impl<T: Send, F: Send> Send for Cell<T, F> {}
+// SAFETY: as for `Send` above.
+unsafe impl<T: Send, F: Send> Sync for Cell<T, F> {}
+
+/// A task's allocation with both its result and closure types erased.
+pub(crate) trait Runnable: Send + Sync {
+    fn header(&self) -> &Header;
+    /// Runs the closure if the task can start (F1).
+    fn run(&self);
+    /// The task will never run: finish it with `err` unless cancelled, and
+    /// drop the closure (F6).
+    fn abandon(&self, err: FutureError);
+}
+
+/// Lets a running closure see that `cancel()` was called on its future
+/// (cooperative cancellation, F12). It is borrowed for the length of one run,
+/// so it cannot leak into another task.
+#[derive(Debug)]
+pub struct CancelToken<'a> {
+    state: &'a State,
+}
+
+impl CancelToken<'_> {
+    /// `true` once `cancel()` was called on this run's future while it ran.
+    pub fn is_cancelled(&self) -> bool {
+        self.state.load().cancel_requested()
+    }
+}
+
+impl<T, F> Cell<T, F>
+where
+    F: FnOnce(&CancelToken<'_>) -> T,
+{
+    fn take_func(&self) -> Option<F> {
+        // SAFETY: rule 1: only the unique `Task` calls this.
+        self.func.with_mut(|p| unsafe { (*p).take() })
+    }
+}
+
+impl<T, F> Runnable for Cell<T, F>
+where
+    T: Send,
+    F: FnOnce(&CancelToken<'_>) -> T + Send,
+{
+    fn header(&self) -> &Header {
+        &self.shared.header
+    }
+
+    fn run(&self) {
+        match self.shared.header.state.try_start() {
+            Start::Run => {}
+            Start::AlreadyRunning => unreachable!("F1: a task is started once"),
+            Start::Cancelled(_) => {
+                // The canceller already drained the waiters (F4); we only
+                // drop the closure, never calling it (F1, F6).
+                drop_quietly(self.take_func());
+                return;
+            }
+        }
+        let func = self.take_func().expect("F6: the closure is taken once");
+        let token = CancelToken {
+            state: &self.shared.header.state,
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| func(&token)))
+            .map_err(|payload| FutureError::Panicked(crate::PanicError::new(payload)));
+        // SAFETY: rule 2: we won `try_start`, so we own the slot.
+        let published = unsafe { self.shared.complete(outcome) };
+        debug_assert!(published.is_ok(), "F2: a RUNNING task cannot be cancelled");
+    }
+
+    fn abandon(&self, err: FutureError) {
+        let func = self.take_func();
+        if self.shared.header.state.load().lifecycle() == Lifecycle::Pending {
+            // SAFETY: rule 2: unstarted and we hold the unique `Task`; if a
+            // cancel wins meanwhile, `complete` hands the error back.
+            let _ = unsafe { self.shared.complete(Err(err)) };
+        }
+        drop_quietly(func);
+    }
+}
+
+/// Drops a closure that will never run; a panic in its destructor is caught
+/// and reported, so it cannot kill a worker.
+fn drop_quietly<F>(func: Option<F>) {
+    if catch_unwind(AssertUnwindSafe(move || drop(func))).is_err() {
+        eprintln!("concurrent_futures: dropping a task's closure panicked");
+    }
+}
+
+/// A unit of work: a closure and the promise of its result, with both types
+/// erased so one queue can hold tasks of any result type.
+///
+/// This is what an executor queues. [`run`](Task::run) starts it (unless it
+/// was cancelled), calls the closure under `catch_unwind` and completes the
+/// future. Dropping a `Task` that never ran completes its future with
+/// [`FutureError::Broken`] and drops the closure, so no waiter hangs.
+///
+/// ```
+/// use concurrent_futures::Task;
+///
+/// let (task, fut) = Task::new(|| 6 * 7);
+/// std::thread::spawn(move || task.run()).join().unwrap();
+/// assert_eq!(fut.result(None).copied(), Ok(42));
+/// ```
+pub struct Task {
+    cell: Option<Arc<dyn Runnable>>,
+}
+
+impl Task {
+    /// Wraps `func` into a task and the future of its result.
+    pub fn new<T, F>(func: F) -> (Task, Future<T>)
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        Task::with_token(move |_: &CancelToken<'_>| func())
+    }
+
+    /// Like [`new`](Task::new), for a closure that watches its
+    /// [`CancelToken`] (cooperative cancellation, F12).
+    ///
+    /// ```
+    /// use concurrent_futures::Task;
+    ///
+    /// let (task, fut) = Task::with_token(|token| token.is_cancelled());
+    /// task.run();
+    /// assert_eq!(fut.result(None).copied(), Ok(false));
+    /// ```
+    pub fn with_token<T, F>(func: F) -> (Task, Future<T>)
+    where
+        T: Send + 'static,
+        F: FnOnce(&CancelToken<'_>) -> T + Send + 'static,
+    {
+        let cell = new_cell::<T, F>(Some(func));
+        // SAFETY: `cell` is a `Cell<T, F>`, as `from_cell` requires.
+        let future = unsafe { Future::from_cell(cell.clone()) };
+        (Task { cell: Some(cell) }, future)
+    }
+
+    /// Starts the closure unless the future was cancelled (F1), catches a
+    /// panic into the future (F3), completes it and wakes every waiter (F4).
+    pub fn run(mut self) {
+        let cell = self.cell.take().expect("a Task owns its cell until run");
+        cell.run();
+    }
+
+    /// Cancels the task's future if it has not started (F1), like
+    /// [`Future::try_cancel`].
+    pub fn cancel(&self) -> CancelOutcome {
+        self.header().cancel()
+    }
+
+    /// Gives up on the task: its future finishes with `err` (unless it was
+    /// cancelled) and the closure is dropped without running (F6).
+    pub(crate) fn abandon(mut self, err: FutureError) {
+        if let Some(cell) = self.cell.take() {
+            cell.abandon(err);
+        }
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        self.cell
+            .as_ref()
+            .expect("a Task owns its cell until run")
+            .header()
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        if let Some(cell) = self.cell.take() {
+            cell.abandon(FutureError::Broken("the task was dropped before it ran".into()));
+        }
+    }
+}
+
+impl std::fmt::Debug for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.cell {
+            Some(cell) => f.debug_tuple("Task").field(&cell.header().state).finish(),
+            None => f.write_str("Task(ran)"),
+        }
+    }
+}
+
+/// Allocates a cell: one allocation for state, waiters, slot and closure.
+fn new_cell<T, F>(func: Option<F>) -> Arc<dyn Runnable>
+where
+    T: Send + 'static,
+    F: FnOnce(&CancelToken<'_>) -> T + Send + 'static,
+{
+    let cell: std::sync::Arc<dyn Runnable> = std::sync::Arc::new(Cell {
+        shared: Shared::<T>::new(),
+        func: UnsafeCell::new(func),
+    });
+    arc_from_std(cell)
+}
+
+/// Allocates the cell of a [`Promise`](crate::Promise): no closure.
+pub(crate) fn promise_cell<T: Send + 'static>() -> Arc<dyn Runnable> {
+    new_cell::<T, fn(&CancelToken<'_>) -> T>(None)
+}
+
+/// The typed part of a cell made by `new_cell::<T, _>`.
+///
+/// # Safety
+/// `cell` was allocated by `new_cell::<T, F>` for this very `T` (any `F`).
+pub(crate) unsafe fn shared_of<T>(cell: &dyn Runnable) -> &Shared<T> {
+    // SAFETY: `Cell<T, F>` is `repr(C)` with `shared: Shared<T>` first, so the
+    // data pointer of the trait object points at a `Shared<T>` (caller's
+    // promise on `T`), valid for as long as the borrow of `cell`.
+    unsafe { &*(cell as *const dyn Runnable as *const Shared<T>) }
+}

@@ -149,6 +149,27 @@ impl<T> Future<T> {
         }
     }
 
+    /// Waits and moves the outcome out of the future (task.rs rule 4).
+    ///
+    /// # Safety
+    /// `self` is the only `Future` handle of its task: it was never cloned,
+    /// never exposed to users, and no callback holds a clone.
+    #[allow(dead_code)] // used by the executor's `map`
+    pub(crate) unsafe fn take_result(self, timeout: Option<Duration>) -> Result<T, FutureError> {
+        if !self.wait(timeout) {
+            return Err(FutureError::Timeout);
+        }
+        if self.lifecycle() != Lifecycle::Finished {
+            return Err(FutureError::Cancelled);
+        }
+        // SAFETY: the caller's promise makes us the only reader (rule 4), and
+        // we just loaded FINISHED.
+        match unsafe { self.shared().take_outcome() } {
+            Some(outcome) => outcome,
+            None => unreachable!("F3: a finished future has an outcome"),
+        }
+    }
+
     /// Registers `f` to be called with this future once it is done (F5).
     ///
     /// Callbacks run exactly once, in the order added, on the thread that

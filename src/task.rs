@@ -14,6 +14,10 @@
 //! 3. Once the word is `FINISHED`, the slot never changes again (F2) and any
 //!    holder that loaded `FINISHED` with Acquire may read it (F3). It is
 //!    dropped with the allocation, when the last handle goes.
+//! 4. Exception to rule 3: a `Future` handle that the crate knows to be the
+//!    only one (one that never left the crate, such as those inside
+//!    `Executor::map`) may move the value out after it loaded `FINISHED`. No
+//!    other reader exists, and the task never touches the slot after its CAS.
 //!
 //! [`Promise`]: crate::Promise
 
@@ -127,6 +131,19 @@ impl<T> Shared<T> {
         // slot never changes again (F2). The reference lives as long as
         // `&self`, and the allocation outlives every handle's borrow.
         self.slot.with(|p| unsafe { (*p).as_ref() })
+    }
+}
+
+impl<T> Shared<T> {
+    /// Moves the published outcome out (rule 4).
+    ///
+    /// # Safety
+    /// The caller holds the only `Future` handle of this cell, no `&T` from
+    /// it is alive, and it loaded `FINISHED`.
+    pub(crate) unsafe fn take_outcome(&self) -> Option<Result<T, FutureError>> {
+        debug_assert_eq!(self.header.state.load().lifecycle(), Lifecycle::Finished);
+        // SAFETY: rule 4, guaranteed by the caller: no other reader exists.
+        self.slot.with_mut(|p| unsafe { (*p).take() })
     }
 }
 

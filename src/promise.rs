@@ -24,13 +24,9 @@ use crate::Future;
 /// ```
 pub struct Promise<T> {
     cell: Option<Arc<dyn Runnable>>,
+    // The promise only moves a `T` in (task.rs rule 2): `Send` iff `T: Send`.
     _result: std::marker::PhantomData<T>,
 }
-
-// SAFETY: the promise writes a `T` into the slot and never reads one back
-// (task.rs rule 2): moving it to another thread only needs `T: Send`. The
-// cell itself is `Send + Sync` (its closure type is a fn pointer).
-unsafe impl<T: Send> Send for Promise<T> {}
 
 impl<T: Send + 'static> Promise<T> {
     /// A pending future and the promise that completes it.

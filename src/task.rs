@@ -317,6 +317,7 @@ impl Task {
 
     /// Gives up on the task: its future finishes with `err` (unless it was
     /// cancelled) and the closure is dropped without running (F6).
+    #[allow(dead_code)] // used by the executor once a pool is broken
     pub(crate) fn abandon(mut self, err: FutureError) {
         if let Some(cell) = self.cell.take() {
             cell.abandon(err);

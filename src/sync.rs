@@ -7,8 +7,9 @@
 //! * atomics, `UnsafeCell`, `Arc`, `Mutex`, `Condvar` and threads are loom's;
 //! * crossbeam-utils' `Backoff` (invisible to loom) only decides *when* to
 //!   yield; every wait step becomes `loom::thread::yield_now` (see [`snooze`]);
-//! * [`Parker`] parks the loom thread; timed parks become untimed parks,
-//!   because loom cannot model time (models never rely on a timeout firing).
+//! * [`Parker`] is a `loom::sync::Notify` (a per-parker token, as with
+//!   crossbeam); timed parks become untimed parks, because loom cannot model
+//!   time (models never rely on a timeout firing).
 //!
 //! On the std side, [`UnsafeCell`] offers loom's `with`/`with_mut` API so the
 //! callers are written once.
@@ -110,47 +111,41 @@ mod imp {
         loom::thread::yield_now();
     }
 
-    /// A parker bound to the loom thread that created it.
-    #[derive(Debug)]
+    /// A parker with its own wake-up token, like crossbeam's: an unpark that
+    /// arrives after its waiter moved on (a drain firing an entry whose wait
+    /// already returned, which is legal: see `wait_done`) is absorbed by this
+    /// object and never reaches a later, unrelated park or `join` of the
+    /// same thread. (Parking the loom *thread* would let such a stale unpark
+    /// wake a thread blocked in `JoinHandle::join`, which loom rejects, and
+    /// would not be the production behaviour.) `loom::sync::Notify` also
+    /// wakes spuriously once, so callers' re-check loops are explored.
+    #[derive(Debug, Default)]
     pub(crate) struct Parker {
-        thread: loom::thread::Thread,
+        notify: std::sync::Arc<loom::sync::Notify>,
     }
 
     /// Wakes the thread of the [`Parker`] it came from.
     #[derive(Clone, Debug)]
     pub(crate) struct Unparker {
-        thread: loom::thread::Thread,
-    }
-
-    impl Default for Parker {
-        fn default() -> Self {
-            Self::new()
-        }
+        notify: std::sync::Arc<loom::sync::Notify>,
     }
 
     impl Parker {
-        pub(crate) fn new() -> Self {
-            Self {
-                thread: loom::thread::current(),
-            }
-        }
-
         pub(crate) fn park(&self) {
-            loom::thread::park();
+            self.notify.wait();
         }
-
     }
 
     /// A handle that wakes `parker`'s thread.
     pub(crate) fn unparker_of(parker: &Parker) -> Unparker {
         Unparker {
-            thread: parker.thread.clone(),
+            notify: parker.notify.clone(),
         }
     }
 
     impl Unparker {
         pub(crate) fn unpark(&self) {
-            self.thread.unpark();
+            self.notify.notify();
         }
     }
 

@@ -143,7 +143,10 @@ impl<T> Future<T> {
             Some(Ok(v)) => Ok(v),
             Some(Err(e)) => Err(e.clone()),
             None => {
-                debug_assert!(self.cancelled(), "F2: done but neither finished nor cancelled");
+                debug_assert!(
+                    self.cancelled(),
+                    "F2: done but neither finished nor cancelled"
+                );
                 Err(FutureError::Cancelled)
             }
         }
@@ -173,9 +176,12 @@ impl<T> Future<T> {
     /// Registers `f` to be called with this future once it is done (F5).
     ///
     /// Callbacks run exactly once, in the order added, on the thread that
-    /// completes or cancels the future — or at once on this thread if it is
-    /// already done. A panicking callback is caught and reported on stderr;
-    /// the other callbacks still run. No lock is held while they run.
+    /// completes or cancels the future, or at once on this thread if it is
+    /// already done and no earlier callback is still being run (a callback
+    /// added while the completing thread is still running earlier ones is
+    /// run by that thread, after them). A panicking callback is caught and
+    /// reported on stderr; the other callbacks still run. No lock is held
+    /// while they run.
     pub fn add_done_callback<F>(&self, f: F)
     where
         F: FnOnce(&Future<T>) + Send + 'static,
@@ -183,9 +189,10 @@ impl<T> Future<T> {
     {
         let me = self.clone();
         let call = Waiter::Call(Box::new(move || f(&me)));
-        if self.done() {
-            call.fire();
-        } else if let Err(call) = self.header().waiters.register(&self.header().state, call) {
+        // No `done()` shortcut: while a drain is still firing earlier
+        // callbacks, `register` queues this one behind them (F5 order); it
+        // hands the callback back only once the list is closed.
+        if let Err(call) = self.header().waiters.register(&self.header().state, call) {
             call.fire();
         }
     }

@@ -16,16 +16,25 @@
 //!     (it is empty: entries are pushed only after `WAITERS` is set) and acts;
 //!   - terminal with `WAITERS`: an earlier registrant set the bit before the
 //!     terminal CAS (had it been after, that registrant would have closed the
-//!     list under this same lock), so the completer will drain: push.
+//!     list under this same lock), so the completer will drain, or is
+//!     draining and will take this entry before it closes the list: push.
 //! * The completer makes the word terminal with a CAS. If the word it replaced
-//!   had `WAITERS`, it locks, marks the list `closed`, takes every entry and
-//!   fires them *after* unlocking, in registration order (F5). Without
+//!   had `WAITERS`, it drains: it locks, takes every entry, unlocks and fires
+//!   them in registration order (F5), then locks again. Entries pushed while
+//!   it was firing (a registrant that came after the terminal CAS but found
+//!   the list still open) are taken and fired the same way; only when it finds
+//!   the list empty does it mark it `closed`, under that same lock. Without
 //!   `WAITERS` it touches no lock: the common case costs one CAS.
 //!
 //! So each entry is fired exactly once, by exactly one drainer, and no entry is
-//! pushed after the drain. User code (callbacks, wakers) never runs under the
-//! lock. An entry can be taken back (`deregister`) after a timed wait gives up
-//! or an async wait is dropped, so repeated timed waits do not grow the list.
+//! pushed after the drain. Callbacks keep their order even across a late
+//! `add_done_callback`: a registrant either pushes behind the entries still
+//! being fired, or finds the list `closed`, which the drainer sets only after
+//! firing every entry (the lock orders the two). User code (callbacks, wakers,
+//! waker clones and drops) never runs under the lock, and a panic in it is
+//! caught, so one bad waiter cannot rob the others of their wake-up. An entry
+//! can be taken back (`deregister`) after a timed wait gives up or an async
+//! wait is dropped, so repeated timed waits do not grow the list.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::Waker;
@@ -44,28 +53,33 @@ pub(crate) enum Waiter {
 }
 
 impl Waiter {
-    /// Wakes or calls it. A panicking callback is caught and reported (F5).
+    /// Wakes or calls it. A panicking callback or waker is caught and
+    /// reported (F5): the drain goes on with the other entries, and the
+    /// completing thread (a worker inside `Task::run`, F9) does not unwind.
     pub(crate) fn fire(self) {
-        match self {
-            Waiter::Thread(u) => u.unpark(),
-            Waiter::Waker(w) => w.wake(),
-            Waiter::Call(f) => {
-                if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
-                    report_callback_panic(payload.as_ref());
-                }
+        let outcome = match self {
+            Waiter::Thread(u) => {
+                u.unpark();
+                return;
             }
+            Waiter::Waker(w) => catch_unwind(AssertUnwindSafe(|| w.wake())),
+            Waiter::Call(f) => catch_unwind(AssertUnwindSafe(f)),
+        };
+        if let Err(payload) = outcome {
+            report_callback_panic(payload.as_ref());
         }
     }
 }
 
-/// A done-callback panicked: say so on stderr and go on with the others (F5).
+/// A done-callback or waker panicked: say so on stderr and go on with the
+/// others (F5).
 fn report_callback_panic(payload: &(dyn std::any::Any + Send)) {
     let msg = payload
         .downcast_ref::<&str>()
         .copied()
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("Box<dyn Any>");
-    eprintln!("concurrent_futures: a done-callback panicked: {msg}");
+    eprintln!("concurrent_futures: a done-callback or waker panicked: {msg}");
 }
 
 /// Identifies a registered entry, to take it back or update its waker.
@@ -122,17 +136,32 @@ impl Waiters {
 
     /// Points entry `id` at `waker`. `false` when a drain already took it.
     pub(crate) fn update_waker(&self, id: EntryId, waker: &Waker) -> bool {
+        {
+            let list = lock(&self.list);
+            match list.entries.iter().find(|(i, _)| *i == id) {
+                None => return false,
+                // `will_wake` compares pointers; it runs no user code.
+                Some((_, Waiter::Waker(w))) if w.will_wake(waker) => return true,
+                Some(_) => {}
+            }
+        }
+        // Cloned outside the lock: a waker's clone is user code.
+        let new = Waiter::Waker(waker.clone());
         let mut list = lock(&self.list);
-        let Some((_, entry)) = list.entries.iter_mut().find(|(i, _)| *i == id) else {
-            return false;
+        let old = match list.entries.iter_mut().find(|(i, _)| *i == id) {
+            Some((_, entry)) => Ok(std::mem::replace(entry, new)),
+            None => Err(new),
         };
-        match entry {
-            Waiter::Waker(w) if w.will_wake(waker) => true,
-            _ => {
-                let old = std::mem::replace(entry, Waiter::Waker(waker.clone()));
-                drop(list);
+        drop(list);
+        // Dropped outside the lock, like the clone.
+        match old {
+            Ok(old) => {
                 drop(old);
                 true
+            }
+            Err(new) => {
+                drop(new);
+                false
             }
         }
     }
@@ -143,13 +172,20 @@ impl Waiters {
         if !replaced.has_waiters() {
             return;
         }
-        let entries = {
-            let mut list = lock(&self.list);
-            list.closed = true;
-            std::mem::take(&mut list.entries)
-        };
-        for (_, waiter) in entries {
-            waiter.fire();
+        let mut list = lock(&self.list);
+        loop {
+            let entries = std::mem::take(&mut list.entries);
+            if entries.is_empty() {
+                // Every entry pushed so far has been fired: from now on a
+                // registrant acts on its waiter itself (F4, F5).
+                list.closed = true;
+                return;
+            }
+            drop(list);
+            for (_, waiter) in entries {
+                waiter.fire();
+            }
+            list = lock(&self.list);
         }
     }
 }

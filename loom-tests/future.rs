@@ -1,2 +1,543 @@
-//! Loom models (filled in by the future work).
+//! Loom models of the future core (SPEC.md, section F).
+//!
+//! Each model names the clauses it checks. Counters and outcome records that
+//! must survive the model (or must not add interleavings) are std atomics:
+//! loom runs every model thread on one OS thread, so they are exact, and loom
+//! does not schedule around them. Run with
+//! `RUSTFLAGS="--cfg loom" cargo test --release --test loom_future`; each model
+//! prints its iteration count (also `LOOM_LOG=loom::model=info`).
 #![cfg(loom)]
+
+#[cfg(not(debug_assertions))]
+compile_error!("the loom models rely on debug assertions: build them with the release profile of this crate (debug-assertions = true)");
+
+use std::future::{Future as _, IntoFuture};
+use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc as StdArc, Mutex as StdMutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use concurrent_futures::{CancelOutcome, FutureError, Promise, Task};
+use loom::thread;
+
+/// Runs `model` under loom, with a stated preemption bound (`None`:
+/// exhaustive), and prints how many interleavings it explored.
+fn check(name: &str, bound: Option<usize>, model: impl Fn() + Sync + Send + 'static) {
+    let iterations = StdArc::new(AtomicUsize::new(0));
+    let counter = iterations.clone();
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = bound;
+    builder.check(move || {
+        counter.fetch_add(1, SeqCst);
+        model();
+    });
+    println!(
+        "loom model {name}: {} interleavings (preemption bound {})",
+        iterations.load(SeqCst),
+        bound.map_or("none: exhaustive".to_string(), |b| b.to_string()),
+    );
+}
+
+/// Keeps the expected panics of the models (payload `"boom"`) off stderr;
+/// every other panic still goes to the default hook.
+fn quiet_expected_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<&str>() != Some(&"boom") {
+                default(info);
+            }
+        }));
+    });
+}
+
+/// A std counter shared by the model and its assertions.
+#[derive(Clone, Default)]
+struct Count(StdArc<AtomicUsize>);
+
+impl Count {
+    fn bump(&self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+    fn get(&self) -> usize {
+        self.0.load(SeqCst)
+    }
+}
+
+/// Counts its own drops: put one in a closure or a result value.
+struct DropGuard(Count);
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        self.0.bump();
+    }
+}
+
+/// Which outcomes a race produced, across all executions of a model.
+#[derive(Clone, Default)]
+struct Seen(StdArc<[AtomicUsize; 4]>);
+
+impl Seen {
+    fn record(&self, outcome: usize) {
+        self.0[outcome].fetch_add(1, SeqCst);
+    }
+    /// Every outcome in `wanted` occurred in some execution.
+    fn assert_all(&self, model: &str, wanted: &[usize]) {
+        for &w in wanted {
+            assert!(
+                self.0[w].load(SeqCst) > 0,
+                "{model}: outcome {w} never occurred: the race was not explored"
+            );
+        }
+    }
+}
+
+/// A waker that counts its wakes.
+#[derive(Default)]
+struct CountingWaker(AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: StdArc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+fn counting_waker() -> (StdArc<CountingWaker>, Waker) {
+    let w = StdArc::new(CountingWaker::default());
+    (w.clone(), Waker::from(w))
+}
+
+/// F1, F2, F6: a worker's start races a cancel; exactly one wins; the closure
+/// runs iff the cancel lost, and is dropped exactly once either way.
+#[test]
+fn f1_f6_start_vs_cancel_one_winner() {
+    let seen = Seen::default();
+    let s = seen.clone();
+    check("f1_f6_start_vs_cancel_one_winner", None, move || {
+        let (calls, drops) = (Count::default(), Count::default());
+        let (c, guard) = (calls.clone(), DropGuard(drops.clone()));
+        let (task, fut) = Task::new(move || {
+            let _guard = &guard;
+            c.bump();
+            7
+        });
+        let worker = thread::spawn(move || task.run());
+        let outcome = fut.try_cancel();
+        worker.join().unwrap();
+        match outcome {
+            CancelOutcome::Cancelled => {
+                assert_eq!(calls.get(), 0, "F1: a cancelled closure never runs");
+                assert!(fut.cancelled(), "F2");
+                assert_eq!(fut.result(None), Err(FutureError::Cancelled));
+                s.record(0);
+            }
+            CancelOutcome::Running | CancelOutcome::Finished => {
+                assert_eq!(calls.get(), 1, "F1: the start won, the closure ran");
+                assert!(!fut.cancel(), "F1: every cancel loses after a start");
+                assert_eq!(fut.result(None), Ok(&7));
+                s.record(1);
+            }
+            CancelOutcome::AlreadyCancelled => panic!("F1: no other cancel exists"),
+        }
+        assert_eq!(drops.get(), 1, "F6: the closure is dropped exactly once");
+    });
+    seen.assert_all("f1_f6_start_vs_cancel_one_winner", &[0, 1]);
+}
+
+/// F1, F2: two cancels and a start: exactly one RMW leaves PENDING; if a
+/// cancel wins, exactly one `try_cancel` says `Cancelled` and `cancel()` is
+/// true for both.
+#[test]
+fn f1_f2_cancel_vs_cancel_vs_start() {
+    let seen = Seen::default();
+    let s = seen.clone();
+    check("f1_f2_cancel_vs_cancel_vs_start", Some(3), move || {
+        let calls = Count::default();
+        let c = calls.clone();
+        let (task, fut) = Task::new(move || c.bump());
+        let f2 = fut.clone();
+        let canceller = thread::spawn(move || f2.try_cancel());
+        let worker = thread::spawn(move || task.run());
+        let mine = fut.try_cancel();
+        let theirs = canceller.join().unwrap();
+        worker.join().unwrap();
+        let winners = [mine, theirs]
+            .iter()
+            .filter(|o| **o == CancelOutcome::Cancelled)
+            .count();
+        if calls.get() == 0 {
+            assert_eq!(
+                winners, 1,
+                "F1: exactly one cancel wins: {mine:?} {theirs:?}"
+            );
+            assert!(mine.is_cancelled() && theirs.is_cancelled(), "F1");
+            assert!(fut.cancelled() && fut.done(), "F2");
+            s.record(0);
+        } else {
+            assert_eq!(calls.get(), 1, "F1: the closure runs at most once");
+            assert_eq!(winners, 0, "F1: the start won: {mine:?} {theirs:?}");
+            assert!(!mine.is_cancelled() && !theirs.is_cancelled(), "F1");
+            assert!(!fut.cancelled() && fut.done(), "F2");
+            s.record(1);
+        }
+    });
+    seen.assert_all("f1_f2_cancel_vs_cancel_vs_start", &[0, 1]);
+}
+
+/// F3, F4, F8: a blocked `result(None)` and `result(Some(Duration::MAX))`
+/// race the finish: no lost wake-up (a lost one is a loom deadlock) and the
+/// value read is the one written.
+#[test]
+fn f3_f4_f8_finish_vs_blocked_result() {
+    check("f3_f4_f8_finish_vs_blocked_result", None, || {
+        let (task, fut) = Task::new(|| 7u32);
+        let f2 = fut.clone();
+        let waiter = thread::spawn(move || *f2.result(Some(Duration::MAX)).unwrap());
+        task.run();
+        assert_eq!(fut.result(None), Ok(&7));
+        assert_eq!(waiter.join().unwrap(), 7);
+    });
+}
+
+/// F3, F8: a zero timeout never blocks; once `done()` is true the slot is
+/// readable and a zero timeout does not time out. The reader spins on
+/// `done()`: no lock or park on its path, so this is the model that needs the
+/// Release of the finishing CAS and the Acquire of `State::load` (see the
+/// teeth table in SPEC.md). It spins because loom's partial-order reduction
+/// does not reorder a lone load against the peer's later CAS: with a single
+/// `done()` check the "done" branch would never be explored.
+#[test]
+fn f3_f8_done_then_zero_timeout_result() {
+    check("f3_f8_done_then_zero_timeout_result", None, || {
+        let (task, fut) = Task::new(|| String::from("seven"));
+        let worker = thread::spawn(move || task.run());
+        match fut.result(Some(Duration::ZERO)) {
+            Ok(v) => assert_eq!(v, "seven"),
+            Err(e) => assert_eq!(e, FutureError::Timeout, "F8: zero never blocks"),
+        }
+        while !fut.done() {
+            thread::yield_now();
+        }
+        let v = fut
+            .result(Some(Duration::ZERO))
+            .expect("F3: done, no timeout");
+        assert_eq!(v, "seven");
+        worker.join().unwrap();
+    });
+}
+
+/// F4, F5: two callbacks added while the task finishes: each runs exactly
+/// once, in the order added, and sees the result.
+#[test]
+fn f4_f5_finish_vs_add_done_callback() {
+    check("f4_f5_finish_vs_add_done_callback", None, || {
+        let log = StdArc::new(StdMutex::new(Vec::new()));
+        let (task, fut) = Task::new(|| 7u32);
+        let worker = thread::spawn(move || task.run());
+        for id in [1, 2] {
+            let log = log.clone();
+            fut.add_done_callback(move |f| {
+                let v = *f.result(Some(Duration::ZERO)).expect("F3 in a callback");
+                log.lock().unwrap().push((id, v));
+            });
+        }
+        worker.join().unwrap();
+        assert_eq!(*log.lock().unwrap(), [(1, 7), (2, 7)], "F5");
+    });
+}
+
+/// F4, F5, F10: a cancel races a blocked waiter and a callback: both are woken
+/// exactly once; the later-dropped task leaves the future cancelled.
+#[test]
+fn f4_f5_cancel_vs_waiter() {
+    check("f4_f5_cancel_vs_waiter", None, || {
+        let calls = Count::default();
+        let (task, fut) = Task::new(|| 7u32);
+        let c = calls.clone();
+        fut.add_done_callback(move |f| {
+            assert!(f.cancelled(), "F2");
+            c.bump();
+        });
+        let f2 = fut.clone();
+        let canceller = thread::spawn(move || assert!(f2.cancel(), "F1: no start"));
+        assert_eq!(fut.result(None), Err(FutureError::Cancelled), "F4");
+        canceller.join().unwrap();
+        drop(task);
+        assert_eq!(calls.get(), 1, "F5: exactly once");
+        assert!(fut.cancelled(), "F10: a cancelled future is not broken");
+    });
+}
+
+/// F4: an async `Wait` (`(&fut).await`) polled while the task finishes: if a
+/// poll returned `Pending`, its waker is woken exactly once.
+#[test]
+fn f4_async_wait_vs_finish() {
+    check("f4_async_wait_vs_finish", None, || {
+        let (task, fut) = Task::new(|| 7u32);
+        let worker = thread::spawn(move || task.run());
+        let (count, waker) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut wait = pin!((&fut).into_future());
+        match wait.as_mut().poll(&mut cx) {
+            Poll::Ready(r) => {
+                assert_eq!(r, Ok(&7));
+                worker.join().unwrap();
+                assert!(count.0.load(SeqCst) <= 1, "F4: at most once");
+            }
+            Poll::Pending => {
+                worker.join().unwrap();
+                assert_eq!(count.0.load(SeqCst), 1, "F4: the waker fired once");
+                assert_eq!(wait.as_mut().poll(&mut cx), Poll::Ready(Ok(&7)));
+            }
+        }
+    });
+}
+
+/// F4: `fut.await` (`Join`) polled twice with two different wakers while the
+/// task finishes: the waker of the last `Pending` poll is woken exactly once
+/// (the registration is updated, not duplicated).
+#[test]
+fn f4_async_join_rewake_vs_finish() {
+    check("f4_async_join_rewake_vs_finish", Some(3), || {
+        let (task, fut) = Task::new(|| 7u32);
+        let worker = thread::spawn(move || task.run());
+        let (count_a, waker_a) = counting_waker();
+        let (count_b, waker_b) = counting_waker();
+        let mut join = pin!(fut.into_future());
+        let first = join.as_mut().poll(&mut Context::from_waker(&waker_a));
+        if let Poll::Ready(r) = first {
+            assert_eq!(r, Ok(7));
+            worker.join().unwrap();
+            return;
+        }
+        let second = join.as_mut().poll(&mut Context::from_waker(&waker_b));
+        worker.join().unwrap();
+        let (a, b) = (count_a.0.load(SeqCst), count_b.0.load(SeqCst));
+        assert!(
+            a <= 1 && b <= 1 && a + b <= 1,
+            "F4: one entry, fired once: {a} {b}"
+        );
+        match second {
+            Poll::Ready(r) => assert_eq!(r, Ok(7)),
+            Poll::Pending => {
+                assert_eq!(b, 1, "F4: the current waker fired");
+                let third = join.as_mut().poll(&mut Context::from_waker(&waker_b));
+                assert_eq!(third, Poll::Ready(Ok(7)));
+            }
+        }
+    });
+}
+
+/// F4, F8: an async wait polled once and then dropped (its registration taken
+/// back) while the task finishes; a second waiter blocked meanwhile is still
+/// woken, and the dropped waker fires at most once.
+#[test]
+fn f4_f8_dropped_wait_vs_finish() {
+    check("f4_f8_dropped_wait_vs_finish", None, || {
+        let (task, fut) = Task::new(|| 7u32);
+        let worker = thread::spawn(move || task.run());
+        let (count, waker) = counting_waker();
+        {
+            let mut wait = pin!((&fut).into_future());
+            let _ = wait.as_mut().poll(&mut Context::from_waker(&waker));
+        }
+        assert_eq!(fut.result(None), Ok(&7), "F4");
+        worker.join().unwrap();
+        assert!(count.0.load(SeqCst) <= 1, "F4: at most once");
+    });
+}
+
+/// F7, F6: the last handle drop races the finish: the value and the closure
+/// are each dropped exactly once and the allocation is freed (loom's `Arc`
+/// fails the model on a leak).
+#[test]
+fn f7_f6_drop_last_handle_vs_finish() {
+    check("f7_f6_drop_last_handle_vs_finish", None, || {
+        let (value_drops, func_drops) = (Count::default(), Count::default());
+        let (vd, guard) = (value_drops.clone(), DropGuard(func_drops.clone()));
+        let (task, fut) = Task::new(move || {
+            let _guard = guard;
+            DropGuard(vd)
+        });
+        let f2 = fut.clone();
+        let worker = thread::spawn(move || task.run());
+        let dropper = thread::spawn(move || drop(f2));
+        drop(fut);
+        worker.join().unwrap();
+        dropper.join().unwrap();
+        assert_eq!(value_drops.get(), 1, "F7: the value is dropped once");
+        assert_eq!(func_drops.get(), 1, "F6: the closure is dropped once");
+    });
+}
+
+/// F7, F10, F6: an unrun task is dropped while a cancel races it and the
+/// future is dropped: the closure is dropped once, never called, and the
+/// `Broken` error or the cancel is the outcome.
+#[test]
+fn f7_f10_drop_unrun_task_vs_cancel() {
+    let seen = Seen::default();
+    let s = seen.clone();
+    check("f7_f10_drop_unrun_task_vs_cancel", None, move || {
+        let (calls, func_drops) = (Count::default(), Count::default());
+        let (c, guard) = (calls.clone(), DropGuard(func_drops.clone()));
+        let (task, fut) = Task::new(move || {
+            let _guard = &guard;
+            c.bump();
+        });
+        let f2 = fut.clone();
+        let dropper = thread::spawn(move || drop(task));
+        let cancelled = f2.cancel();
+        match fut.result(None) {
+            Err(FutureError::Cancelled) => {
+                assert!(cancelled);
+                s.record(0);
+            }
+            Err(FutureError::Broken(_)) => {
+                assert!(!cancelled, "F1: a finished future is not cancelled");
+                s.record(1);
+            }
+            other => panic!("F10: {other:?}"),
+        }
+        dropper.join().unwrap();
+        drop((fut, f2));
+        assert_eq!(calls.get(), 0, "F6: never called");
+        assert_eq!(func_drops.get(), 1, "F6: dropped once");
+    });
+    seen.assert_all("f7_f10_drop_unrun_task_vs_cancel", &[0, 1]);
+}
+
+/// F10, F7, F1: `set_result` races `cancel`: either the value is published
+/// and the cancel loses, or the cancel wins and the value comes back as
+/// `Rejected`; it is dropped exactly once either way.
+#[test]
+fn f10_f7_promise_set_result_vs_cancel() {
+    let seen = Seen::default();
+    let s = seen.clone();
+    check("f10_f7_promise_set_result_vs_cancel", None, move || {
+        let drops = Count::default();
+        let (promise, fut) = Promise::new();
+        let d = drops.clone();
+        let setter = thread::spawn(move || promise.set_result(DropGuard(d)).is_ok());
+        let outcome = fut.try_cancel();
+        let published = setter.join().unwrap();
+        match outcome {
+            CancelOutcome::Cancelled => {
+                assert!(!published, "F10: Rejected after a winning cancel");
+                assert_eq!(drops.get(), 1, "F7: the rejected value was dropped");
+                assert_eq!(fut.result(None).err(), Some(FutureError::Cancelled));
+                s.record(0);
+            }
+            CancelOutcome::Finished => {
+                assert!(published, "F1: the finish won");
+                assert!(fut.result(None).is_ok(), "F3");
+                s.record(1);
+            }
+            other => panic!("F1: {other:?}"),
+        }
+        drop(fut);
+        assert_eq!(drops.get(), 1, "F7: dropped exactly once");
+    });
+    seen.assert_all("f10_f7_promise_set_result_vs_cancel", &[0, 1]);
+}
+
+/// F1, F10: `set_running_or_notify_cancel` races `cancel`, then the promise
+/// is dropped unset: the outcome is `Cancelled` or `Broken`, and a waiter
+/// blocked meanwhile is woken.
+#[test]
+fn f1_f10_promise_start_vs_cancel_then_drop() {
+    let seen = Seen::default();
+    let s = seen.clone();
+    check(
+        "f1_f10_promise_start_vs_cancel_then_drop",
+        Some(2),
+        move || {
+            let (promise, fut) = Promise::<u32>::new();
+            let f2 = fut.clone();
+            let setter = thread::spawn(move || promise.set_running_or_notify_cancel());
+            let waiter = thread::spawn(move || f2.result(None).err());
+            let cancelled = fut.cancel();
+            let started = setter.join().unwrap();
+            assert_ne!(cancelled, started, "F1: exactly one winner");
+            match waiter.join().unwrap() {
+                Some(FutureError::Cancelled) => assert!(cancelled),
+                Some(FutureError::Broken(_)) => assert!(started),
+                other => panic!("F10: {other:?}"),
+            }
+            s.record(usize::from(started));
+        },
+    );
+    seen.assert_all("f1_f10_promise_start_vs_cancel_then_drop", &[0, 1]);
+}
+
+/// F9, F4: a panicking closure finishes the future with `Panicked` (message
+/// kept) and wakes the blocked waiter; `run()` returns normally.
+#[test]
+fn f9_panicking_closure_vs_waiter() {
+    quiet_expected_panics();
+    check("f9_panicking_closure_vs_waiter", None, || {
+        let (task, fut) = Task::new(|| -> u32 { panic!("boom") });
+        let f2 = fut.clone();
+        let waiter = thread::spawn(move || f2.exception(None));
+        task.run();
+        match waiter.join().unwrap() {
+            Ok(Some(FutureError::Panicked(p))) => assert_eq!(p.message(), "boom"),
+            other => panic!("F9: {other:?}"),
+        }
+        assert!(matches!(fut.result(None), Err(FutureError::Panicked(_))));
+    });
+}
+
+/// F11: a clone moved to another thread shares the state: its cancel is the
+/// original's, and the two compare equal.
+#[test]
+fn f11_clone_on_another_thread_shares_state() {
+    check("f11_clone_on_another_thread_shares_state", None, || {
+        let (task, fut) = Task::new(|| 7u32);
+        let f2 = fut.clone();
+        assert!(fut == f2, "F11");
+        let t = thread::spawn(move || f2.cancel());
+        let cancelled_there = t.join().unwrap();
+        assert!(cancelled_there && fut.cancelled(), "F11: one shared state");
+        task.run();
+        assert_eq!(fut.result(None), Err(FutureError::Cancelled));
+    });
+}
+
+/// F12: a closure that waits for its token races a cancel: either the cancel
+/// wins before the start, or it finds the task running, records the request,
+/// the closure sees it, and the future still finishes normally.
+#[test]
+fn f12_cancel_request_reaches_running_closure() {
+    let seen = Seen::default();
+    let s = seen.clone();
+    check(
+        "f12_cancel_request_reaches_running_closure",
+        None,
+        move || {
+            let (task, fut) = Task::with_token(|token| {
+                while !token.is_cancelled() {
+                    thread::yield_now();
+                }
+                7u32
+            });
+            let worker = thread::spawn(move || task.run());
+            let outcome = fut.try_cancel();
+            worker.join().unwrap();
+            match outcome {
+                CancelOutcome::Cancelled => {
+                    assert_eq!(fut.result(None), Err(FutureError::Cancelled));
+                    s.record(0);
+                }
+                CancelOutcome::Running => {
+                    assert_eq!(fut.result(None), Ok(&7), "F12: outcome unchanged");
+                    assert!(!fut.cancelled(), "F12");
+                    s.record(1);
+                }
+                other => panic!("F12: the closure cannot finish before the cancel: {other:?}"),
+            }
+        },
+    );
+    seen.assert_all("f12_cancel_request_reaches_running_closure", &[0, 1]);
+}

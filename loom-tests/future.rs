@@ -229,22 +229,26 @@ fn f3_f8_done_then_zero_timeout_result() {
 }
 
 /// F4, F5: two callbacks added while the task finishes: each runs exactly
-/// once, in the order added, and sees the result.
+/// once, in the order added, and sees the result. Each callback takes its
+/// position from a loom `fetch_add`, so loom sees the callbacks conflict and
+/// explores a late `add_done_callback` racing the drain that fires the first.
 #[test]
 fn f4_f5_finish_vs_add_done_callback() {
     check("f4_f5_finish_vs_add_done_callback", None, || {
+        let next = loom::sync::Arc::new(loom::sync::atomic::AtomicUsize::new(0));
         let log = StdArc::new(StdMutex::new(Vec::new()));
         let (task, fut) = Task::new(|| 7u32);
         let worker = thread::spawn(move || task.run());
-        for id in [1, 2] {
-            let log = log.clone();
+        for id in [0, 1] {
+            let (log, next) = (log.clone(), next.clone());
             fut.add_done_callback(move |f| {
                 let v = *f.result(Some(Duration::ZERO)).expect("F3 in a callback");
-                log.lock().unwrap().push((id, v));
+                let pos = next.fetch_add(1, loom::sync::atomic::Ordering::AcqRel);
+                log.lock().unwrap().push((id, pos, v));
             });
         }
         worker.join().unwrap();
-        assert_eq!(*log.lock().unwrap(), [(1, 7), (2, 7)], "F5");
+        assert_eq!(*log.lock().unwrap(), [(0, 0, 7), (1, 1, 7)], "F5");
     });
 }
 

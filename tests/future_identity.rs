@@ -1,0 +1,70 @@
+//! Identity, sharing and thread-safety bounds (SPEC.md F11).
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::rc::Rc;
+
+use concurrent_futures::{Future, Promise, Task};
+
+fn assert_send<T: Send>() {}
+fn assert_send_sync<T: Send + Sync>() {}
+
+/// Compiles only if `T` is *not* `Send`: with `T: Send`, both impls apply
+/// and the call `<T as NotSend<_>>::check()` is ambiguous.
+trait NotSend<A> {
+    fn check() {}
+}
+impl<T: ?Sized> NotSend<()> for T {}
+impl<T: ?Sized + Send> NotSend<u8> for T {}
+
+/// Compiles only if `T` is *not* `Sync` (same trick).
+trait NotSync<A> {
+    fn check() {}
+}
+impl<T: ?Sized> NotSync<()> for T {}
+impl<T: ?Sized + Sync> NotSync<u8> for T {}
+
+/// F11: `Future<T>: Send + Sync` iff `T: Send + Sync`; `Task` and
+/// `Promise<T: Send>` are `Send`. Checked at compile time: a wrong bound
+/// makes this file fail to build.
+#[test]
+fn f11_send_sync_bounds() {
+    assert_send_sync::<Future<u32>>();
+    assert_send_sync::<Future<String>>();
+    assert_send::<Task>();
+    assert_send::<Promise<u32>>();
+    assert_send::<Promise<Cell<u32>>>(); // Send, not Sync: the promise only moves it
+                                         // `Cell` is Send but not Sync: clones on two threads could read `&Cell`.
+    <Future<Cell<u32>> as NotSend<_>>::check();
+    <Future<Cell<u32>> as NotSync<_>>::check();
+    // `Rc` is neither.
+    <Future<Rc<u32>> as NotSend<_>>::check();
+    <Future<RefCell<u32>> as NotSync<_>>::check();
+    <Promise<Rc<u32>> as NotSend<_>>::check();
+}
+
+#[test]
+fn f11_eq_and_hash_by_identity() {
+    let (_t1, a) = Task::new(|| 1);
+    let (_t2, b) = Task::new(|| 1);
+    let a2 = a.clone();
+    assert_eq!(a, a2, "clones are equal");
+    assert_ne!(a, b, "equal values, distinct futures");
+    let set: HashSet<_> = [a.clone(), a2, b.clone(), b.clone()].into_iter().collect();
+    assert_eq!(set.len(), 2);
+    assert!(set.contains(&a) && set.contains(&b));
+}
+
+#[test]
+fn f11_clones_share_state() {
+    let (task, a) = Task::new(|| String::from("shared"));
+    let b = a.clone();
+    task.run();
+    assert!(b.done());
+    let (ra, rb) = (a.result(None).unwrap(), b.result(None).unwrap());
+    assert!(std::ptr::eq(ra, rb), "one slot, read by reference");
+    let (_task, c) = Task::new(|| 0);
+    let d = c.clone();
+    assert!(d.cancel());
+    assert!(c.cancelled());
+}

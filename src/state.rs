@@ -3,11 +3,14 @@
 //! ```text
 //!             start (F1)             finish (F3)
 //!   PENDING ─────────────► RUNNING ─────────────► FINISHED
-//!      │  └──────────────── finish without running ─────▲   (Promise only)
+//!      │  └──────────────── finish without running ─────▲   (see below)
 //!      │ cancel (F1)
 //!      ▼
 //!   CANCELLED
 //! ```
+//!
+//! A finish without running is a `Promise` set while pending, or a `Task` or
+//! `Promise` dropped unrun (`Broken`, F10).
 //!
 //! Bits of the word:
 //!
@@ -136,15 +139,19 @@ impl State {
 
     /// Applies `step` until its CAS succeeds or it declines to change the word.
     fn transition<R>(&self, mut step: impl FnMut(Snapshot) -> (R, Option<Snapshot>)) -> R {
-        // ORDERING: Acquire, like `load`: the decision is made on a fresh word.
+        // ORDERING: Acquire, like `load`. Not needed by any clause (no
+        // transition's caller reads data published through the word; loom
+        // models pass with Relaxed, SPEC.md F1): kept as a cheap defence.
         let mut cur = self.0.load(Ordering::Acquire);
         loop {
             let (out, next) = step(Snapshot(cur));
             let Some(next) = next else { return out };
             // ORDERING: AcqRel on success. Release publishes what the caller
-            // wrote before (the result slot, for `try_finish`: F3); Acquire
-            // makes this transition see every earlier one (F2). On failure,
-            // Acquire so the retry decides from fresh bits.
+            // wrote before (the result slot, for `try_finish`), for the
+            // Acquire of `load` (F3): necessary, loom catches its removal.
+            // The Acquire half, and Acquire on failure, are not needed (the
+            // RMW alone decides the winner, F1; no caller reads data through
+            // a transition); kept as a cheap defence (SPEC.md F teeth table).
             match self
                 .0
                 .compare_exchange_weak(cur, next.0, Ordering::AcqRel, Ordering::Acquire)
@@ -194,9 +201,11 @@ impl State {
     /// Sets `WAITERS` and returns the word it replaced. Called only with the
     /// waiter list locked (F4).
     pub(crate) fn set_waiters(&self) -> Snapshot {
-        // ORDERING: AcqRel. This RMW and the terminal CAS are totally ordered
-        // on this word; whichever comes second learns it must drain (F4).
-        // Acquire also lets a registrant that sees FINISHED read the slot.
+        // ORDERING: AcqRel, though Relaxed would do. This RMW and the
+        // terminal CAS are totally ordered on this word whatever the
+        // ordering; whichever comes second learns it must drain (F4), and the
+        // list itself is under its lock. A registrant that sees FINISHED
+        // re-loads the word with Acquire before it reads the slot (F3).
         Snapshot(self.0.fetch_or(WAITERS, Ordering::AcqRel))
     }
 }

@@ -303,7 +303,7 @@ impl Task {
     }
 
     /// Starts the closure unless the future was cancelled (F1), catches a
-    /// panic into the future (F3), completes it and wakes every waiter (F4).
+    /// panic into the future (F9), completes it and wakes every waiter (F4).
     pub fn run(mut self) {
         let cell = self.cell.take().expect("a Task owns its cell until run");
         cell.run();

@@ -8,7 +8,7 @@ use std::thread;
 
 use concurrent_futures::{CancelOutcome, FutureError, Task};
 
-const ROUNDS: usize = 400;
+const ROUNDS: usize = 1000;
 const CANCELLERS: usize = 3;
 
 #[derive(Default)]

@@ -92,6 +92,8 @@ pub struct PoolStats {
     pub idle: usize,
     /// How many times a worker went to sleep since the pool was built.
     pub parks: usize,
+    /// How many times a submit woke a sleeping worker.
+    pub wakeups: usize,
 }
 
 enum WorkQueue {
@@ -129,6 +131,7 @@ pub(crate) struct Inner {
     /// Mirror of `Threads::spawned`, read without the lock by submit.
     spawned: AtomicUsize,
     parks: AtomicUsize,
+    wakeups: AtomicUsize,
     sleepers: Mutex<Vec<Arc<Sleeper>>>,
     threads: Mutex<Threads>,
     exited: Condvar,
@@ -184,6 +187,7 @@ impl ThreadPoolExecutor {
                 idle: AtomicUsize::new(0),
                 spawned: AtomicUsize::new(0),
                 parks: AtomicUsize::new(0),
+                wakeups: AtomicUsize::new(0),
                 sleepers: Mutex::new(Vec::new()),
                 threads: Mutex::new(Threads::default()),
                 exited: Condvar::new(),
@@ -421,6 +425,7 @@ impl ThreadPoolExecutor {
             // ORDERING: Relaxed: a monitoring snapshot, no data depends on it.
             idle: self.inner.idle.load(Ordering::Relaxed),
             parks: self.inner.parks.load(Ordering::Relaxed),
+            wakeups: self.inner.wakeups.load(Ordering::Relaxed),
         }
     }
 }
@@ -636,8 +641,10 @@ impl Inner {
         let mut sleepers = lock(&self.sleepers);
         let woken = sleepers.pop();
         if woken.is_some() {
-            // ORDERING: Relaxed: under `sleepers` (worker.rs).
+            // ORDERING: Relaxed: under `sleepers` (worker.rs); `wakeups` is
+            // a statistic.
             self.idle.fetch_sub(1, Ordering::Relaxed);
+            self.wakeups.fetch_add(1, Ordering::Relaxed);
         }
         drop(sleepers);
         match woken {

@@ -52,7 +52,7 @@ impl Sleeper {
     /// Wakes a sleeper that the caller took off `sleepers` (and for which it
     /// decremented `idle`).
     pub(super) fn wake(&self) {
-        // ORDERING: Release pairs with the Acquire swap in `sleep`; the worker
+        // ORDERING: Release pairs with the Acquire load in `sleep`; the worker
         // then sees every write made before the wake (the flags among them).
         self.woken.store(true, Ordering::Release);
         self.unparker.unpark();
@@ -139,8 +139,15 @@ fn sleep(inner: &Inner, me: &Arc<Sleeper>, parker: &Parker) -> Slept {
     inner.parks.fetch_add(1, Ordering::Relaxed);
     drop(sleepers);
     // ORDERING: Acquire pairs with the Release store in `Sleeper::wake`.
-    while !me.woken.swap(false, Ordering::Acquire) {
+    // A load, then a reset, rather than one `swap`: only one waker can set
+    // the flag per sleep (it took us off `sleepers`), so nothing races the
+    // reset; and loom 0.7's RMW after a park may read a stale value and
+    // report a false deadlock.
+    while !me.woken.load(Ordering::Acquire) {
         park_until(parker, None);
     }
+    // ORDERING: Relaxed: our next registration on `sleepers` (under its
+    // lock) orders this reset before the next waker's store.
+    me.woken.store(false, Ordering::Relaxed);
     Slept::Woken
 }

@@ -33,7 +33,10 @@ impl Seen {
     fn assert_all(&self, expected: &[&str]) {
         let seen = self.0.lock().unwrap();
         for e in expected {
-            assert!(seen.contains(*e), "outcome {e:?} never explored; saw {seen:?}");
+            assert!(
+                seen.contains(*e),
+                "outcome {e:?} never explored; saw {seen:?}"
+            );
         }
     }
 }
@@ -121,7 +124,11 @@ fn e3_submit_vs_shutdown() {
             }
         };
         pool.shutdown(true, false);
-        assert_eq!(ran.load(Ordering::Relaxed), accepted, "E3: a refused task never runs");
+        assert_eq!(
+            ran.load(Ordering::Relaxed),
+            accepted,
+            "E3: a refused task never runs"
+        );
     });
     seen.assert_all(&["accepted", "refused"]);
 }
@@ -193,11 +200,18 @@ fn e6_panicking_task_keeps_worker() {
         let pool = ThreadPoolExecutor::new(1).unwrap();
         let f1 = pool.submit(|| -> i32 { panic!("boom") }).unwrap();
         let f2 = pool.submit(|| 2).unwrap();
-        assert!(matches!(f1.result(None), Err(FutureError::Panicked(_))), "E6");
+        assert!(
+            matches!(f1.result(None), Err(FutureError::Panicked(_))),
+            "E6"
+        );
         assert_eq!(f2.result(None).copied(), Ok(2), "E6");
         let stats = pool.stats();
         assert_eq!(stats.workers, 1, "E6: the worker survived");
-        s.record(if stats.wakeups == 1 { "woken" } else { "not woken" });
+        s.record(if stats.wakeups == 1 {
+            "woken"
+        } else {
+            "not woken"
+        });
     });
     seen.assert_all(&["woken", "not woken"]);
 }
@@ -289,7 +303,11 @@ fn e9_token_sees_only_its_own_cancel() {
         let f = f1.clone();
         let canceller = loom::thread::spawn(move || f.try_cancel());
         let outcome = canceller.join().unwrap();
-        assert_eq!(f2.result(None).copied(), Ok(false), "E9: no leak into the next task");
+        assert_eq!(
+            f2.result(None).copied(),
+            Ok(false),
+            "E9: no leak into the next task"
+        );
         s.record(match (f1.result(None).copied(), outcome) {
             (Err(FutureError::Cancelled), CancelOutcome::Cancelled) => "cancelled before start",
             (Ok(true), CancelOutcome::Running) => "seen while running",
@@ -386,7 +404,11 @@ fn e12_as_completed_vs_cancel() {
             // Only the drop of t2 could finish f2, after the loop: impossible.
             unreachable!("E12: f2 was yielded, so it was cancelled");
         }
-        s.record(if first == Some(f2.clone()) { "cancel first" } else { "run first" });
+        s.record(if first == Some(f2.clone()) {
+            "cancel first"
+        } else {
+            "run first"
+        });
     });
     seen.assert_all(&["cancel first", "run first"]);
 }

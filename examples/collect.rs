@@ -16,7 +16,11 @@ fn main() -> Result<(), concurrent_futures::ExecutorError> {
     let futs: Vec<_> = (1..=4)
         .map(|x| pool.submit(move || slow_square(x)))
         .collect::<Result<_, _>>()?;
-    let r = wait(&futs, Some(Duration::from_secs(10)), ReturnWhen::AllCompleted);
+    let r = wait(
+        &futs,
+        Some(Duration::from_secs(10)),
+        ReturnWhen::AllCompleted,
+    );
     println!("wait: {} done, {} not done", r.done.len(), r.not_done.len());
 
     // as_completed: take each result as soon as it is ready.

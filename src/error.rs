@@ -99,3 +99,74 @@ impl<T> fmt::Debug for Rejected<T> {
         f.write_str("Rejected(..)")
     }
 }
+
+/// Why a [`ThreadPoolExecutor`](crate::ThreadPoolExecutor) refused a request.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ExecutorError {
+    /// [`shutdown`](crate::ThreadPoolExecutor::shutdown) was called before
+    /// this submit took effect (Python's `RuntimeError`). The closure never
+    /// runs.
+    #[error("cannot schedule new futures after shutdown")]
+    Shutdown,
+    /// A worker's initializer failed, so the pool is broken (Python's
+    /// `BrokenThreadPool`). Holds the initializer's error or panic message.
+    #[error("the thread pool is broken: {0}")]
+    Broken(String),
+    /// A parameter was out of range (Python's `ValueError`), such as
+    /// `max_workers(0)` or `queue_capacity(0)`.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// The pool had no worker and the operating system refused to start one.
+    /// The closure never runs.
+    #[error("failed to start a worker thread: {0}")]
+    Spawn(String),
+}
+
+/// Why [`try_submit`](crate::ThreadPoolExecutor::try_submit) refused a
+/// closure.
+#[derive(thiserror::Error)]
+pub enum TrySubmitError<F> {
+    /// The bounded work queue is full. Holds the closure back.
+    #[error("the work queue is full")]
+    Full(F),
+    /// The executor refused the closure (shut down, broken, or no worker
+    /// could be started). Holds the closure back when it was never queued;
+    /// `None` when a concurrent `shutdown` caught it already queued (it is
+    /// then cancelled and never runs).
+    #[error("{0}")]
+    Rejected(ExecutorError, Option<F>),
+}
+
+impl<F> TrySubmitError<F> {
+    /// The closure, if it came back.
+    pub fn into_inner(self) -> Option<F> {
+        match self {
+            TrySubmitError::Full(f) => Some(f),
+            TrySubmitError::Rejected(_, f) => f,
+        }
+    }
+}
+
+impl<F> fmt::Debug for TrySubmitError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySubmitError::Full(_) => f.write_str("Full(..)"),
+            TrySubmitError::Rejected(e, func) => f
+                .debug_tuple("Rejected")
+                .field(e)
+                .field(&func.as_ref().map(|_| ".."))
+                .finish(),
+        }
+    }
+}
+
+/// [`as_completed`](crate::as_completed) ran out of time (Python's
+/// `TimeoutError`): `unfinished` of the `total` distinct futures were not done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{unfinished} (of {total}) futures unfinished")]
+pub struct AsCompletedTimeout {
+    /// How many futures were not yielded when time ran out.
+    pub unfinished: usize,
+    /// How many distinct futures were given.
+    pub total: usize,
+}

@@ -4,6 +4,8 @@
 //!   pending, ask `running()`/`done()`/`cancelled()`, wait with a timeout,
 //!   add done-callbacks, or `.await` it.
 //! * [`Promise`] and [`Task`]: the writing ends, for executor authors.
+//! * [`ThreadPoolExecutor`]: a pool of worker threads (Python's), with
+//!   [`wait`] and [`as_completed`] over its futures.
 //! * [`queue`]: the lock-free MPMC queues under the executor.
 //!
 //! Every guarantee is a numbered clause in `SPEC.md`, checked by loom models
@@ -22,9 +24,15 @@ mod state;
 mod task;
 mod waiters;
 
+mod executor;
 pub mod queue;
+mod wait;
 
-pub use error::{FutureError, PanicError, Rejected};
+pub use error::{
+    AsCompletedTimeout, ExecutorError, FutureError, PanicError, Rejected, TrySubmitError,
+};
+pub use executor::{Builder, Map, PoolStats, ThreadPoolExecutor};
 pub use future::{Future, Join, Wait};
 pub use promise::Promise;
 pub use task::{CancelOutcome, CancelToken, Task};
+pub use wait::{as_completed, wait, AsCompleted, DoneAndNotDone, ReturnWhen};

@@ -1,4 +1,492 @@
-//! Placeholder: replaced by the unbounded queue.
-/// An unbounded MPMC queue.
-#[derive(Debug)]
-pub struct UnboundedQueue<T>(std::marker::PhantomData<T>);
+//! Unbounded MPMC queue: a linked list of fixed-size blocks, each a small
+//! array of write-once slots (the segmented design of crossbeam's
+//! `SegQueue`, with a per-block read counter deciding who frees a block).
+//!
+//! # Positions
+//!
+//! `head` and `tail` each pair a 64-bit *index* with a pointer to the block
+//! that index lives in. An index is `position << SHIFT | flags`; positions
+//! run in laps of `LAP` per block, of which offsets `0..BLOCK_CAP` are slots
+//! and offset `BLOCK_CAP` is a transit marker: the producer (consumer) that
+//! claims the last slot of a block parks the index there while it moves
+//! `tail.block` (`head.block`) on, and everyone else waits for it. 64-bit
+//! positions never repeat in practice (2^63 pushes).
+//!
+//! `HAS_NEXT` (head only) caches "the head block is not the tail block": the
+//! remaining slots of the head block were all claimed by producers, so `pop`
+//! can claim without reading `tail`.
+//!
+//! # Invariants (the clauses are in `SPEC.md`)
+//!
+//! * Q2: each position is claimed by one CAS on an index. The producer of a
+//!   position writes the slot then sets `written`; its consumer waits for
+//!   `written` then reads. A block is only dereferenced by a thread that
+//!   holds a claimed, unfinished position in it.
+//! * Q7: every claimed slot of a block is eventually read, and each reader
+//!   adds one to the block's `reads_done` after its last access; the reader
+//!   that brings it to `BLOCK_CAP` frees the block. So a block is freed once,
+//!   after every access to it.
+//! * `tail.block` is the last block; the producer of a block's last slot
+//!   installs the next block (allocated before its claim) before writing.
+//!
+//! # Orderings
+//!
+//! * `written`: `Release` store after the value write, `Acquire` load before
+//!   the read.
+//! * Index CAS `SeqCst` on success (linearization point, partner of the
+//!   `fence(SeqCst)` in `pop`'s empty check), `Acquire` on failure: the
+//!   index we then hold may come from a block change, whose block store we
+//!   must see when we reload the block pointer.
+//! * Block pointers: `Release` store before the `Release` index store that
+//!   ends the transit; `Acquire` loads after the index load. `next`:
+//!   `Release` store by the installing producer, `Acquire` load by the last
+//!   consumer of the block.
+//! * `reads_done`: `AcqRel` increments form one chain, so the freeing
+//!   reader happens after every other reader's (and through `written`,
+//!   every producer's) last access to the block.
+
+use std::alloc::{self, Layout};
+use std::fmt;
+use std::mem::MaybeUninit;
+use std::ptr::{self, NonNull};
+
+use crossbeam_utils::{Backoff, CachePadded};
+
+use crate::sync::{
+    fence, snooze, spin, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering, UnsafeCell, LOOM,
+};
+
+/// Positions per block (one more than the slots: the transit marker). Small
+/// under loom so that the models cross block boundaries.
+const LAP: u64 = if LOOM { 3 } else { 32 };
+/// Slots per block.
+const BLOCK_CAP: usize = (LAP - 1) as usize;
+/// Index bits below the position: the flags.
+const SHIFT: u32 = 1;
+/// One position, as an index increment.
+const STEP: u64 = 1 << SHIFT;
+/// Head flag: the head block has a successor (see the module docs).
+const HAS_NEXT: u64 = 1;
+
+/// A write-once cell.
+struct Slot<T> {
+    /// Initialized once `written` is true, until its consumer reads it.
+    value: UnsafeCell<MaybeUninit<T>>,
+    /// Set by the producer after writing `value`.
+    written: AtomicBool,
+}
+
+impl<T> Slot<T> {
+    /// Waits until the producer of this (claimed) slot has published it.
+    fn wait_written(&self) {
+        let backoff = Backoff::new();
+        // ORDERING: Acquire, pairs with the Release `written` store in `push`.
+        while !self.written.load(Ordering::Acquire) {
+            // Q6: the producer claimed this slot and is about to publish it.
+            snooze(&backoff);
+        }
+    }
+}
+
+/// A segment of the list.
+struct Block<T> {
+    /// The following block, set once by the producer of our last slot.
+    next: AtomicPtr<Block<T>>,
+    /// How many slots have been read (Q7): the reader that makes it
+    /// `BLOCK_CAP` frees the block.
+    reads_done: AtomicUsize,
+    slots: [Slot<T>; BLOCK_CAP],
+}
+
+impl<T> Block<T> {
+    /// Allocates an empty block directly on the heap (never on the stack,
+    /// which a large `T` could overflow).
+    fn alloc() -> Box<Block<T>> {
+        let layout = Layout::new::<Block<T>>();
+        // SAFETY: `Block` holds atomics, so `layout` has a non-zero size.
+        let raw = unsafe { alloc::alloc(layout) }.cast::<Block<T>>();
+        let Some(block) = NonNull::new(raw) else {
+            alloc::handle_alloc_error(layout)
+        };
+        let raw = block.as_ptr();
+        // SAFETY: `raw` is a fresh allocation for one `Block<T>`; we
+        // initialize every field in place before anything reads it.
+        unsafe {
+            ptr::addr_of_mut!((*raw).next).write(AtomicPtr::new(ptr::null_mut()));
+            ptr::addr_of_mut!((*raw).reads_done).write(AtomicUsize::new(0));
+            let slots = ptr::addr_of_mut!((*raw).slots).cast::<Slot<T>>();
+            for i in 0..BLOCK_CAP {
+                slots.add(i).write(Slot {
+                    value: UnsafeCell::new(MaybeUninit::uninit()),
+                    written: AtomicBool::new(false),
+                });
+            }
+            // SAFETY: allocated with `Layout::new::<Block<T>>()` by the global
+            // allocator and fully initialized, as `Box` requires.
+            Box::from_raw(raw)
+        }
+    }
+
+    /// Frees a block made by [`Block::alloc`] (its values must be gone).
+    ///
+    /// # Safety
+    ///
+    /// `block` came from `alloc`, is not freed yet, and no thread accesses it
+    /// afterwards.
+    unsafe fn free(block: *mut Block<T>) {
+        // SAFETY: per the contract; `Block` has no drop glue for the values
+        // (they are `MaybeUninit`), so this only frees the memory.
+        drop(unsafe { Box::from_raw(block) });
+    }
+
+    /// Waits for the producer of our last slot to link the next block.
+    fn wait_next(&self) -> *mut Block<T> {
+        let backoff = Backoff::new();
+        loop {
+            // ORDERING: Acquire, pairs with the Release `next` store in `push`.
+            let next = self.next.load(Ordering::Acquire);
+            if !next.is_null() {
+                return next;
+            }
+            snooze(&backoff);
+        }
+    }
+}
+
+/// One end of the queue.
+struct End<T> {
+    /// `position << SHIFT | flags`.
+    index: AtomicU64,
+    /// The block `index` lives in.
+    block: AtomicPtr<Block<T>>,
+}
+
+/// An unbounded, lock-free, multi-producer multi-consumer FIFO queue.
+///
+/// `push` never fails (it allocates a block of 31 slots when the last one
+/// fills up); popping an empty queue returns `None` at once. See the
+/// [module docs](super) for the progress guarantees and `SPEC.md` (clauses
+/// `Q1`..`Q7`) for the full contract.
+///
+/// ```
+/// use concurrent_futures::queue::UnboundedQueue;
+///
+/// let q = UnboundedQueue::new();
+/// for i in 0..100 {
+///     q.push(i);
+/// }
+/// assert_eq!(q.len(), 100);
+/// assert!((0..100).all(|i| q.pop() == Some(i)));
+/// assert!(q.is_empty());
+/// ```
+pub struct UnboundedQueue<T> {
+    head: CachePadded<End<T>>,
+    tail: CachePadded<End<T>>,
+}
+
+// SAFETY: values are moved in and out, never shared: per Q2 exactly one
+// thread at a time touches a slot's value, so `T: Send` suffices (no `Sync`).
+unsafe impl<T: Send> Sync for UnboundedQueue<T> {}
+// SAFETY: the queue owns its blocks and `T`s; sending it sends them.
+unsafe impl<T: Send> Send for UnboundedQueue<T> {}
+
+impl<T> Default for UnboundedQueue<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> UnboundedQueue<T> {
+    /// Creates an empty queue (this allocates its first block).
+    ///
+    /// ```
+    /// let q = concurrent_futures::queue::UnboundedQueue::<u32>::new();
+    /// assert!(q.is_empty());
+    /// ```
+    pub fn new() -> Self {
+        let first = Box::into_raw(Block::<T>::alloc());
+        Self {
+            head: CachePadded::new(End {
+                index: AtomicU64::new(0),
+                block: AtomicPtr::new(first),
+            }),
+            tail: CachePadded::new(End {
+                index: AtomicU64::new(0),
+                block: AtomicPtr::new(first),
+            }),
+        }
+    }
+
+    /// Appends `value` at the tail.
+    ///
+    /// Linearizes at the claim of the tail position. Waits (spinning, then
+    /// yielding) only while another producer is linking a new block.
+    ///
+    /// ```
+    /// let q = concurrent_futures::queue::UnboundedQueue::new();
+    /// q.push(1);
+    /// assert_eq!(q.pop(), Some(1));
+    /// ```
+    pub fn push(&self, value: T) {
+        let backoff = Backoff::new();
+        // ORDERING: Acquire, pairs with the Release index store that ends a
+        // block transit, so the block load below sees that block (or later).
+        let mut tail = self.tail.index.load(Ordering::Acquire);
+        // ORDERING: Acquire, pairs with the Release block store in a transit;
+        // an older block than `tail`'s is impossible, a newer one fails the CAS.
+        let mut block = self.tail.block.load(Ordering::Acquire);
+        // A block allocated for the transit; freed on return if a CAS retry
+        // moved us off the last slot.
+        let mut spare: Option<Box<Block<T>>> = None;
+        loop {
+            let offset = ((tail >> SHIFT) % LAP) as usize;
+            if offset == BLOCK_CAP {
+                // Another producer is linking the next block: wait for it.
+                snooze(&backoff);
+                // ORDERING: Acquire, as for the first loads.
+                tail = self.tail.index.load(Ordering::Acquire);
+                // ORDERING: Acquire, as for the first loads.
+                block = self.tail.block.load(Ordering::Acquire);
+                continue;
+            }
+            // Allocate before claiming the last slot, so the transit is short.
+            if offset + 1 == BLOCK_CAP && spare.is_none() {
+                spare = Some(Block::alloc());
+            }
+            // ORDERING: SeqCst on success, the linearization point; pairs with
+            // the fence(SeqCst) in `pop`'s empty check. Acquire on failure, as
+            // for the first index load (we reload the block next).
+            match self.tail.index.compare_exchange_weak(
+                tail,
+                tail + STEP,
+                Ordering::SeqCst,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    if offset + 1 == BLOCK_CAP {
+                        // We claimed the last slot: link the next block. Nobody
+                        // else moves `tail` while it sits on the transit marker.
+                        let next = spare.take().map_or(ptr::null_mut(), Box::into_raw);
+                        debug_assert!(!next.is_null());
+                        // ORDERING: Release, read by the Acquire block loads of
+                        // producers that see the index store below.
+                        self.tail.block.store(next, Ordering::Release);
+                        // ORDERING: Release, pairs with the Acquire index loads
+                        // above: ends the transit (offset 0 of the next lap).
+                        self.tail.index.store(tail + 2 * STEP, Ordering::Release);
+                        // SAFETY: per Q2/Q7 we hold an unwritten slot of `block`,
+                        // so it is not freed.
+                        let b = unsafe { &*block };
+                        // ORDERING: Release, pairs with the Acquire load in
+                        // `wait_next` of this block's last consumer.
+                        b.next.store(next, Ordering::Release);
+                    }
+                    // SAFETY: per Q2/Q7 our CAS claimed slot `offset` of `block`
+                    // (the block of index `tail`, see the Acquire loads), which
+                    // stays allocated until its consumer has read it.
+                    let slot = unsafe { &(*block).slots[offset] };
+                    // SAFETY: per Q2 the slot is ours until we set `written`.
+                    slot.value
+                        .with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
+                    // ORDERING: Release, pairs with the Acquire load in
+                    // `wait_written`: publishes the value.
+                    slot.written.store(true, Ordering::Release);
+                    return;
+                }
+                Err(t) => {
+                    tail = t;
+                    // ORDERING: Acquire, as for the first loads.
+                    block = self.tail.block.load(Ordering::Acquire);
+                    spin(&backoff);
+                }
+            }
+        }
+    }
+
+    /// Removes the element at the head, or returns `None` if the queue is
+    /// empty.
+    ///
+    /// Linearizes at the claim of the head position (or, when empty, at the
+    /// read of `tail` that proved it). Returns at once on an empty queue;
+    /// waits only while the producer of the claimed slot has not finished
+    /// writing it, or another consumer is moving `head` to the next block.
+    ///
+    /// ```
+    /// let q = concurrent_futures::queue::UnboundedQueue::new();
+    /// assert_eq!(q.pop(), None::<()>);
+    /// ```
+    pub fn pop(&self) -> Option<T> {
+        let backoff = Backoff::new();
+        // ORDERING: Acquire, pairs with the Release index store that ends a
+        // head transit, so the block load below sees that block (or later).
+        let mut head = self.head.index.load(Ordering::Acquire);
+        // ORDERING: Acquire, pairs with the Release block store of a transit.
+        let mut block = self.head.block.load(Ordering::Acquire);
+        loop {
+            let offset = ((head >> SHIFT) % LAP) as usize;
+            if offset == BLOCK_CAP {
+                // Another consumer is moving `head` to the next block.
+                snooze(&backoff);
+                // ORDERING: Acquire, as for the first loads.
+                head = self.head.index.load(Ordering::Acquire);
+                // ORDERING: Acquire, as for the first loads.
+                block = self.head.block.load(Ordering::Acquire);
+                continue;
+            }
+            let mut new_head = head + STEP;
+            if head & HAS_NEXT == 0 {
+                // ORDERING: SeqCst fence, pairs with the SeqCst tail CAS in
+                // `push`: every push ordered before this verdict is seen.
+                fence(Ordering::SeqCst);
+                // ORDERING: Relaxed, ordered by the fence just above.
+                let tail = self.tail.index.load(Ordering::Relaxed);
+                if head >> SHIFT == tail >> SHIFT {
+                    return None; // Q4: empty
+                }
+                if (head >> SHIFT) / LAP != (tail >> SHIFT) / LAP {
+                    // The tail is in a later block: all our block's remaining
+                    // slots are claimed by producers.
+                    new_head |= HAS_NEXT;
+                }
+            }
+            // ORDERING: SeqCst on success, the linearization point; pairs with
+            // the fence(SeqCst) in other pops' empty checks (len/ordering with
+            // pushes goes through the tail CAS). Acquire on failure, as for
+            // the first index load (we reload the block next).
+            match self.head.index.compare_exchange_weak(
+                head,
+                new_head,
+                Ordering::SeqCst,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    // SAFETY: per Q2/Q7 our CAS claimed slot `offset` of `block`
+                    // (the block of index `head`), and we have not read it yet,
+                    // so the block is not freed.
+                    let b = unsafe { &*block };
+                    if offset + 1 == BLOCK_CAP {
+                        // We claimed the last slot: move `head` to the next block.
+                        let next = b.wait_next();
+                        let mut next_index = (new_head & !HAS_NEXT) + STEP;
+                        // SAFETY: `next` is the tail block or older, and its
+                        // reads cannot finish before `head` reaches it (Q7).
+                        let next_block = unsafe { &*next };
+                        // ORDERING: Relaxed, only a hint; a null here just
+                        // makes later pops check `tail`.
+                        if !next_block.next.load(Ordering::Relaxed).is_null() {
+                            next_index |= HAS_NEXT;
+                        }
+                        // ORDERING: Release, read by the Acquire block loads of
+                        // consumers that see the index store below.
+                        self.head.block.store(next, Ordering::Release);
+                        // ORDERING: Release, pairs with the Acquire head index
+                        // loads: ends the transit.
+                        self.head.index.store(next_index, Ordering::Release);
+                    }
+                    let slot = &b.slots[offset];
+                    slot.wait_written();
+                    // SAFETY: per Q2 the slot is ours and `written` (Acquire in
+                    // `wait_written`) shows the value is published; we move it
+                    // out once and never touch it again.
+                    let value = slot.value.with(|p| unsafe { p.read().assume_init() });
+                    // ORDERING: AcqRel, one chain over all readers of the block:
+                    // the last one acquires every earlier reader's release (and,
+                    // through `written`, every producer's) before freeing.
+                    if b.reads_done.fetch_add(1, Ordering::AcqRel) + 1 == BLOCK_CAP {
+                        // SAFETY: per Q7 every slot of the block has been read
+                        // and nobody touches it again.
+                        unsafe { Block::free(block) };
+                    }
+                    return Some(value);
+                }
+                Err(h) => {
+                    head = h;
+                    // ORDERING: Acquire, as for the first loads.
+                    block = self.head.block.load(Ordering::Acquire);
+                    spin(&backoff);
+                }
+            }
+        }
+    }
+
+    /// The number of elements in the queue (a snapshot).
+    ///
+    /// ```
+    /// let q = concurrent_futures::queue::UnboundedQueue::new();
+    /// q.push('x');
+    /// assert_eq!(q.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        /// Slots before position `index` (transit markers do not count).
+        fn slots_before(index: u64) -> u64 {
+            let pos = index >> SHIFT;
+            (pos / LAP) * BLOCK_CAP as u64 + (pos % LAP).min(BLOCK_CAP as u64)
+        }
+        loop {
+            // ORDERING: SeqCst loads, in one total order with the SeqCst index
+            // CASes; an unchanged tail brackets the head read.
+            let tail = self.tail.index.load(Ordering::SeqCst);
+            // ORDERING: SeqCst, as above.
+            let head = self.head.index.load(Ordering::SeqCst);
+            // ORDERING: SeqCst, as above.
+            if self.tail.index.load(Ordering::SeqCst) == tail {
+                // A pop may claim from a tail it read (Relaxed, after its
+                // fence) that our snapshot does not show yet: never go below 0.
+                return slots_before(tail).saturating_sub(slots_before(head)) as usize;
+            }
+        }
+    }
+
+    /// Whether the queue holds no element (a snapshot).
+    ///
+    /// ```
+    /// let q = concurrent_futures::queue::UnboundedQueue::new();
+    /// assert!(q.is_empty());
+    /// q.push(0);
+    /// assert!(!q.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<T> Drop for UnboundedQueue<T> {
+    fn drop(&mut self) {
+        // `&mut self`: every push and pop has finished and happens before this.
+        // ORDERING: Relaxed, exclusive access (see above).
+        let mut head = self.head.index.load(Ordering::Relaxed) & !HAS_NEXT;
+        // ORDERING: Relaxed, exclusive access.
+        let tail = self.tail.index.load(Ordering::Relaxed);
+        // ORDERING: Relaxed, exclusive access.
+        let mut block = self.head.block.load(Ordering::Relaxed);
+        while head != tail {
+            let offset = ((head >> SHIFT) % LAP) as usize;
+            if offset < BLOCK_CAP {
+                // SAFETY: per Q2/Q5, positions in `head..tail` were pushed and not
+                // popped, so the slot holds a value; we drop it once.
+                let slot = unsafe { &(*block).slots[offset] };
+                slot.value.with_mut(|p| unsafe { (*p).assume_init_drop() });
+            } else {
+                // SAFETY: per Q7 a block between head and tail is live and has
+                // a successor; after this nothing refers to it.
+                unsafe {
+                    let next = (*block).next.load(Ordering::Relaxed);
+                    Block::free(block);
+                    block = next;
+                }
+            }
+            head += STEP;
+        }
+        // SAFETY: per Q7 the head block is not freed by readers (not all of
+        // its slots were read), and nothing refers to it any more.
+        unsafe { Block::free(block) };
+    }
+}
+
+impl<T> fmt::Debug for UnboundedQueue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnboundedQueue")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}

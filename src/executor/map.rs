@@ -1,0 +1,167 @@
+//! `Map`: the iterator of `ThreadPoolExecutor::map` (E10).
+//!
+//! It owns the only handle of each future it submitted: none is cloned or
+//! shown to the caller, so a finished value is moved out with the core's
+//! `take_result` (task.rs rule 4) instead of being cloned. Every future not
+//! yet yielded is cancelled when the iterator times out or is dropped.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use super::ThreadPoolExecutor;
+use crate::error::{ExecutorError, FutureError};
+use crate::future::{deadline_after, wait_done};
+use crate::Future;
+
+/// Submits the next input item (buffered mode); `None` when the input ended.
+type Feed<'a, U> = Box<dyn FnMut() -> Option<Result<Future<U>, ExecutorError>> + 'a>;
+
+/// The results of [`ThreadPoolExecutor::map`]: one `Result` per input item,
+/// in input order (E10).
+///
+/// * A failed item (panic, cancel) yields its `Err`; the next items follow.
+/// * When the deadline (counted from the `map` call) passes while waiting,
+///   yields `Err(FutureError::Timeout)` once, cancels every future not yet
+///   yielded, and ends.
+/// * Dropping it cancels every future not yet yielded.
+/// * In buffered mode, an item the executor refused (shut down, broken)
+///   yields `Err(FutureError::Cancelled)` or `Err(FutureError::Broken(..))`,
+///   and the iterator ends after it.
+///
+/// ```
+/// use concurrent_futures::{FutureError, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new(2)?;
+/// let out: Vec<_> = pool
+///     .map(|x: i32| if x == 2 { panic!("two") } else { x }, [1, 2, 3], None)?
+///     .map(|r| r.map_err(|e| matches!(e, FutureError::Panicked(_))))
+///     .collect();
+/// assert_eq!(out, [Ok(1), Err(true), Ok(3)]);
+/// # Ok::<(), concurrent_futures::ExecutorError>(())
+/// ```
+#[must_use = "the results are dropped (and the work cancelled) unless iterated"]
+pub struct Map<'a, U> {
+    /// Submitted and not yet yielded, in input order. An `Err` is an item the
+    /// executor refused (buffered mode).
+    pending: VecDeque<Result<Future<U>, FutureError>>,
+    feed: Option<Feed<'a, U>>,
+    deadline: Option<Option<Instant>>,
+    ended: bool,
+}
+
+/// The future error that stands for an item the executor refused.
+fn refused(e: ExecutorError) -> FutureError {
+    match e {
+        ExecutorError::Shutdown => FutureError::Cancelled,
+        ExecutorError::Broken(m) | ExecutorError::Spawn(m) | ExecutorError::InvalidArgument(m) => {
+            FutureError::Broken(m)
+        }
+    }
+}
+
+impl<'a, U: Send + 'static> Map<'a, U> {
+    pub(super) fn new<A, F, I>(
+        exec: &'a ThreadPoolExecutor,
+        f: F,
+        items: I,
+        timeout: Option<Duration>,
+        buffersize: Option<usize>,
+    ) -> Result<Map<'a, U>, ExecutorError>
+    where
+        A: Send + 'static,
+        F: Fn(A) -> U + Send + Sync + 'static,
+        I: Iterator<Item = A> + 'a,
+    {
+        let deadline = deadline_after(timeout);
+        // The closure is shared by the tasks; each task is still one allocation.
+        let f = std::sync::Arc::new(f);
+        let mut items = items;
+        let mut submit_next = move || {
+            let item = items.next()?;
+            let f = std::sync::Arc::clone(&f);
+            Some(exec.submit(move || f(item)))
+        };
+        let mut map = Map {
+            pending: VecDeque::new(),
+            feed: None,
+            deadline,
+            ended: false,
+        };
+        let limit = buffersize.unwrap_or(usize::MAX);
+        while map.pending.len() < limit {
+            match submit_next() {
+                // On error, `map` drops here and cancels what it submitted.
+                Some(fut) => map.pending.push_back(Ok(fut?)),
+                None => return Ok(map),
+            }
+        }
+        map.feed = Some(Box::new(submit_next));
+        Ok(map)
+    }
+}
+
+impl<U> Map<'_, U> {
+    /// Buffered mode: submits one more item, as Python does before waiting.
+    fn refill(&mut self) {
+        let Some(feed) = self.feed.as_mut() else {
+            return;
+        };
+        match feed() {
+            Some(Ok(fut)) => self.pending.push_back(Ok(fut)),
+            Some(Err(e)) => {
+                self.pending.push_back(Err(refused(e)));
+                self.feed = None;
+            }
+            None => self.feed = None,
+        }
+    }
+
+    fn cancel_rest(&mut self) {
+        self.feed = None;
+        for fut in self.pending.drain(..).flatten() {
+            fut.cancel();
+        }
+    }
+}
+
+impl<U> Iterator for Map<'_, U> {
+    type Item = Result<U, FutureError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.ended {
+            return None;
+        }
+        self.refill();
+        let fut = match self.pending.pop_front()? {
+            Ok(fut) => fut,
+            Err(e) => return Some(Err(e)),
+        };
+        if !wait_done(fut.header(), self.deadline) {
+            fut.cancel();
+            self.cancel_rest();
+            self.ended = true;
+            return Some(Err(FutureError::Timeout));
+        }
+        // SAFETY: task.rs rule 4: `fut` is the only `Future` handle of its
+        // task (made by `submit` inside `Map::new`, never cloned, never shown
+        // to the caller, no callback registered), and it is done (F2: it
+        // stays done), so `take_result` does not wait.
+        Some(unsafe { fut.take_result(Some(Duration::ZERO)) })
+    }
+}
+
+impl<U> Drop for Map<'_, U> {
+    fn drop(&mut self) {
+        self.cancel_rest();
+    }
+}
+
+impl<U> std::fmt::Debug for Map<'_, U> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Map")
+            .field("pending", &self.pending.len())
+            .field("buffered", &self.feed.is_some())
+            .field("ended", &self.ended)
+            .finish()
+    }
+}

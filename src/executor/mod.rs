@@ -1,0 +1,806 @@
+//! `ThreadPoolExecutor`: a pool of worker threads fed by one MPMC queue.
+//!
+//! # Protocol
+//!
+//! Shared state (`Inner`), and who may touch what:
+//!
+//! * `queue`: the lock-free work queue of type-erased [`Task`]s. Anyone pushes
+//!   (`submit`); workers and the draining `shutdown(cancel_futures)` /
+//!   broken-pool paths pop.
+//! * `flags`: `SHUTDOWN` and `BROKEN`, set once each by a SeqCst `fetch_or`
+//!   and never cleared.
+//! * `idle`, `sleepers`: the sleep protocol of `worker.rs` (E1, E2, E6).
+//! * `threads`: join handles and worker counts; spawning happens under it
+//!   (at most one thread per submit, never above `max_workers`: E1).
+//! * `queued`, `blocked`, `space`: the bounded queue's reservations and the
+//!   producers blocked on a full queue (E8).
+//!
+//! A submit is: admit (flags; reserve a slot when bounded) → allocate the
+//! task (the one allocation) → push → `fence(SeqCst)` (F_s) → read `flags`
+//! and `idle` → wake one sleeper, or spawn one worker, or nothing.
+//!
+//! Submit vs shutdown (E3). After F_s the submitter reads `flags`:
+//! * unset: F_s precedes the `fetch_or(SHUTDOWN)` in the SeqCst order S, so
+//!   every pop after a later SeqCst fence sees the push: the draining
+//!   `shutdown(cancel_futures)` (fence F_d) and every worker deciding to exit
+//!   (fence F_w, after it read the flag) will see the task. The task runs,
+//!   or is cancelled by `cancel_futures` or by its user.
+//! * set: the submit races a shutdown. It cancels its own future: if the
+//!   cancel wins, submit returns `Err(Shutdown)` and the closure never runs
+//!   (whoever pops it drops it); if a worker started it first, submit
+//!   returns `Ok`. Either way the future resolves.
+//!
+//! User code never runs under a lock of the executor: tasks run with no lock
+//! held, `cancel_futures` cancels (and so fires callbacks) with no lock held,
+//! and a callback that submits or shuts down cannot deadlock (E4, E6).
+
+mod builder;
+mod map;
+mod worker;
+
+use std::time::{Duration, Instant};
+
+pub use builder::Builder;
+pub use map::Map;
+
+use crate::error::{ExecutorError, TrySubmitError};
+use crate::queue::{BoundedQueue, UnboundedQueue};
+use crate::sync::{fence, lock, thread, Arc, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
+use crate::task::{CancelOutcome, CancelToken, Task};
+use crate::Future;
+use worker::Sleeper;
+
+/// `flags`: `shutdown` was called.
+const SHUTDOWN: usize = 0b01;
+/// `flags`: an initializer failed; the pool refuses and fails all work (E7).
+const BROKEN: usize = 0b10;
+
+/// What an initializer reports: `Err(message)` breaks the pool.
+type Initializer = Box<dyn Fn() -> Result<(), String> + Send + Sync>;
+
+/// A pool of worker threads that runs submitted closures and hands back a
+/// [`Future`] for each (Python's `concurrent.futures.ThreadPoolExecutor`).
+///
+/// * Workers start lazily, at most one per submit and only when no worker is
+///   idle, up to `max_workers`; they are reused and live until shutdown.
+/// * A panicking task, callback or closure destructor never kills a worker:
+///   the panic goes into the task's future.
+/// * [`shutdown`](Self::shutdown) is idempotent; queued work still runs unless
+///   `cancel_futures`. Dropping the executor is `shutdown(true, false)`.
+/// * The executor is `Send + Sync`: share it with `Arc`. A task may drop the
+///   last `Arc` (that is a shutdown from a worker; see [`shutdown`](Self::shutdown)).
+///
+/// ```
+/// use concurrent_futures::ThreadPoolExecutor;
+///
+/// let pool = ThreadPoolExecutor::new(2)?;
+/// let fut = pool.submit(|| 6 * 7)?;
+/// assert_eq!(fut.result(None).copied(), Ok(42));
+/// # Ok::<(), concurrent_futures::ExecutorError>(())
+/// ```
+pub struct ThreadPoolExecutor {
+    inner: Arc<Inner>,
+}
+
+/// A snapshot of a pool's workers, for monitoring and tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolStats {
+    /// Worker threads started and not yet exited.
+    pub workers: usize,
+    /// Workers asleep (or about to sleep) waiting for work.
+    pub idle: usize,
+    /// How many times a worker went to sleep since the pool was built.
+    pub parks: usize,
+    /// How many times a submit woke a sleeping worker.
+    pub wakeups: usize,
+}
+
+enum WorkQueue {
+    Unbounded(UnboundedQueue<Task>),
+    Bounded(BoundedQueue<Task>),
+}
+
+pub(crate) struct Config {
+    max_workers: usize,
+    name_prefix: String,
+    initializer: Option<Initializer>,
+    queue_capacity: Option<usize>,
+    stack_size: Option<usize>,
+}
+
+/// Join handles and worker counts, under `Inner::threads`.
+#[derive(Default)]
+struct Threads {
+    /// Handles of running workers (moved to `finished` when they exit).
+    handles: Vec<thread::JoinHandle<()>>,
+    /// Handles of workers that exited, to be joined by `shutdown(wait)`.
+    finished: Vec<thread::JoinHandle<()>>,
+    /// Workers ever started (names are `<prefix>_<index>`).
+    spawned: usize,
+    /// Workers started and not yet exited.
+    alive: usize,
+    /// Workers blocked inside `shutdown(wait = true)` (E5).
+    in_shutdown: usize,
+}
+
+pub(crate) struct Inner {
+    queue: WorkQueue,
+    flags: AtomicUsize,
+    idle: AtomicUsize,
+    /// Mirror of `Threads::spawned`, read without the lock by submit.
+    spawned: AtomicUsize,
+    parks: AtomicUsize,
+    wakeups: AtomicUsize,
+    sleepers: Mutex<Vec<Arc<Sleeper>>>,
+    threads: Mutex<Threads>,
+    exited: Condvar,
+    /// Reserved slots of the bounded queue (E8).
+    queued: AtomicUsize,
+    /// Producers inside `wait_for_space`.
+    blocked: AtomicUsize,
+    space: Mutex<()>,
+    space_freed: Condvar,
+    broken: Mutex<Option<String>>,
+    config: Config,
+}
+
+/// Why `admit` refused, before any task was made.
+enum Refusal {
+    Full,
+    Closed(ExecutorError),
+}
+
+/// What `spawn_worker` did.
+enum Spawn {
+    Started,
+    NotNeeded,
+    /// Shutdown or a broken pool came first.
+    Closed,
+    /// The OS refused; `true` when no worker is left to run the task.
+    Failed(String, bool),
+}
+
+impl ThreadPoolExecutor {
+    /// A pool of at most `max_workers` threads (Python's
+    /// `ThreadPoolExecutor(max_workers)`). `0` is
+    /// [`ExecutorError::InvalidArgument`]. See [`builder`](Self::builder) for
+    /// the other options.
+    pub fn new(max_workers: usize) -> Result<ThreadPoolExecutor, ExecutorError> {
+        Builder::new().max_workers(max_workers).build()
+    }
+
+    /// A [`Builder`] with the defaults.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    fn from_config(config: Config) -> ThreadPoolExecutor {
+        let queue = match config.queue_capacity {
+            Some(cap) => WorkQueue::Bounded(BoundedQueue::new(cap)),
+            None => WorkQueue::Unbounded(UnboundedQueue::new()),
+        };
+        ThreadPoolExecutor {
+            inner: Arc::new(Inner {
+                queue,
+                flags: AtomicUsize::new(0),
+                idle: AtomicUsize::new(0),
+                spawned: AtomicUsize::new(0),
+                parks: AtomicUsize::new(0),
+                wakeups: AtomicUsize::new(0),
+                sleepers: Mutex::new(Vec::new()),
+                threads: Mutex::new(Threads::default()),
+                exited: Condvar::new(),
+                queued: AtomicUsize::new(0),
+                blocked: AtomicUsize::new(0),
+                space: Mutex::new(()),
+                space_freed: Condvar::new(),
+                broken: Mutex::new(None),
+                config,
+            }),
+        }
+    }
+
+    /// Schedules `f` and returns the future of its result (Python's
+    /// `submit`). With a bounded queue, blocks while the queue is full.
+    ///
+    /// Errors: [`ExecutorError::Shutdown`] after [`shutdown`](Self::shutdown),
+    /// [`ExecutorError::Broken`] once an initializer failed,
+    /// [`ExecutorError::Spawn`] when the pool has no worker and none can be
+    /// started. On error the closure never runs.
+    ///
+    /// ```
+    /// use concurrent_futures::{ExecutorError, ThreadPoolExecutor};
+    ///
+    /// let pool = ThreadPoolExecutor::new(1)?;
+    /// let fut = pool.submit(|| "hi")?;
+    /// assert_eq!(fut.result(None).copied(), Ok("hi"));
+    /// pool.shutdown(true, false);
+    /// assert_eq!(pool.submit(|| ()).unwrap_err(), ExecutorError::Shutdown);
+    /// # Ok::<(), ExecutorError>(())
+    /// ```
+    pub fn submit<T, F>(&self, f: F) -> Result<Future<T>, ExecutorError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.inner.admit(true).map_err(Refusal::into_error)?;
+        let (task, fut) = Task::new(f);
+        Inner::enqueue(&self.inner, task, fut)
+    }
+
+    /// Like [`submit`](Self::submit), for a closure that watches its
+    /// [`CancelToken`]: the token reports a `cancel()` made on this task's
+    /// future while it runs, and only for this run (E9).
+    ///
+    /// ```
+    /// use concurrent_futures::ThreadPoolExecutor;
+    /// use std::sync::mpsc;
+    ///
+    /// let pool = ThreadPoolExecutor::new(1)?;
+    /// let (started, wait_started) = mpsc::channel();
+    /// let fut = pool.submit_with_token(move |token| {
+    ///     started.send(()).unwrap();
+    ///     let mut spins = 0u64;
+    ///     while !token.is_cancelled() {
+    ///         spins += 1;
+    ///         std::thread::yield_now();
+    ///     }
+    ///     spins
+    /// })?;
+    /// wait_started.recv().unwrap();
+    /// assert!(!fut.cancel()); // running: not cancelled, but asked to stop
+    /// assert!(fut.result(None).is_ok());
+    /// # Ok::<(), concurrent_futures::ExecutorError>(())
+    /// ```
+    pub fn submit_with_token<T, F>(&self, f: F) -> Result<Future<T>, ExecutorError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&CancelToken<'_>) -> T + Send + 'static,
+    {
+        self.inner.admit(true).map_err(Refusal::into_error)?;
+        let (task, fut) = Task::with_token(f);
+        Inner::enqueue(&self.inner, task, fut)
+    }
+
+    /// Like [`submit`](Self::submit), but never blocks: a full bounded queue
+    /// gives the closure back as [`TrySubmitError::Full`] (E8).
+    ///
+    /// ```
+    /// use concurrent_futures::{ThreadPoolExecutor, TrySubmitError};
+    ///
+    /// let pool = ThreadPoolExecutor::builder().max_workers(1).queue_capacity(1).build()?;
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// let (started, wait_started) = std::sync::mpsc::channel();
+    /// let blocker = pool.submit(move || { started.send(()).unwrap(); rx.recv().ok(); })?;
+    /// wait_started.recv().unwrap(); // the worker holds the blocker
+    /// let queued = pool.submit(|| 1)?; // fills the one slot
+    /// match pool.try_submit(|| 2) {
+    ///     Err(TrySubmitError::Full(f)) => assert_eq!(f(), 2),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// tx.send(()).unwrap();
+    /// assert_eq!(queued.result(None).copied(), Ok(1));
+    /// # drop(blocker);
+    /// # Ok::<(), concurrent_futures::ExecutorError>(())
+    /// ```
+    pub fn try_submit<T, F>(&self, f: F) -> Result<Future<T>, TrySubmitError<F>>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        match self.inner.admit(false) {
+            Ok(()) => {}
+            Err(Refusal::Full) => return Err(TrySubmitError::Full(f)),
+            Err(Refusal::Closed(e)) => return Err(TrySubmitError::Rejected(e, Some(f))),
+        }
+        let (task, fut) = Task::new(f);
+        Inner::enqueue(&self.inner, task, fut).map_err(|e| TrySubmitError::Rejected(e, None))
+    }
+
+    /// Signals the pool to stop taking work, and optionally waits for it
+    /// (Python's `shutdown(wait, cancel_futures=...)`). Idempotent (E3, E4, E5).
+    ///
+    /// * Later submits fail with [`ExecutorError::Shutdown`].
+    /// * Queued tasks still run, unless `cancel_futures`: then every task
+    ///   still queued is cancelled, on this thread, and its callbacks run
+    ///   here with no executor lock held.
+    /// * With `wait`, returns once every worker has exited (and been joined).
+    ///   Called from one of this pool's own workers (say, a task dropping the
+    ///   last `Arc<ThreadPoolExecutor>`), it waits for every *other* worker
+    ///   that is not itself blocked in `shutdown(wait)`, so it never deadlocks;
+    ///   the calling worker exits once its task returns.
+    ///
+    /// ```
+    /// use concurrent_futures::ThreadPoolExecutor;
+    ///
+    /// let pool = ThreadPoolExecutor::new(1)?;
+    /// let fut = pool.submit(|| 1)?;
+    /// pool.shutdown(true, false);
+    /// assert!(fut.done());
+    /// pool.shutdown(true, true); // idempotent
+    /// # Ok::<(), concurrent_futures::ExecutorError>(())
+    /// ```
+    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
+        self.inner.begin_shutdown(cancel_futures);
+        if wait {
+            self.inner.wait_workers(None);
+        }
+    }
+
+    /// `shutdown(wait = true, cancel_futures = false)` that gives up waiting
+    /// after `timeout`. Returns whether every worker (other than the caller)
+    /// exited in time. `Duration::MAX` waits forever (E5).
+    ///
+    /// ```
+    /// use concurrent_futures::ThreadPoolExecutor;
+    /// use std::time::Duration;
+    ///
+    /// let pool = ThreadPoolExecutor::new(2)?;
+    /// pool.submit(|| ())?;
+    /// assert!(pool.shutdown_timeout(Duration::MAX));
+    /// # Ok::<(), concurrent_futures::ExecutorError>(())
+    /// ```
+    pub fn shutdown_timeout(&self, timeout: Duration) -> bool {
+        self.inner.begin_shutdown(false);
+        self.inner.wait_workers(Instant::now().checked_add(timeout))
+    }
+
+    /// Runs `f` on every item, eagerly submitting them all, and yields the
+    /// results in input order (Python's `map`; see [`Map`]). `timeout` counts
+    /// from this call.
+    ///
+    /// ```
+    /// use concurrent_futures::ThreadPoolExecutor;
+    ///
+    /// let pool = ThreadPoolExecutor::new(4)?;
+    /// let squares: Vec<u64> = pool
+    ///     .map(|x: u64| x * x, 1..=4, None)?
+    ///     .collect::<Result<_, _>>()
+    ///     .unwrap();
+    /// assert_eq!(squares, [1, 4, 9, 16]);
+    /// # Ok::<(), concurrent_futures::ExecutorError>(())
+    /// ```
+    pub fn map<'a, A, U, F, I>(
+        &'a self,
+        f: F,
+        items: I,
+        timeout: Option<Duration>,
+    ) -> Result<Map<'a, U>, ExecutorError>
+    where
+        A: Send + 'static,
+        U: Send + 'static,
+        F: Fn(A) -> U + Send + Sync + 'static,
+        I: IntoIterator<Item = A>,
+        I::IntoIter: 'a,
+    {
+        Map::new(self, f, items.into_iter(), timeout, None)
+    }
+
+    /// Like [`map`](Self::map), but keeps at most `buffersize` items
+    /// submitted and not yet yielded (Python 3.14's `buffersize`): one more
+    /// is submitted each time a result is yielded, so a huge or endless
+    /// input is consumed lazily.
+    ///
+    /// ```
+    /// use concurrent_futures::ThreadPoolExecutor;
+    /// use std::num::NonZeroUsize;
+    ///
+    /// let pool = ThreadPoolExecutor::new(2)?;
+    /// let first: Vec<u64> = pool
+    ///     .map_buffered(|x: u64| x + 1, 0.., None, NonZeroUsize::new(4).unwrap())?
+    ///     .take(3)
+    ///     .collect::<Result<_, _>>()
+    ///     .unwrap();
+    /// assert_eq!(first, [1, 2, 3]);
+    /// # Ok::<(), concurrent_futures::ExecutorError>(())
+    /// ```
+    pub fn map_buffered<'a, A, U, F, I>(
+        &'a self,
+        f: F,
+        items: I,
+        timeout: Option<Duration>,
+        buffersize: std::num::NonZeroUsize,
+    ) -> Result<Map<'a, U>, ExecutorError>
+    where
+        A: Send + 'static,
+        U: Send + 'static,
+        F: Fn(A) -> U + Send + Sync + 'static,
+        I: IntoIterator<Item = A>,
+        I::IntoIter: 'a,
+    {
+        Map::new(self, f, items.into_iter(), timeout, Some(buffersize.get()))
+    }
+
+    /// The most workers this pool starts.
+    pub fn max_workers(&self) -> usize {
+        self.inner.config.max_workers
+    }
+
+    /// A snapshot of the pool's workers (racy by nature: for monitoring).
+    pub fn stats(&self) -> PoolStats {
+        let workers = lock(&self.inner.threads).alive;
+        PoolStats {
+            workers,
+            // ORDERING: Relaxed: a monitoring snapshot, no data depends on it.
+            idle: self.inner.idle.load(Ordering::Relaxed),
+            parks: self.inner.parks.load(Ordering::Relaxed),
+            wakeups: self.inner.wakeups.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl Drop for ThreadPoolExecutor {
+    /// `shutdown(wait = true, cancel_futures = false)`: queued work runs
+    /// first. From a worker of this pool, waits for the other workers only.
+    fn drop(&mut self) {
+        self.shutdown(true, false);
+    }
+}
+
+impl std::fmt::Debug for ThreadPoolExecutor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // ORDERING: Relaxed: a debugging snapshot.
+        let flags = self.inner.flags.load(Ordering::Relaxed);
+        f.debug_struct("ThreadPoolExecutor")
+            .field("name_prefix", &self.inner.config.name_prefix)
+            .field("max_workers", &self.inner.config.max_workers)
+            .field("shutdown", &(flags & SHUTDOWN != 0))
+            .field("broken", &(flags & BROKEN != 0))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Refusal {
+    fn into_error(self) -> ExecutorError {
+        match self {
+            // A blocking admit never reports `Full`.
+            Refusal::Full => unreachable!("E8: a blocking admit waits for space"),
+            Refusal::Closed(e) => e,
+        }
+    }
+}
+
+/// `Condvar::wait`, ignoring poison (see `sync::lock`).
+fn cv_wait<'a, T>(cv: &Condvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+    cv.wait(guard).unwrap_or_else(|p| p.into_inner())
+}
+
+impl Inner {
+    /// The error for a submit that found `flags` set (Python checks broken
+    /// first, then shutdown).
+    fn refusal(&self, flags: usize) -> ExecutorError {
+        if flags & BROKEN != 0 {
+            ExecutorError::Broken(self.broken_message())
+        } else {
+            ExecutorError::Shutdown
+        }
+    }
+
+    fn broken_message(&self) -> String {
+        lock(&self.broken).clone().unwrap_or_default()
+    }
+
+    /// Checks the flags and, for a bounded queue, reserves a slot: with
+    /// `block`, waiting while the queue is full (E8).
+    fn admit(&self, block: bool) -> Result<(), Refusal> {
+        // ORDERING: Acquire pairs with the SeqCst `fetch_or` of the flags, so
+        // a broken pool's message is visible. Only a fast path: the check
+        // that decides E3 is the one after F_s in `enqueue`.
+        let flags = self.flags.load(Ordering::Acquire);
+        if flags & (SHUTDOWN | BROKEN) != 0 {
+            return Err(Refusal::Closed(self.refusal(flags)));
+        }
+        let WorkQueue::Bounded(q) = &self.queue else {
+            return Ok(());
+        };
+        let cap = q.capacity();
+        loop {
+            // ORDERING: Relaxed: a reservation publishes no data (the queue
+            // does); the Dekker pairing with `pop` is made by F_p / F_c.
+            let n = self.queued.load(Ordering::Relaxed);
+            if n < cap {
+                if self
+                    .queued
+                    .compare_exchange_weak(n, n + 1, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    return Ok(());
+                }
+                continue;
+            }
+            if !block {
+                return Err(Refusal::Full);
+            }
+            self.wait_for_space(cap)?;
+        }
+    }
+
+    /// Blocks until a reservation may succeed, or the pool closes (E8).
+    fn wait_for_space(&self, cap: usize) -> Result<(), Refusal> {
+        let mut guard = lock(&self.space);
+        // ORDERING: Relaxed: changed only under `space`; read by `pop` after F_c.
+        self.blocked.fetch_add(1, Ordering::Relaxed);
+        let outcome = loop {
+            // F_p: pairs with F_c in `pop`: either that pop sees `blocked`
+            // and notifies under `space`, or we see its release of `queued`.
+            fence(Ordering::SeqCst);
+            // ORDERING: Relaxed after F_p; `begin_shutdown` sets the flag
+            // before it locks `space` to notify, so we see it or are notified.
+            let flags = self.flags.load(Ordering::Relaxed);
+            if flags & (SHUTDOWN | BROKEN) != 0 {
+                break Err(Refusal::Closed(self.refusal(flags)));
+            }
+            // ORDERING: Relaxed after F_p (see above).
+            if self.queued.load(Ordering::Relaxed) < cap {
+                break Ok(());
+            }
+            guard = cv_wait(&self.space_freed, guard);
+        };
+        // ORDERING: Relaxed, as above.
+        self.blocked.fetch_sub(1, Ordering::Relaxed);
+        drop(guard);
+        outcome
+    }
+
+    /// Pops a task; for a bounded queue, releases its reservation and wakes a
+    /// blocked producer (E8).
+    fn pop(&self) -> Option<Task> {
+        match &self.queue {
+            WorkQueue::Unbounded(q) => q.pop(),
+            WorkQueue::Bounded(q) => {
+                let task = q.pop()?;
+                // ORDERING: Relaxed; see `admit`.
+                self.queued.fetch_sub(1, Ordering::Relaxed);
+                // F_c: pairs with F_p in `wait_for_space`.
+                fence(Ordering::SeqCst);
+                // ORDERING: Relaxed after F_c.
+                if self.blocked.load(Ordering::Relaxed) > 0 {
+                    let _space = lock(&self.space);
+                    self.space_freed.notify_one();
+                }
+                Some(task)
+            }
+        }
+    }
+
+    /// Pushes an admitted task and makes sure a worker will run it (E1-E3).
+    fn enqueue<T>(
+        this: &Arc<Self>,
+        task: Task,
+        fut: Future<T>,
+    ) -> Result<Future<T>, ExecutorError> {
+        match &this.queue {
+            WorkQueue::Unbounded(q) => q.push(task),
+            WorkQueue::Bounded(q) => {
+                // `admit` reserved a slot, so at most `cap - 1` other tasks
+                // are in the ring: the push succeeds, or waits out a pop that
+                // has claimed a slot and not yet released it.
+                let mut task = task;
+                let backoff = crossbeam_utils::Backoff::new();
+                while let Err(back) = q.push(task) {
+                    task = back;
+                    crate::sync::snooze(&backoff);
+                }
+            }
+        }
+        // F_s: pairs with F_w (worker.rs, no lost wake-up: E2), with F_d in
+        // `begin_shutdown` / `break_pool` (the drain sees this push: E3, E4),
+        // and, through the SeqCst flag load of an exiting worker, with F_w
+        // again (E3).
+        fence(Ordering::SeqCst);
+        // ORDERING: Relaxed after F_s: if it reads SHUTDOWN unset, F_s
+        // precedes the SeqCst `fetch_or` in S (see the module doc).
+        let flags = this.flags.load(Ordering::Relaxed);
+        if flags & (SHUTDOWN | BROKEN) != 0 {
+            return this.raced(fut, flags);
+        }
+        // ORDERING: Relaxed after F_s (see worker.rs).
+        if this.idle.load(Ordering::Relaxed) > 0 {
+            // An idle worker exists: wake it, spawn nothing (E1). If it took
+            // itself off (it found work on its second pop), it is awake and
+            // will pop this task too (E2).
+            this.wake_one();
+            return Ok(fut);
+        }
+        // ORDERING: Relaxed: only a hint; `spawn_worker` decides under lock.
+        if this.spawned.load(Ordering::Relaxed) < this.config.max_workers {
+            match Inner::spawn_worker(this) {
+                Spawn::Started | Spawn::NotNeeded => {}
+                Spawn::Closed => {
+                    // ORDERING: Relaxed: `spawn_worker` saw the flag under
+                    // the lock that `begin_shutdown` / `break_pool` take.
+                    return this.raced(fut, this.flags.load(Ordering::Relaxed));
+                }
+                Spawn::Failed(msg, no_worker_left) => {
+                    if no_worker_left {
+                        return match fut.try_cancel() {
+                            CancelOutcome::Cancelled | CancelOutcome::AlreadyCancelled => {
+                                Err(ExecutorError::Spawn(msg))
+                            }
+                            CancelOutcome::Running | CancelOutcome::Finished => Ok(fut),
+                        };
+                    }
+                }
+            }
+        }
+        Ok(fut)
+    }
+
+    /// A submit saw the pool close after its push (E3): cancel our own
+    /// task; if a worker started it first, it is ours to return.
+    fn raced<T>(&self, fut: Future<T>, flags: usize) -> Result<Future<T>, ExecutorError> {
+        match fut.try_cancel() {
+            CancelOutcome::Cancelled | CancelOutcome::AlreadyCancelled => Err(self.refusal(flags)),
+            CancelOutcome::Running | CancelOutcome::Finished => Ok(fut),
+        }
+    }
+
+    /// Wakes one sleeping worker, if any is on the list (E1, E2).
+    fn wake_one(&self) -> bool {
+        let mut sleepers = lock(&self.sleepers);
+        let woken = sleepers.pop();
+        if woken.is_some() {
+            // ORDERING: Relaxed: under `sleepers` (worker.rs); `wakeups` is
+            // a statistic.
+            self.idle.fetch_sub(1, Ordering::Relaxed);
+            self.wakeups.fetch_add(1, Ordering::Relaxed);
+        }
+        drop(sleepers);
+        match woken {
+            Some(s) => {
+                s.wake();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Wakes every sleeping worker (shutdown, broken pool).
+    fn wake_all(&self) {
+        let mut sleepers = lock(&self.sleepers);
+        let woken = std::mem::take(&mut *sleepers);
+        // ORDERING: Relaxed: under `sleepers` (worker.rs).
+        self.idle.fetch_sub(woken.len(), Ordering::Relaxed);
+        drop(sleepers);
+        for s in woken {
+            s.wake();
+        }
+    }
+
+    /// Starts one worker if the pool is below `max_workers` (E1).
+    fn spawn_worker(this: &Arc<Self>) -> Spawn {
+        let mut threads = lock(&this.threads);
+        // ORDERING: Relaxed: `begin_shutdown` / `break_pool` set the flag
+        // before they take this lock; if we hold it first, the worker we
+        // start is counted in `alive` before they look.
+        if this.flags.load(Ordering::Relaxed) & (SHUTDOWN | BROKEN) != 0 {
+            return Spawn::Closed;
+        }
+        if threads.spawned >= this.config.max_workers {
+            return Spawn::NotNeeded;
+        }
+        let index = threads.spawned;
+        let mut builder =
+            thread::Builder::new().name(format!("{}_{}", this.config.name_prefix, index));
+        if let Some(size) = this.config.stack_size {
+            builder = builder.stack_size(size);
+        }
+        let inner = Arc::clone(this);
+        match builder.spawn(move || worker::run(inner)) {
+            Ok(handle) => {
+                threads.handles.push(handle);
+                threads.spawned += 1;
+                threads.alive += 1;
+                // ORDERING: Relaxed: a hint for `enqueue` (see there).
+                this.spawned.store(threads.spawned, Ordering::Relaxed);
+                Spawn::Started
+            }
+            Err(e) => Spawn::Failed(e.to_string(), threads.alive == 0),
+        }
+    }
+
+    /// Called by a worker as it leaves its loop (E5).
+    fn worker_exited(&self) {
+        let me = thread::current().id();
+        let mut threads = lock(&self.threads);
+        threads.alive -= 1;
+        if let Some(pos) = threads.handles.iter().position(|h| h.thread().id() == me) {
+            let handle = threads.handles.swap_remove(pos);
+            threads.finished.push(handle);
+        }
+        drop(threads);
+        self.exited.notify_all();
+    }
+
+    /// Sets `SHUTDOWN`, drains the queue if `cancel_futures`, wakes everyone.
+    fn begin_shutdown(&self, cancel_futures: bool) {
+        // ORDERING: SeqCst: placed in S after the F_s of every submit that
+        // reads the flag unset (module doc), and read by exiting workers.
+        self.flags.fetch_or(SHUTDOWN, Ordering::SeqCst);
+        // F_d: pairs with F_s: the drain below sees every push whose
+        // submitter read SHUTDOWN unset (E3, E4).
+        fence(Ordering::SeqCst);
+        if cancel_futures {
+            // No lock is held: cancelling fires callbacks (E4).
+            while let Some(task) = self.pop() {
+                let _ = task.cancel();
+                drop(task);
+            }
+        }
+        self.wake_all();
+        self.wake_producers();
+    }
+
+    /// An initializer failed: break the pool and fail every queued task (E7).
+    fn break_pool(&self, msg: String) {
+        lock(&self.broken).get_or_insert(msg);
+        // ORDERING: SeqCst, as `fetch_or(SHUTDOWN)`; also releases the message.
+        self.flags.fetch_or(BROKEN, Ordering::SeqCst);
+        // F_d: as in `begin_shutdown`.
+        fence(Ordering::SeqCst);
+        let msg = self.broken_message();
+        while let Some(task) = self.pop() {
+            task.abandon(crate::FutureError::Broken(msg.clone()));
+        }
+        self.wake_all();
+        self.wake_producers();
+    }
+
+    fn wake_producers(&self) {
+        if let WorkQueue::Bounded(_) = self.queue {
+            let _space = lock(&self.space);
+            self.space_freed.notify_all();
+        }
+    }
+
+    /// Waits until every worker but the caller (and other workers blocked
+    /// here) has exited, then joins them. `false` if `deadline` passed first.
+    fn wait_workers(&self, deadline: Option<Instant>) -> bool {
+        let me = thread::current().id();
+        let mut threads = lock(&self.threads);
+        let is_worker = threads.handles.iter().any(|h| h.thread().id() == me);
+        if is_worker {
+            threads.in_shutdown += 1;
+            self.exited.notify_all();
+        }
+        let done = loop {
+            let enough = if is_worker {
+                threads.alive <= threads.in_shutdown
+            } else {
+                threads.alive == 0
+            };
+            if enough {
+                break true;
+            }
+            match deadline {
+                None => threads = cv_wait(&self.exited, threads),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        break false;
+                    }
+                    threads = self
+                        .exited
+                        .wait_timeout(threads, d - now)
+                        .map(|(g, _)| g)
+                        .unwrap_or_else(|p| p.into_inner().0);
+                }
+            }
+        };
+        if is_worker {
+            threads.in_shutdown -= 1;
+        }
+        let finished = std::mem::take(&mut threads.finished);
+        drop(threads);
+        for handle in finished {
+            // A worker's body catches every panic of user code (E6); a
+            // failed join could only be a bug of ours: report, never panic
+            // (this runs in `Drop`).
+            if handle.join().is_err() {
+                eprintln!("concurrent_futures: a worker thread panicked (E6 violated)");
+            }
+        }
+        done
+    }
+}

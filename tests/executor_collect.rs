@@ -1,0 +1,214 @@
+//! Scenario tests of `map`, `wait` and `as_completed` (SPEC.md E10-E12).
+
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use concurrent_futures::{
+    as_completed, wait, AsCompletedTimeout, FutureError, Promise, ReturnWhen, ThreadPoolExecutor,
+};
+
+#[test]
+fn e10_map_yields_in_input_order_and_goes_on_after_a_failure() {
+    let pool = ThreadPoolExecutor::new(3).unwrap();
+    let out: Vec<_> = pool
+        .map(
+            |x: u64| {
+                if x == 3 {
+                    panic!("three");
+                }
+                std::thread::yield_now();
+                x * 2
+            },
+            0..6,
+            None,
+        )
+        .unwrap()
+        .collect();
+    assert_eq!(out.len(), 6, "E10");
+    for (i, r) in out.iter().enumerate() {
+        if i == 3 {
+            assert!(matches!(r, Err(FutureError::Panicked(_))), "E10");
+        } else {
+            assert_eq!(r, &Ok(i as u64 * 2), "E10");
+        }
+    }
+}
+
+#[test]
+fn e10_map_timeout_yields_once_and_cancels_the_rest() {
+    let pool = ThreadPoolExecutor::new(1).unwrap();
+    let (release, wait_release) = mpsc::channel::<()>();
+    let wait_release = Arc::new(std::sync::Mutex::new(wait_release));
+    let runs = Arc::new(AtomicUsize::new(0));
+    let r = runs.clone();
+    let mut it = pool
+        .map(
+            move |_: u32| {
+                r.fetch_add(1, Ordering::Relaxed);
+                wait_release.lock().unwrap().recv().ok();
+            },
+            0..3,
+            Some(Duration::ZERO),
+        )
+        .unwrap();
+    assert_eq!(it.next(), Some(Err(FutureError::Timeout)), "E10");
+    assert_eq!(it.next(), None, "E10: ends after the timeout");
+    drop(release); // let the running one finish
+    pool.shutdown(true, false);
+    assert!(
+        runs.load(Ordering::Relaxed) <= 1,
+        "E10: the rest was cancelled"
+    );
+}
+
+#[test]
+fn e10_map_drop_cancels_unyielded() {
+    let pool = ThreadPoolExecutor::new(1).unwrap();
+    let (started, wait_started) = mpsc::channel();
+    let (release, wait_release) = mpsc::channel::<()>();
+    let blocker = pool
+        .submit(move || {
+            started.send(()).unwrap();
+            wait_release.recv().unwrap();
+        })
+        .unwrap();
+    wait_started.recv().unwrap();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let r = runs.clone();
+    let it = pool
+        .map(
+            move |_: u32| {
+                r.fetch_add(1, Ordering::Relaxed);
+            },
+            0..4,
+            None,
+        )
+        .unwrap();
+    drop(it); // all four are still queued behind the blocker
+    release.send(()).unwrap();
+    blocker.result(None).unwrap();
+    pool.shutdown(true, false);
+    assert_eq!(runs.load(Ordering::Relaxed), 0, "E10: dropped map cancels");
+}
+
+#[test]
+fn e10_map_buffered_consumes_input_lazily() {
+    let pool = ThreadPoolExecutor::new(2).unwrap();
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let p = pulled.clone();
+    let input = (0u64..).inspect(move |_| {
+        p.fetch_add(1, Ordering::Relaxed);
+    });
+    let mut it = pool
+        .map_buffered(|x| x + 1, input, None, NonZeroUsize::new(2).unwrap())
+        .unwrap();
+    assert_eq!(
+        pulled.load(Ordering::Relaxed),
+        2,
+        "E10: buffersize items up front"
+    );
+    assert_eq!(it.next(), Some(Ok(1)));
+    assert_eq!(it.next(), Some(Ok(2)));
+    assert_eq!(
+        pulled.load(Ordering::Relaxed),
+        4,
+        "E10: one more per result"
+    );
+}
+
+#[test]
+fn e11_wait_first_completed_and_timeout_without_error() {
+    let (p1, f1) = Promise::<u8>::new();
+    let (_p2, f2) = Promise::<u8>::new();
+    let r = wait([&f1, &f2], Some(Duration::ZERO), ReturnWhen::FirstCompleted);
+    assert!(
+        r.done.is_empty() && r.not_done.len() == 2,
+        "E11: timeout is no error"
+    );
+    p1.set_result(1).unwrap();
+    let r = wait([&f1, &f2, &f1], None, ReturnWhen::FirstCompleted);
+    assert_eq!(r.done.len(), 1, "E11: duplicates removed");
+    assert!(r.done.contains(&f1) && r.not_done.contains(&f2), "E11");
+}
+
+#[test]
+fn e11_wait_first_exception_ignores_cancelled() {
+    let (_p_cancelled, cancelled) = Promise::<()>::new();
+    assert!(cancelled.cancel());
+    let (p_slow, slow) = Promise::<()>::new();
+    let setter = std::thread::spawn(move || p_slow.set_result(()).unwrap());
+    // A cancelled future is done but is no exception: wait goes on until
+    // every future is done (nothing raised).
+    let r = wait([&cancelled, &slow], None, ReturnWhen::FirstException);
+    setter.join().unwrap();
+    assert_eq!(r.done.len(), 2, "E11");
+    let pool = ThreadPoolExecutor::new(2).unwrap();
+    let (_p_pending, pending) = Promise::<()>::new();
+    let bad = pool.submit(|| -> () { panic!("bad") }).unwrap();
+    let r = wait([&pending, &bad], None, ReturnWhen::FirstException);
+    assert!(
+        r.done.contains(&bad) && r.not_done.contains(&pending),
+        "E11"
+    );
+}
+
+#[test]
+fn e11_wait_returns_when_a_future_is_cancelled_while_waiting() {
+    let (_p, f) = Promise::<u8>::new();
+    let g = f.clone();
+    let canceller = std::thread::spawn(move || {
+        std::thread::yield_now(); // makes "wait first, cancel later" likely
+        g.cancel()
+    });
+    let r = wait([&f], None, ReturnWhen::AllCompleted);
+    assert!(canceller.join().unwrap());
+    assert_eq!(r.done.len(), 1, "E11");
+}
+
+#[test]
+fn e12_as_completed_finished_first_then_completion_order() {
+    let (p1, f1) = Promise::<u8>::new();
+    let (p2, f2) = Promise::<u8>::new();
+    let (p3, f3) = Promise::<u8>::new();
+    p3.set_result(3).unwrap();
+    let mut it = as_completed([&f1, &f2, &f3, &f3], None);
+    assert_eq!(it.next(), Some(Ok(f3.clone())), "E12: finished first");
+    p2.set_result(2).unwrap();
+    assert_eq!(
+        it.next(),
+        Some(Ok(f2.clone())),
+        "E12: then completion order"
+    );
+    assert!(f1.cancel());
+    assert_eq!(it.next(), Some(Ok(f1.clone())), "E12: cancelled at once");
+    assert_eq!(it.next(), None, "E12: each once");
+    drop(p1);
+}
+
+#[test]
+fn e12_as_completed_timeout_names_the_unfinished() {
+    let (p1, f1) = Promise::<u8>::new();
+    let (_p2, f2) = Promise::<u8>::new();
+    let (_p3, f3) = Promise::<u8>::new();
+    let (_p4, f4) = Promise::<u8>::new();
+    p1.set_result(1).unwrap();
+    let futs = [f1.clone(), f2, f3, f4.clone()];
+    let mut it = as_completed(&futs, Some(Duration::from_millis(1)));
+    assert_eq!(it.next(), Some(Ok(f1)));
+    let err = it.next().unwrap().unwrap_err();
+    assert_eq!(
+        err,
+        AsCompletedTimeout {
+            unfinished: 3,
+            total: 4
+        },
+        "E12"
+    );
+    assert_eq!(err.to_string(), "3 (of 4) futures unfinished", "E12");
+    assert_eq!(it.next(), None, "E12");
+    // The registrations were taken back: completing later fires nothing stale.
+    drop(it);
+    assert!(f4.cancel());
+}

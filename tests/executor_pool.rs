@@ -1,0 +1,302 @@
+//! Scenario tests of the pool itself: workers, panics, initializer,
+//! backpressure, cancel tokens (SPEC.md E1, E2, E6, E7, E8, E9).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Barrier};
+
+use concurrent_futures::{ExecutorError, FutureError, ThreadPoolExecutor, TrySubmitError};
+
+#[test]
+fn e1_zero_workers_is_invalid_argument() {
+    assert!(matches!(
+        ThreadPoolExecutor::new(0),
+        Err(ExecutorError::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        ThreadPoolExecutor::builder().queue_capacity(0).build(),
+        Err(ExecutorError::InvalidArgument(_))
+    ));
+}
+
+#[test]
+fn e1_workers_start_lazily_and_are_reused() {
+    let pool = ThreadPoolExecutor::new(4).unwrap();
+    assert_eq!(
+        pool.stats().workers,
+        0,
+        "E1: no thread before the first submit"
+    );
+    for i in 0..20 {
+        assert_eq!(pool.submit(move || i).unwrap().result(None).copied(), Ok(i));
+        // Let the worker reach its sleep (a condition, not a timing oracle):
+        // the next submit then finds it idle and must not spawn.
+        while pool.stats().idle == 0 {
+            std::thread::yield_now();
+        }
+    }
+    let stats = pool.stats();
+    assert_eq!(
+        stats.workers, 1,
+        "E1: an idle worker is reused, never a new one"
+    );
+}
+
+#[test]
+fn e1_never_more_than_max_workers_and_named() {
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(3)
+        .thread_name_prefix("pfx")
+        .build()
+        .unwrap();
+    let barrier = Arc::new(Barrier::new(3));
+    let futs: Vec<_> = (0..8)
+        .map(|_| {
+            let b = barrier.clone();
+            pool.submit(move || {
+                b.wait(); // 3 tasks must run at once: 3 workers exist
+                std::thread::current().name().unwrap().to_owned()
+            })
+            .unwrap()
+        })
+        .collect();
+    // Tasks 4..8 need a second round of 3; the last two would block, so
+    // release them with extra waits from here.
+    let mut names: Vec<String> = Vec::new();
+    for (i, f) in futs.iter().enumerate() {
+        if i == 6 {
+            barrier.wait();
+        }
+        names.push(f.result(None).unwrap().clone());
+    }
+    assert!(pool.stats().workers <= 3, "E1");
+    names.sort();
+    names.dedup();
+    assert_eq!(names, ["pfx_0", "pfx_1", "pfx_2"], "E1: <prefix>_<n>");
+}
+
+#[test]
+fn e1_default_prefix_names_the_pool() {
+    let pool = ThreadPoolExecutor::new(1).unwrap();
+    let name = pool
+        .submit(|| std::thread::current().name().unwrap().to_owned())
+        .unwrap();
+    let name = name.result(None).unwrap();
+    assert!(
+        name.starts_with("ThreadPoolExecutor-") && name.ends_with("_0"),
+        "{name}"
+    );
+}
+
+#[test]
+fn e2_every_submitted_task_runs_across_sleep_cycles() {
+    let pool = ThreadPoolExecutor::new(2).unwrap();
+    let ran = Arc::new(AtomicUsize::new(0));
+    for round in 0..50 {
+        let futs: Vec<_> = (0..4)
+            .map(|_| {
+                let r = ran.clone();
+                pool.submit(move || r.fetch_add(1, Ordering::Relaxed))
+                    .unwrap()
+            })
+            .collect();
+        for f in &futs {
+            assert!(f.result(None).is_ok(), "E2: round {round}");
+        }
+    }
+    assert_eq!(ran.load(Ordering::Relaxed), 200, "E2");
+}
+
+#[test]
+fn e6_panicking_tasks_never_kill_or_lose_a_worker() {
+    let pool = ThreadPoolExecutor::new(2).unwrap();
+    for _ in 0..10 {
+        let f = pool.submit(|| -> u8 { panic!("boom") }).unwrap();
+        match f.result(None) {
+            Err(FutureError::Panicked(p)) => assert_eq!(p.message(), "boom"),
+            other => panic!("E6: {other:?}"),
+        }
+    }
+    assert_eq!(pool.submit(|| 5).unwrap().result(None).copied(), Ok(5));
+    let stats = pool.stats();
+    assert!(stats.workers >= 1 && stats.workers <= 2, "E6: {stats:?}");
+    // Idle accounting is exact: once the pool is quiet, every worker is idle.
+    pool.shutdown(true, false);
+    assert_eq!(pool.stats().workers, 0, "E6: every worker exited");
+}
+
+#[test]
+fn e6_panicking_callback_never_kills_a_worker() {
+    let pool = ThreadPoolExecutor::new(1).unwrap();
+    let (go, wait_go) = mpsc::channel::<()>();
+    let f = pool
+        .submit(move || {
+            wait_go.recv().unwrap();
+        })
+        .unwrap();
+    f.add_done_callback(|_| panic!("callback boom"));
+    go.send(()).unwrap();
+    assert_eq!(f.result(None), Ok(&()));
+    assert_eq!(
+        pool.submit(|| 1).unwrap().result(None).copied(),
+        Ok(1),
+        "E6"
+    );
+}
+
+#[test]
+fn e7_failing_initializer_breaks_the_pool() {
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(2)
+        .initializer(|| Err::<(), _>("db unreachable"))
+        .build()
+        .unwrap();
+    let f = pool.submit(|| 1).unwrap();
+    match f.result(None) {
+        Err(FutureError::Broken(msg)) => assert!(msg.contains("db unreachable"), "{msg}"),
+        other => panic!("E7: {other:?}"),
+    }
+    match pool.submit(|| 2) {
+        Err(ExecutorError::Broken(msg)) => assert!(msg.contains("db unreachable")),
+        other => panic!("E7: {other:?}"),
+    }
+}
+
+#[test]
+fn e7_panicking_initializer_breaks_the_pool() {
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(1)
+        .initializer(|| -> Result<(), String> { panic!("init panic") })
+        .build()
+        .unwrap();
+    let f = pool.submit(|| 1).unwrap();
+    assert!(matches!(f.result(None), Err(FutureError::Broken(m)) if m.contains("init panic")));
+    assert!(
+        matches!(pool.submit(|| 2), Err(ExecutorError::Broken(_))),
+        "E7"
+    );
+}
+
+#[test]
+fn e7_initializer_runs_once_per_worker() {
+    let inits = Arc::new(AtomicUsize::new(0));
+    let i = inits.clone();
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(1)
+        .initializer(move || {
+            i.fetch_add(1, Ordering::Relaxed);
+            Ok::<(), String>(())
+        })
+        .build()
+        .unwrap();
+    for _ in 0..5 {
+        pool.submit(|| ()).unwrap().result(None).unwrap();
+    }
+    assert_eq!(inits.load(Ordering::Relaxed), 1, "E7");
+}
+
+#[test]
+fn e8_bounded_queue_gives_the_closure_back_and_blocks() {
+    let pool = Arc::new(
+        ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .queue_capacity(2)
+            .build()
+            .unwrap(),
+    );
+    let (started, wait_started) = mpsc::channel();
+    let (release, wait_release) = mpsc::channel::<()>();
+    let blocker = pool
+        .submit(move || {
+            started.send(()).unwrap();
+            wait_release.recv().unwrap();
+        })
+        .unwrap();
+    wait_started.recv().unwrap();
+    let a = pool.submit(|| 1).unwrap();
+    let b = pool.submit(|| 2).unwrap();
+    match pool.try_submit(|| 3) {
+        Err(TrySubmitError::Full(f)) => assert_eq!(f(), 3, "E8: the closure comes back"),
+        other => panic!("E8: {other:?}"),
+    }
+    // A blocking submit waits for space, then gets through.
+    let p = pool.clone();
+    let submitter = std::thread::spawn(move || p.submit(|| 4).unwrap().result(None).copied());
+    release.send(()).unwrap();
+    assert_eq!(submitter.join().unwrap(), Ok(4), "E8");
+    assert_eq!(a.result(None).copied(), Ok(1));
+    assert_eq!(b.result(None).copied(), Ok(2));
+    blocker.result(None).unwrap();
+}
+
+#[test]
+fn e8_blocked_submit_is_released_by_shutdown() {
+    let pool = Arc::new(
+        ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .queue_capacity(1)
+            .build()
+            .unwrap(),
+    );
+    let (started, wait_started) = mpsc::channel();
+    let (release, wait_release) = mpsc::channel::<()>();
+    pool.submit(move || {
+        started.send(()).unwrap();
+        wait_release.recv().unwrap();
+    })
+    .unwrap();
+    wait_started.recv().unwrap();
+    pool.submit(|| ()).unwrap(); // fills the queue
+    let p = pool.clone();
+    let submitter = std::thread::spawn(move || p.submit(|| ()).map(|_| ()));
+    pool.shutdown(false, false);
+    assert_eq!(
+        submitter.join().unwrap(),
+        Err(ExecutorError::Shutdown),
+        "E8"
+    );
+    release.send(()).unwrap();
+}
+
+#[test]
+fn e9_token_sees_cancel_of_its_own_run_only() {
+    let pool = ThreadPoolExecutor::new(1).unwrap();
+    let (started, wait_started) = mpsc::channel();
+    let f1 = pool
+        .submit_with_token(move |token| {
+            started.send(()).unwrap();
+            while !token.is_cancelled() {
+                std::thread::yield_now();
+            }
+            "stopped"
+        })
+        .unwrap();
+    let f2 = pool
+        .submit_with_token(|token| token.is_cancelled())
+        .unwrap();
+    wait_started.recv().unwrap();
+    assert!(!f1.cancel(), "E9: a running future is not cancelled");
+    assert_eq!(f1.result(None).copied(), Ok("stopped"), "E9");
+    assert_eq!(
+        f2.result(None).copied(),
+        Ok(false),
+        "E9: no leak into the next task"
+    );
+}
+
+#[test]
+fn e1_spawn_failure_is_a_typed_error() {
+    // A stack no OS can map: the first spawn fails.
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(1)
+        .stack_size(1 << 46)
+        .build()
+        .unwrap();
+    match pool.submit(|| 1) {
+        Err(ExecutorError::Spawn(_)) => {}
+        Ok(f) => {
+            // Some systems overcommit even this; then the task must run.
+            assert_eq!(f.result(None).copied(), Ok(1));
+        }
+        Err(other) => panic!("E1: {other:?}"),
+    }
+}

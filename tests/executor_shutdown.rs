@@ -1,0 +1,195 @@
+//! Scenario tests of shutdown (SPEC.md E3, E4, E5).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use concurrent_futures::{
+    wait, ExecutorError, FutureError, ReturnWhen, ThreadPoolExecutor, TrySubmitError,
+};
+
+#[test]
+fn e3_submit_after_shutdown_errors() {
+    let pool = ThreadPoolExecutor::new(2).unwrap();
+    pool.shutdown(false, false);
+    let err = pool.submit(|| 1).unwrap_err();
+    assert_eq!(err, ExecutorError::Shutdown);
+    assert_eq!(
+        err.to_string(),
+        "cannot schedule new futures after shutdown"
+    );
+    match pool.try_submit(|| 2) {
+        Err(TrySubmitError::Rejected(ExecutorError::Shutdown, Some(f))) => assert_eq!(f(), 2),
+        other => panic!("E3: {other:?}"),
+    }
+}
+
+#[test]
+fn e3_submits_racing_shutdown_all_resolve() {
+    for _ in 0..20 {
+        let pool = Arc::new(ThreadPoolExecutor::new(2).unwrap());
+        let ran = Arc::new(AtomicUsize::new(0));
+        let submitters: Vec<_> = (0..2)
+            .map(|_| {
+                let p = pool.clone();
+                let r = ran.clone();
+                std::thread::spawn(move || {
+                    (0..50)
+                        .filter_map(|_| {
+                            let r = r.clone();
+                            p.submit(move || {
+                                r.fetch_add(1, Ordering::Relaxed);
+                            })
+                            .ok()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        pool.shutdown(false, false);
+        let mut accepted = 0;
+        for s in submitters {
+            for f in s.join().unwrap() {
+                assert_eq!(f.result(None), Ok(&()), "E3: an accepted task runs");
+                accepted += 1;
+            }
+        }
+        pool.shutdown(true, false);
+        assert_eq!(
+            ran.load(Ordering::Relaxed),
+            accepted,
+            "E3: refused tasks never run"
+        );
+    }
+}
+
+#[test]
+fn e4_cancel_futures_cancels_queued_and_wait_returns() {
+    let pool = ThreadPoolExecutor::new(1).unwrap();
+    let (started, wait_started) = mpsc::channel();
+    let (release, wait_release) = mpsc::channel::<()>();
+    let running = pool
+        .submit(move || {
+            started.send(()).unwrap();
+            wait_release.recv().unwrap();
+            "ran"
+        })
+        .unwrap();
+    wait_started.recv().unwrap();
+    let queued: Vec<_> = (0..5).map(|i| pool.submit(move || i).unwrap()).collect();
+    let callbacks = Arc::new(AtomicUsize::new(0));
+    for f in &queued {
+        let c = callbacks.clone();
+        f.add_done_callback(move |_| {
+            c.fetch_add(1, Ordering::Relaxed);
+        });
+    }
+    pool.shutdown(false, true);
+    // CPython gh-92001: wait() could hang here. Cancelled counts as done.
+    let r = wait(&queued, None, ReturnWhen::AllCompleted);
+    assert_eq!(r.done.len(), 5, "E4");
+    for f in &queued {
+        assert_eq!(f.result(None), Err(FutureError::Cancelled), "E4");
+    }
+    assert_eq!(
+        callbacks.load(Ordering::Relaxed),
+        5,
+        "E4: each callback once"
+    );
+    release.send(()).unwrap();
+    assert_eq!(
+        running.result(None).copied(),
+        Ok("ran"),
+        "E4: the running task finishes"
+    );
+}
+
+#[test]
+fn e4_callback_that_submits_cannot_deadlock() {
+    let pool = Arc::new(ThreadPoolExecutor::new(1).unwrap());
+    let (started, wait_started) = mpsc::channel();
+    let (release, wait_release) = mpsc::channel::<()>();
+    pool.submit(move || {
+        started.send(()).unwrap();
+        wait_release.recv().unwrap();
+    })
+    .unwrap();
+    wait_started.recv().unwrap();
+    let queued = pool.submit(|| 1).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let p = pool.clone();
+    queued.add_done_callback(move |_| {
+        // Runs on the shutting-down thread, with no executor lock held.
+        tx.send(p.submit(|| 2).map(|_| ())).unwrap();
+    });
+    pool.shutdown(false, true);
+    assert_eq!(rx.recv().unwrap(), Err(ExecutorError::Shutdown), "E4");
+    release.send(()).unwrap();
+}
+
+#[test]
+fn e5_shutdown_wait_runs_queued_work_and_is_idempotent() {
+    let pool = ThreadPoolExecutor::new(2).unwrap();
+    let futs: Vec<_> = (0..10).map(|i| pool.submit(move || i).unwrap()).collect();
+    pool.shutdown(true, false);
+    for (i, f) in futs.iter().enumerate() {
+        assert_eq!(f.result(Some(Duration::ZERO)).copied(), Ok(i), "E5");
+    }
+    assert_eq!(pool.stats().workers, 0, "E5: every worker exited");
+    pool.shutdown(true, false);
+    pool.shutdown(false, true);
+    assert!(
+        pool.shutdown_timeout(Duration::MAX),
+        "E5: huge timeouts wait"
+    );
+}
+
+#[test]
+fn e5_shutdown_timeout_reports_a_busy_worker() {
+    let pool = ThreadPoolExecutor::new(1).unwrap();
+    let (started, wait_started) = mpsc::channel();
+    let (release, wait_release) = mpsc::channel::<()>();
+    pool.submit(move || {
+        started.send(()).unwrap();
+        wait_release.recv().unwrap();
+    })
+    .unwrap();
+    wait_started.recv().unwrap();
+    assert!(
+        !pool.shutdown_timeout(Duration::ZERO),
+        "E5: the worker is busy"
+    );
+    release.send(()).unwrap();
+    assert!(pool.shutdown_timeout(Duration::MAX), "E5");
+}
+
+#[test]
+fn e5_shutdown_wait_from_a_worker_does_not_deadlock() {
+    let pool = Arc::new(ThreadPoolExecutor::new(2).unwrap());
+    let p = pool.clone();
+    let f = pool
+        .submit(move || {
+            p.shutdown(true, false);
+            "returned"
+        })
+        .unwrap();
+    assert_eq!(f.result(None).copied(), Ok("returned"), "E5");
+    pool.shutdown(true, false);
+}
+
+#[test]
+fn e5_task_dropping_the_last_handle_does_not_deadlock() {
+    let pool = Arc::new(ThreadPoolExecutor::new(1).unwrap());
+    let (go, wait_go) = mpsc::channel::<()>();
+    let p = pool.clone();
+    let f = pool
+        .submit(move || {
+            wait_go.recv().unwrap();
+            drop(p); // the last handle: shutdown(wait = true) on a worker
+            "dropped"
+        })
+        .unwrap();
+    drop(pool);
+    go.send(()).unwrap();
+    assert_eq!(f.result(None).copied(), Ok("dropped"), "E5");
+}

@@ -1,0 +1,326 @@
+//! Property tests of the queues (SPEC.md, clauses Q*): random sequential
+//! operation sequences against a `VecDeque` model, and random per-thread
+//! scripts run on real threads.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+
+use concurrent_futures::queue::{BoundedQueue, UnboundedQueue};
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/prop_queue.txt",
+        ))),
+        ..ProptestConfig::default()
+    }
+}
+
+/// A payload that counts its drops in a shared table (Q5).
+#[derive(Debug)]
+struct Counted {
+    id: usize,
+    drops: Arc<Vec<AtomicUsize>>,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.drops[self.id].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn drop_table(n: usize) -> Arc<Vec<AtomicUsize>> {
+    Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect())
+}
+
+fn assert_each_dropped_once(drops: &[AtomicUsize]) {
+    for (id, d) in drops.iter().enumerate() {
+        assert_eq!(
+            d.load(Ordering::Relaxed),
+            1,
+            "Q5: item {id} dropped wrongly"
+        );
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Push,
+    Pop,
+    Len,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![3 => Just(Op::Push), 3 => Just(Op::Pop), 1 => Just(Op::Len)]
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// Q1, Q3, Q4, Q5: a sequential run of a bounded queue matches a
+    /// `VecDeque` capped at `capacity`, across many laps of the ring; values
+    /// still inside at the end are dropped once with the queue.
+    #[test]
+    fn q1_q3_bounded_matches_vecdeque(cap in 1usize..6, ops in prop::collection::vec(op(), 0..120)) {
+        let drops = drop_table(ops.len());
+        let q = BoundedQueue::new(cap);
+        let mut model = VecDeque::new();
+        for (id, op) in ops.iter().enumerate() {
+            match op {
+                Op::Push => {
+                    let item = Counted { id, drops: drops.clone() };
+                    match q.push(item) {
+                        Ok(()) => {
+                            prop_assert!(model.len() < cap, "Q3: push beyond capacity");
+                            model.push_back(id);
+                        }
+                        Err(back) => {
+                            prop_assert_eq!(model.len(), cap, "Q3: rejected while not full");
+                            prop_assert_eq!(back.id, id, "Q3: a different value came back");
+                        }
+                    }
+                }
+                Op::Pop => {
+                    let got = q.pop().map(|c| c.id);
+                    prop_assert_eq!(got, model.pop_front(), "Q1/Q4");
+                }
+                Op::Len => {}
+            }
+            prop_assert_eq!(q.len(), model.len());
+            prop_assert!(q.len() <= q.capacity(), "Q3");
+            prop_assert_eq!(q.is_empty(), model.is_empty());
+            prop_assert_eq!(q.is_full(), model.len() == cap);
+        }
+        drop(q);
+        // Ops that were not pushes never made an item: mark them dropped.
+        for (id, op) in ops.iter().enumerate() {
+            if !matches!(op, Op::Push) {
+                drops[id].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        assert_each_dropped_once(&drops);
+    }
+
+    /// Q1, Q4, Q5, Q7: a sequential run of an unbounded queue matches a
+    /// `VecDeque`, crossing many block boundaries.
+    #[test]
+    fn q1_q7_unbounded_matches_vecdeque(ops in prop::collection::vec(op(), 0..300)) {
+        let drops = drop_table(ops.len());
+        let q = UnboundedQueue::new();
+        let mut model = VecDeque::new();
+        for (id, op) in ops.iter().enumerate() {
+            match op {
+                Op::Push => {
+                    q.push(Counted { id, drops: drops.clone() });
+                    model.push_back(id);
+                }
+                Op::Pop => {
+                    let got = q.pop().map(|c| c.id);
+                    prop_assert_eq!(got, model.pop_front(), "Q1/Q4");
+                }
+                Op::Len => {}
+            }
+            prop_assert_eq!(q.len(), model.len());
+            prop_assert_eq!(q.is_empty(), model.is_empty());
+        }
+        drop(q);
+        for (id, op) in ops.iter().enumerate() {
+            if !matches!(op, Op::Push) {
+                drops[id].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        assert_each_dropped_once(&drops);
+    }
+}
+
+/// One thread's script: how many pushes and pops, interleaved as given.
+fn script() -> impl Strategy<Value = Vec<bool>> {
+    // true = push, false = pop
+    prop::collection::vec(any::<bool>(), 0..200)
+}
+
+/// The queue under test, behind one interface for the concurrent runs.
+trait Queue: Send + Sync {
+    fn push_(&self, item: Counted) -> Result<(), Counted>;
+    fn pop_(&self) -> Option<Counted>;
+    fn len_(&self) -> usize;
+    fn bound(&self) -> Option<usize>;
+}
+
+impl Queue for BoundedQueue<Counted> {
+    fn push_(&self, item: Counted) -> Result<(), Counted> {
+        self.push(item)
+    }
+    fn pop_(&self) -> Option<Counted> {
+        self.pop()
+    }
+    fn len_(&self) -> usize {
+        self.len()
+    }
+    fn bound(&self) -> Option<usize> {
+        Some(self.capacity())
+    }
+}
+
+impl Queue for UnboundedQueue<Counted> {
+    fn push_(&self, item: Counted) -> Result<(), Counted> {
+        self.push(item);
+        Ok(())
+    }
+    fn pop_(&self) -> Option<Counted> {
+        self.pop()
+    }
+    fn len_(&self) -> usize {
+        self.len()
+    }
+    fn bound(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// Runs one script per thread (plus a `len` sampler) on `q`, then checks
+/// Q1 (per-producer order seen by each consumer), Q2 (popped + remaining
+/// = pushed, as a multiset of ids), Q3 (`len` within bounds) and Q5 (every
+/// item dropped exactly once, including rejected ones and the ones left in
+/// the queue when it is dropped).
+fn run_scripts<Q: Queue + 'static>(q: Q, scripts: Vec<Vec<bool>>) -> Result<(), TestCaseError> {
+    let per_thread = 1000; // ids: thread * per_thread + seq
+    let total = scripts.len() * per_thread;
+    let drops = drop_table(total);
+    let q = Arc::new(q);
+    let start = Arc::new(Barrier::new(scripts.len() + 1));
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let (q, done) = (q.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut worst = 0;
+            while !done.load(Ordering::Relaxed) {
+                worst = worst.max(q.len_());
+                std::thread::yield_now();
+            }
+            worst
+        })
+    };
+    let workers: Vec<_> = scripts
+        .into_iter()
+        .enumerate()
+        .map(|(t, script)| {
+            let (q, drops, start) = (q.clone(), drops.clone(), start.clone());
+            std::thread::spawn(move || {
+                let mut made = Vec::new();
+                let mut pushed = Vec::new();
+                let mut popped = Vec::new();
+                start.wait();
+                for (seq, is_push) in script.into_iter().enumerate() {
+                    if is_push {
+                        let id = t * per_thread + seq;
+                        made.push(id);
+                        // Rejected when full: the item comes back and is dropped here.
+                        if q.push_(Counted {
+                            id,
+                            drops: drops.clone(),
+                        })
+                        .is_ok()
+                        {
+                            pushed.push(id);
+                        }
+                    } else if let Some(item) = q.pop_() {
+                        popped.push(item.id);
+                    }
+                }
+                (made, pushed, popped)
+            })
+        })
+        .collect();
+    start.wait();
+    let results: Vec<_> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+    done.store(true, Ordering::Relaxed);
+    let worst_len = sampler.join().unwrap();
+    if let Some(cap) = q.bound() {
+        prop_assert!(
+            worst_len <= cap,
+            "Q3: len {} above capacity {}",
+            worst_len,
+            cap
+        );
+    }
+
+    let mut pushed: HashMap<usize, usize> = HashMap::new();
+    let mut seen: HashMap<usize, usize> = HashMap::new();
+    for (_, p, popped) in &results {
+        for &id in p {
+            *pushed.entry(id).or_default() += 1;
+        }
+        // Q1: one consumer sees each producer's items in push order.
+        let mut last: HashMap<usize, usize> = HashMap::new();
+        for &id in popped {
+            *seen.entry(id).or_default() += 1;
+            let (producer, seq) = (id / per_thread, id % per_thread);
+            if let Some(prev) = last.insert(producer, seq) {
+                prop_assert!(
+                    prev < seq,
+                    "Q1: producer {} out of order: {} then {}",
+                    producer,
+                    prev,
+                    seq
+                );
+            }
+        }
+    }
+    // Remaining items, in queue order: also per-producer ordered (Q1).
+    let mut last: HashMap<usize, usize> = HashMap::new();
+    while let Some(item) = q.pop_() {
+        *seen.entry(item.id).or_default() += 1;
+        let (producer, seq) = (item.id / per_thread, item.id % per_thread);
+        if let Some(prev) = last.insert(producer, seq) {
+            prop_assert!(prev < seq, "Q1: remaining items out of order");
+        }
+    }
+    prop_assert_eq!(&seen, &pushed, "Q2: popped + remaining != pushed");
+    drop(q);
+    // Q5: every item made (pushed or rejected) was dropped exactly once.
+    let made: std::collections::HashSet<usize> = results
+        .iter()
+        .flat_map(|(m, _, _)| m.iter().copied())
+        .collect();
+    for (id, d) in drops.iter().enumerate() {
+        let n = d.load(Ordering::Relaxed);
+        let want = usize::from(made.contains(&id));
+        prop_assert_eq!(n, want, "Q5: item {} dropped {} times", id, n);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(24))]
+
+    /// Q1, Q2, Q3, Q5: 2–3 threads run random push/pop scripts on a small
+    /// bounded queue (many full and empty hits, many laps).
+    #[test]
+    fn q2_bounded_concurrent_scripts(cap in 1usize..5, scripts in prop::collection::vec(script(), 2..4)) {
+        run_scripts(BoundedQueue::new(cap), scripts)?;
+    }
+
+    /// Q1, Q2, Q5, Q7: 2–3 threads run random push/pop scripts on an
+    /// unbounded queue (many blocks).
+    #[test]
+    fn q2_unbounded_concurrent_scripts(scripts in prop::collection::vec(script(), 2..4)) {
+        run_scripts(UnboundedQueue::new(), scripts)?;
+    }
+
+    /// Q1, Q2, Q5: several producers and exactly one consumer; the consumer
+    /// sees every item of each producer in push order, and nothing is lost.
+    #[test]
+    fn q1_producers_one_consumer(cap in 1usize..5, counts in prop::collection::vec(0usize..150, 1..4)) {
+        let scripts: Vec<Vec<bool>> = counts.iter().map(|&n| vec![true; n]).collect();
+        let consumer_pops = counts.iter().sum::<usize>() * 2;
+        let mut all = scripts.clone();
+        all.push(vec![false; consumer_pops]);
+        run_scripts(BoundedQueue::new(cap), all.clone())?;
+        run_scripts(UnboundedQueue::new(), all)?;
+    }
+}

@@ -21,7 +21,7 @@
 //! consumer of that position wait for it, and a consumer preempted between
 //! claiming and releasing a slot makes the producer of the next lap wait.
 //! This is the same trade-off as crossbeam's `ArrayQueue` and `SegQueue`.
-//! `SPEC.md` (clauses `Q1`..`Q9`) states each guarantee precisely and
+//! `SPEC.md` (clauses `Q1`..`Q7`) states each guarantee precisely and
 //! names the loom models and tests that check it.
 //!
 //! # Example

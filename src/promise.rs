@@ -46,7 +46,10 @@ impl<T: Send + 'static> Promise<T> {
 
 impl<T> Promise<T> {
     fn shared(&self) -> &Shared<T> {
-        let cell = self.cell.as_ref().expect("a Promise owns its cell until set");
+        let cell = self
+            .cell
+            .as_ref()
+            .expect("a Promise owns its cell until set");
         // SAFETY: `Promise::new` made the cell with `promise_cell::<T>`.
         unsafe { shared_of::<T>(&**cell) }
     }
@@ -111,7 +114,10 @@ impl<T> Drop for Promise<T> {
 impl<T> std::fmt::Debug for Promise<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.cell {
-            Some(cell) => f.debug_tuple("Promise").field(&cell.header().state).finish(),
+            Some(cell) => f
+                .debug_tuple("Promise")
+                .field(&cell.header().state)
+                .finish(),
             None => f.write_str("Promise(set)"),
         }
     }

@@ -61,7 +61,10 @@ pub enum CancelOutcome {
 impl CancelOutcome {
     /// Python's `cancel()` answer: is the future now cancelled?
     pub fn is_cancelled(self) -> bool {
-        matches!(self, CancelOutcome::Cancelled | CancelOutcome::AlreadyCancelled)
+        matches!(
+            self,
+            CancelOutcome::Cancelled | CancelOutcome::AlreadyCancelled
+        )
     }
 }
 
@@ -335,7 +338,9 @@ impl Task {
 impl Drop for Task {
     fn drop(&mut self) {
         if let Some(cell) = self.cell.take() {
-            cell.abandon(FutureError::Broken("the task was dropped before it ran".into()));
+            cell.abandon(FutureError::Broken(
+                "the task was dropped before it ran".into(),
+            ));
         }
     }
 }

@@ -28,6 +28,11 @@ mod executor;
 pub mod queue;
 mod wait;
 
+/// The README's Rust example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use error::{
     AsCompletedTimeout, ExecutorError, FutureError, PanicError, Rejected, TrySubmitError,
 };

@@ -117,12 +117,12 @@ enum Slept {
 /// The sleep path (see the module doc).
 fn sleep(inner: &Inner, me: &Arc<Sleeper>, parker: &Parker) -> Slept {
     let mut sleepers = lock(&inner.sleepers);
-    // ORDERING: Relaxed; `idle` only changes under this lock, and the Dekker
-    // pairing with the submitter is made by the fences F_w / F_s.
-    inner.idle.fetch_add(1, Ordering::Relaxed); // (a)
-                                                // ORDERING: SeqCst pairs with the SeqCst `fetch_or(SHUTDOWN | BROKEN)`:
-                                                // if we see it, every push that saw the flag unset is visible to the pop
-                                                // below (through F_w; see `Inner::submit`).
+    // (a). ORDERING: Relaxed; `idle` only changes under this lock, and the
+    // Dekker pairing with the submitter is made by the fences F_w / F_s.
+    inner.idle.fetch_add(1, Ordering::Relaxed);
+    // ORDERING: SeqCst pairs with the SeqCst `fetch_or(SHUTDOWN | BROKEN)`:
+    // if we see it, every push that saw the flag unset is visible to the pop
+    // below (through F_w; see `Inner::submit`).
     let flags = inner.flags.load(Ordering::SeqCst);
     // F_w: pairs with F_s, the fence after the push in `Inner::submit`.
     fence(Ordering::SeqCst);

@@ -77,3 +77,14 @@ pub fn finished<T: Send + 'static>(value: T) -> Future<T> {
     p.set_result(value).unwrap();
     f
 }
+
+/// Sets its event when dropped: declared after a pool, it opens the gates of
+/// blocked tasks before the pool's `Drop` waits for them, so a failed
+/// assertion fails the test instead of hanging it.
+pub struct SetOnDrop(pub std::sync::Arc<Event>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.set();
+    }
+}

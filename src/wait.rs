@@ -228,9 +228,8 @@ pub fn as_completed<'a, T: 'a>(
     let collector = Arc::new(Collector::default());
     let entries = register_all(&futs, &collector);
     AsCompleted {
-        yielded: vec![false; futs.len()],
         remaining: futs.len(),
-        futs,
+        futs: futs.into_iter().map(Some).collect(),
         entries,
         collector,
         deadline: deadline_after(timeout),
@@ -241,9 +240,10 @@ pub fn as_completed<'a, T: 'a>(
 /// The iterator of [`as_completed`]: `Ok(future)` per distinct future, or one
 /// final `Err` on timeout.
 pub struct AsCompleted<T> {
-    futs: Vec<Future<T>>,
+    /// `None` once yielded: the iterator keeps no handle on a future it gave
+    /// out, so the caller's drop frees it (CPython issue #14406).
+    futs: Vec<Option<Future<T>>>,
     entries: Vec<Option<EntryId>>,
-    yielded: Vec<bool>,
     remaining: usize,
     collector: Arc<Collector>,
     deadline: Option<Option<Instant>>,
@@ -260,10 +260,10 @@ impl<T> Iterator for AsCompleted<T> {
         let mut fired = lock(&self.collector.fired);
         loop {
             while let Some(i) = fired.pop_front() {
-                if !std::mem::replace(&mut self.yielded[i], true) {
+                if let Some(fut) = self.futs[i].take() {
                     self.remaining -= 1;
                     self.entries[i] = None; // fired: nothing to take back
-                    return Some(Ok(self.futs[i].clone()));
+                    return Some(Ok(fut));
                 }
             }
             let out_of_time = match self.deadline {
@@ -274,7 +274,7 @@ impl<T> Iterator for AsCompleted<T> {
             if out_of_time {
                 drop(fired);
                 self.ended = true;
-                deregister_all(&self.futs, &mut self.entries);
+                self.deregister();
                 return Some(Err(AsCompletedTimeout {
                     unfinished: self.remaining,
                     total: self.futs.len(),
@@ -285,9 +285,21 @@ impl<T> Iterator for AsCompleted<T> {
     }
 }
 
+impl<T> AsCompleted<T> {
+    /// `deregister_all` over the futures not yielded yet (a yielded one's
+    /// entry fired: nothing to take back).
+    fn deregister(&mut self) {
+        for (fut, entry) in self.futs.iter().zip(self.entries.iter_mut()) {
+            if let (Some(fut), Some(id)) = (fut, entry.take()) {
+                fut.header().waiters.deregister(id);
+            }
+        }
+    }
+}
+
 impl<T> Drop for AsCompleted<T> {
     fn drop(&mut self) {
-        deregister_all(&self.futs, &mut self.entries);
+        self.deregister();
     }
 }
 

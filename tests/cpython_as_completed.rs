@@ -1,0 +1,166 @@
+//! Port of CPython's `Lib/test/test_concurrent_futures/test_as_completed.py`
+//! (behaviour, not code).
+//!
+//! Skipped CPython tests:
+//! * The process-pool variants: there is no process pool.
+//! * test_duplicate_futures' "arbitrary iterables" (#31641) is implicit: any
+//!   `IntoIterator<Item = &Future<T>>` is accepted; the port uses `repeat`.
+
+mod cpython_util;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use concurrent_futures::{as_completed, AsCompletedTimeout, Future, Promise, ThreadPoolExecutor};
+use cpython_util::{cancelled, failed, finished, running, Event, SetOnDrop, HANG_GUARD};
+
+/// E12: with no timeout, every future is yielded, already-done ones and pool
+/// ones alike (CPython test_no_timeout).
+#[test]
+fn e12_as_completed_no_timeout_yields_every_future() {
+    let pool = ThreadPoolExecutor::new(2).unwrap();
+    let c = cancelled::<i32>();
+    let exc = failed::<i32>("OSError");
+    let ok = finished(42);
+    let f1 = pool.submit(|| 2 * 21).unwrap();
+    let f2 = pool.submit(|| 7 * 6).unwrap();
+    let all = [c, exc, ok, f1, f2];
+    let mut yielded = Vec::new();
+    for f in as_completed(&all, None) {
+        yielded.push(f.expect("E12: no timeout, no error"));
+    }
+    assert_eq!(yielded.len(), 5, "E12: each once");
+    let yielded: HashSet<_> = yielded.into_iter().collect();
+    assert_eq!(yielded, all.iter().cloned().collect(), "E12");
+}
+
+/// E12: a future still running when the deadline passes is not yielded: the
+/// iterator yields the done ones, then one timeout error, then ends; with a
+/// zero timeout and with a short one (CPython test_future_times_out).
+#[test]
+fn e12_as_completed_future_times_out() {
+    let pool = ThreadPoolExecutor::new(1).unwrap();
+    let gate = Arc::new(Event::new());
+    let _open_gate = SetOnDrop(gate.clone());
+    let already: Vec<Future<i32>> = vec![cancelled(), failed("OSError"), finished(42)];
+    for timeout in [Duration::ZERO, Duration::from_millis(100)] {
+        let g = gate.clone();
+        let slow = pool
+            .submit(move || {
+                g.wait();
+                0
+            })
+            .unwrap();
+        let mut all = already.clone();
+        all.push(slow.clone());
+        let mut completed = HashSet::new();
+        let mut timeouts = Vec::new();
+        for item in as_completed(&all, Some(timeout)) {
+            match item {
+                Ok(f) => assert!(completed.insert(f), "E12: each once"),
+                Err(e) => timeouts.push(e),
+            }
+        }
+        assert_eq!(
+            completed,
+            already.iter().cloned().collect(),
+            "E12: {timeout:?}"
+        );
+        assert_eq!(
+            timeouts,
+            [AsCompletedTimeout {
+                unfinished: 1,
+                total: 4
+            }],
+            "E12: one timeout, then the end ({timeout:?})"
+        );
+        assert!(!slow.done());
+    }
+    gate.set();
+}
+
+/// E12: the same future given three times is yielded once (CPython
+/// test_duplicate_futures, issue 20367).
+#[test]
+fn e12_as_completed_duplicate_futures_yielded_once() {
+    let pool = ThreadPoolExecutor::new(1).unwrap();
+    let f = pool.submit(|| 1).unwrap();
+    let completed: Vec<_> = as_completed(std::iter::repeat(&f).take(3), Some(HANG_GUARD)).collect();
+    assert_eq!(completed, [Ok(f.clone())], "E12");
+}
+
+/// E12: the iterator keeps no handle on a future it yielded: once the caller
+/// drops its own handles, the future and its value are freed, while the
+/// iterator still waits for the others (CPython
+/// test_free_reference_yielded_future, issue #14406).
+#[test]
+fn e12_as_completed_does_not_keep_yielded_futures() {
+    type Value = Arc<&'static str>;
+    /// The value of `f`, watched through a `Weak`.
+    fn watch(f: &Future<Value>) -> Weak<&'static str> {
+        Arc::downgrade(f.result(Some(Duration::ZERO)).unwrap())
+    }
+
+    let mut promises: Vec<Promise<Value>> = Vec::new();
+    let mut futures: Vec<Future<Value>> = Vec::new();
+    for _ in 0..8 {
+        let (p, f) = Promise::new();
+        promises.push(p);
+        futures.push(f);
+    }
+    futures.push(cancelled());
+    futures.push(finished(Arc::new("42")));
+
+    // First pass, zero timeout: the two done futures, then the timeout.
+    let mut it = as_completed(&futures, Some(Duration::ZERO));
+    for item in it.by_ref() {
+        let Ok(f) = item else { break };
+        let pos = futures.iter().position(|g| *g == f).unwrap();
+        futures.remove(pos);
+        if f.cancelled() {
+            continue; // no value to watch
+        }
+        let weak = watch(&f);
+        drop(f);
+        assert!(
+            weak.upgrade().is_none(),
+            "E12: the iterator kept a yielded future"
+        );
+    }
+    drop(it);
+    assert_eq!(futures.len(), 8);
+
+    // Second pass, no timeout: complete them one by one.
+    let it = as_completed(&futures, None);
+    promises.remove(0).set_result(Arc::new("test")).unwrap();
+    for item in it {
+        let f = item.unwrap();
+        let pos = futures.iter().position(|g| *g == f).unwrap();
+        futures.remove(pos);
+        let weak = watch(&f);
+        drop(f);
+        assert!(
+            weak.upgrade().is_none(),
+            "E12: the iterator kept a yielded future"
+        );
+        if !promises.is_empty() {
+            promises.remove(0).set_result(Arc::new("test")).unwrap();
+        }
+    }
+    assert!(futures.is_empty() && promises.is_empty());
+}
+
+/// E12: the timeout error names how many distinct futures were unfinished
+/// out of how many: a pending and a running one of four (CPython
+/// test_correct_timeout_exception_msg).
+#[test]
+fn e12_as_completed_timeout_message_counts_pending_and_running() {
+    let (_pp, pend) = Promise::<i32>::new();
+    let (_pr, run) = running::<i32>();
+    let futures = [cancelled(), pend, run, finished(42)];
+    let items: Vec<_> = as_completed(&futures, Some(Duration::ZERO)).collect();
+    assert_eq!(items.len(), 3, "E12: two done, then the timeout");
+    let err = items[2].clone().unwrap_err();
+    assert_eq!(err.to_string(), "2 (of 4) futures unfinished", "E12");
+}

@@ -3,12 +3,14 @@
 //! `wait`, `as_completed`, shutdowns and submits after shutdown, against a
 //! 1-3 worker pool with an unbounded or a small bounded queue. A plain
 //! sequential model keeps only what is certain under every interleaving of
-//! the workers (SPEC.md E1, E3, E4, E5, E6, E8, E11, E12, F1, F6):
+//! the workers (SPEC.md E1, E3, E4, E5, E6, E8, E9, E11, E12, F1, F6, F12):
 //!
 //! * a future whose `cancel()` returned `true` is cancelled for good, and its
 //!   closure never runs; `false` means it started (ran, runs, or finished);
 //! * a task blocked on a closed gate is never finished: if a cancel found it
-//!   started, it is running;
+//!   started, it is running, and its `CancelToken` (if any) reports that
+//!   cancel once it passes the gate; with no `cancel()` returning `false`, it
+//!   reports none;
 //! * a done future's outcome is its task's (value, panic), or cancelled, and
 //!   cancelled only if a user's cancel won or `cancel_futures` ran;
 //! * after `shutdown`, submits are refused and the closure never runs; after
@@ -32,8 +34,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use concurrent_futures::{
-    as_completed, wait, ExecutorError, Future, FutureError, ReturnWhen, ThreadPoolExecutor,
-    TrySubmitError,
+    as_completed, wait, CancelToken, ExecutorError, Future, FutureError, ReturnWhen,
+    ThreadPoolExecutor, TrySubmitError,
 };
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -50,6 +52,10 @@ enum Kind {
     Panic,
     /// Blocks until the test opens its gate, then returns the value.
     Gated(u8),
+    /// Submitted with a `CancelToken` (`submit_with_token`; with
+    /// `try_submit`, none): blocks on its gate, then returns 1 if the token
+    /// reports a cancel, else 0.
+    Token,
 }
 
 /// How long `wait` / `as_completed` may wait.
@@ -87,6 +93,7 @@ fn kind() -> impl Strategy<Value = Kind> {
         3 => any::<u8>().prop_map(Kind::Value),
         1 => Just(Kind::Panic),
         3 => any::<u8>().prop_map(Kind::Gated),
+        1 => Just(Kind::Token),
     ]
 }
 
@@ -166,6 +173,13 @@ struct Slot {
     cancelled: bool,
     /// Known started: a `cancel()` returned `false`, or it was seen finished.
     started: bool,
+    /// Run with a `CancelToken` (`Kind::Token` through `submit_with_token`).
+    token: bool,
+    /// A `cancel()` returned `false` while the task was behind its closed
+    /// gate, so running (its token must report it: E9, F12).
+    cancel_while_blocked: bool,
+    /// Some `cancel()` returned `false`.
+    cancel_false: bool,
     /// Seen done.
     done: bool,
 }
@@ -188,31 +202,28 @@ struct Harness {
     cancel_futures: bool,
 }
 
+/// A task's closure; it gets the task's `CancelToken` when submitted with one.
+type Closure = Box<dyn FnOnce(Option<&CancelToken<'_>>) -> u8 + Send>;
+
 /// A closure of the given kind with its counters; for a gated one, its gate.
-fn closure(
-    kind: Kind,
-) -> (
-    impl FnOnce() -> u8 + Send + 'static,
-    Arc<Counts>,
-    Option<Arc<Gate>>,
-) {
+fn closure(kind: Kind) -> (Closure, Arc<Counts>, Option<Arc<Gate>>) {
     let counts = Arc::new(Counts::default());
     let guard = DropGuard(counts.clone());
-    let gate = matches!(kind, Kind::Gated(_)).then(|| Arc::new(Gate::default()));
+    let gate = matches!(kind, Kind::Gated(_) | Kind::Token).then(|| Arc::new(Gate::default()));
     let g = gate.clone();
-    let f = move || {
+    let f = move |token: Option<&CancelToken<'_>>| {
         let guard = guard;
         guard.0.runs.fetch_add(1, SeqCst);
+        if let Some(g) = g {
+            g.pass();
+        }
         match kind {
-            Kind::Value(v) => v,
+            Kind::Value(v) | Kind::Gated(v) => v,
             Kind::Panic => panic!("{}", PANIC_MSG),
-            Kind::Gated(v) => {
-                g.expect("a gated task has a gate").pass();
-                v
-            }
+            Kind::Token => u8::from(token.is_some_and(|t| t.is_cancelled())),
         }
     };
-    (f, counts, gate)
+    (Box::new(f), counts, gate)
 }
 
 impl Harness {
@@ -279,6 +290,16 @@ impl Harness {
                         assert_eq!(v, x);
                         assert!(!s.blocked(), "finished through a closed gate: {i}");
                     }
+                    Kind::Token => {
+                        assert!(!s.blocked(), "finished through a closed gate: {i}");
+                        if !s.token {
+                            assert_eq!(v, 0, "no token, no cancel seen: {i}");
+                        } else if s.cancel_while_blocked {
+                            assert_eq!(v, 1, "E9, F12: the token missed a cancel: {i}");
+                        } else if !s.cancel_false {
+                            assert_eq!(v, 0, "E9, F12: a cancel seen, none made: {i}");
+                        }
+                    }
                     Kind::Panic => panic!("F9: a panicking task returned {v}: {i}"),
                 }
                 assert!(!s.cancelled, "F1: finished after a cancel won: {i}");
@@ -326,8 +347,9 @@ impl Harness {
     fn submit(&mut self, kind: Kind, force_try: bool) {
         let (f, counts, gate) = closure(kind);
         let use_try = force_try || (self.capacity.is_some() && !self.safe());
+        let token = !use_try && matches!(kind, Kind::Token);
         let outcome = if use_try {
-            match self.pool().try_submit(f) {
+            match self.pool().try_submit(move || f(None)) {
                 Ok(fut) => Ok(fut),
                 Err(TrySubmitError::Full(f)) => {
                     assert!(!self.shutdown, "E3: full, not refused, after shutdown");
@@ -344,8 +366,12 @@ impl Harness {
                     Err(Some(e))
                 }
             }
+        } else if token {
+            self.pool()
+                .submit_with_token(move |t| f(Some(t)))
+                .map_err(Some)
         } else {
-            self.pool().submit(f).map_err(Some)
+            self.pool().submit(move || f(None)).map_err(Some)
         };
         match outcome {
             Ok(fut) => {
@@ -357,6 +383,9 @@ impl Harness {
                     gate: gate.map(|g| (g, false)),
                     cancelled: false,
                     started: false,
+                    token,
+                    cancel_while_blocked: false,
+                    cancel_false: false,
                     done: false,
                 });
             }
@@ -393,9 +422,11 @@ impl Harness {
             assert_eq!(s.counts.runs.load(SeqCst), 0, "F1: cancelled, yet ran: {i}");
         } else {
             s.started = true;
+            s.cancel_false = true;
             assert!(!s.fut.cancelled(), "F1: {i}");
             if s.blocked() {
                 assert!(s.fut.running(), "started, behind a closed gate: {i}");
+                s.cancel_while_blocked = true;
             }
         }
     }
@@ -648,7 +679,7 @@ fn quiet_expected_panics() {
 proptest! {
     #![proptest_config(config())]
 
-    /// E1, E3, E4, E5, E6, E11, E12, F1, F6: an unbounded-queue pool of 1-3
+    /// E1, E3, E4, E5, E6, E9, E11, E12, F1, F6, F12: an unbounded-queue pool of 1-3
     /// workers follows the sequential model under random schedules.
     #[test]
     fn e3_prop_unbounded_pool_matches_the_model(
@@ -663,7 +694,7 @@ proptest! {
         h.finish();
     }
 
-    /// E1, E3, E4, E5, E6, E8, E11, E12, F1, F6: a pool with a bounded queue
+    /// E1, E3, E4, E5, E6, E8, E9, E11, E12, F1, F6, F12: a pool with a bounded queue
     /// of 1-4 slots follows the model; `try_submit` reports `Full` only when
     /// at least `capacity` accepted tasks may still be queued.
     #[test]

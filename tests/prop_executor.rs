@@ -44,6 +44,7 @@ use proptest::test_runner::FileFailurePersistence;
 /// timing assertion: every wait bounded by it is expected to end long before.
 const HANG_GUARD: Duration = Duration::from_secs(30);
 const PANIC_MSG: &str = "boom: prop_executor";
+const INIT_MSG: &str = "init failed: prop_executor";
 
 /// What a submitted closure does.
 #[derive(Clone, Copy, Debug)]
@@ -649,6 +650,147 @@ impl Harness {
     }
 }
 
+/// An operation on a pool whose initializer fails.
+#[derive(Clone, Debug)]
+enum BrokenOp {
+    Submit,
+    Cancel(usize),
+    /// `wait` on every future, no timeout (a hang guard): none can block.
+    WaitAll,
+    Shutdown {
+        cancel_futures: bool,
+    },
+}
+
+fn broken_op() -> impl Strategy<Value = BrokenOp> {
+    prop_oneof![
+        4 => Just(BrokenOp::Submit),
+        3 => any::<usize>().prop_map(BrokenOp::Cancel),
+        1 => Just(BrokenOp::WaitAll),
+        1 => any::<bool>().prop_map(|cancel_futures| BrokenOp::Shutdown { cancel_futures }),
+    ]
+}
+
+/// The sequential model of a pool whose initializer fails (E7): no closure
+/// ever runs; a submit is refused with `Broken` once the break was seen; an
+/// accepted future ends `Broken`, or `Cancelled` if a user's cancel won or
+/// `cancel_futures` ran (and never `Cancelled` otherwise).
+fn run_broken_pool(workers: usize, init_panics: bool, ops: &[BrokenOp]) {
+    let inits = Arc::new(AtomicUsize::new(0));
+    let i2 = inits.clone();
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(workers)
+        .initializer(move || {
+            i2.fetch_add(1, SeqCst);
+            if init_panics {
+                panic!("{}", INIT_MSG);
+            }
+            Err(INIT_MSG)
+        })
+        .build()
+        .unwrap();
+    let is_broken = |e: &FutureError| matches!(e, FutureError::Broken(m) if m.contains(INIT_MSG));
+    // (future, counts, a cancel() returned true)
+    let mut futs: Vec<(Future<u8>, Arc<Counts>, bool)> = Vec::new();
+    let mut refused: Vec<Arc<Counts>> = Vec::new();
+    let mut broken_seen = false;
+    let mut shutdown = false;
+    // `shutdown(cancel_futures)` may cancel a task before a worker breaks the
+    // pool and fails it.
+    let mut cancel_futures_ran = false;
+    for op in ops {
+        match *op {
+            BrokenOp::Submit => {
+                let (f, counts, _) = closure(Kind::Value(1));
+                match pool.submit(move || f(None)) {
+                    Ok(fut) => {
+                        assert!(!broken_seen, "E7: accepted after the break was seen");
+                        assert!(!shutdown, "E3: accepted after shutdown");
+                        futs.push((fut, counts, false));
+                    }
+                    Err(ExecutorError::Broken(m)) => {
+                        assert!(m.contains(INIT_MSG), "E7: the message names the cause: {m}");
+                        broken_seen = true;
+                        refused.push(counts);
+                    }
+                    Err(ExecutorError::Shutdown) => {
+                        assert!(shutdown && !broken_seen, "E7: Broken is reported first");
+                        refused.push(counts);
+                    }
+                    Err(e) => panic!("E7: {e:?}"),
+                }
+            }
+            BrokenOp::Cancel(n) => {
+                if futs.is_empty() {
+                    continue;
+                }
+                let i = n % futs.len();
+                let (fut, counts, won) = &mut futs[i];
+                if fut.cancel() {
+                    *won = true;
+                    assert_eq!(
+                        fut.result(Some(Duration::ZERO)),
+                        Err(FutureError::Cancelled)
+                    );
+                } else {
+                    assert!(!*won, "F2: {i}");
+                    // Never running (E7), so finished: failed `Broken`.
+                    let r = fut.result(Some(Duration::ZERO));
+                    assert!(matches!(&r, Err(e) if is_broken(e)), "E7: {i}: {r:?}");
+                    broken_seen = true;
+                }
+                assert_eq!(counts.runs.load(SeqCst), 0, "E7: a closure ran: {i}");
+            }
+            BrokenOp::WaitAll => {
+                let all: Vec<_> = futs.iter().map(|(f, _, _)| f.clone()).collect();
+                let r = wait(&all, Some(HANG_GUARD), ReturnWhen::AllCompleted);
+                assert!(r.not_done.is_empty(), "E7: a future of a broken pool hangs");
+                for (fut, _, won) in &futs {
+                    match fut.result(Some(Duration::ZERO)) {
+                        Err(FutureError::Cancelled) => {
+                            assert!(*won || cancel_futures_ran, "E7: cancelled by nobody")
+                        }
+                        Err(e) if is_broken(&e) => broken_seen = true,
+                        r => panic!("E7: {r:?}"),
+                    }
+                }
+            }
+            BrokenOp::Shutdown { cancel_futures } => {
+                shutdown = true;
+                cancel_futures_ran |= cancel_futures;
+                pool.shutdown(false, cancel_futures);
+            }
+        }
+        assert!(pool.stats().workers <= workers, "E1");
+    }
+    assert!(pool.shutdown_timeout(HANG_GUARD), "E5: hang guard");
+    let n = inits.load(SeqCst);
+    assert!(
+        n <= workers,
+        "E7: {n} initializer runs for {workers} workers"
+    );
+    if !futs.is_empty() {
+        assert!(
+            n >= 1,
+            "E7: work accepted, yet no worker ran the initializer"
+        );
+    }
+    for (i, (fut, _, won)) in futs.iter().enumerate() {
+        match fut.result(Some(Duration::ZERO)) {
+            Err(FutureError::Cancelled) => {
+                assert!(*won || cancel_futures_ran, "E7: cancelled by nobody: {i}")
+            }
+            Err(e) if is_broken(&e) => assert!(!*won, "F1: {i}"),
+            r => panic!("E7: {i}: {r:?}"),
+        }
+    }
+    drop(pool);
+    for c in futs.iter().map(|(_, c, _)| c).chain(&refused) {
+        assert_eq!(c.runs.load(SeqCst), 0, "E7: a closure ran");
+        assert_eq!(c.drops.load(SeqCst), 1, "F6: a closure dropped once");
+    }
+}
+
 fn config() -> ProptestConfig {
     ProptestConfig {
         cases: 256,
@@ -669,7 +811,7 @@ fn quiet_expected_panics() {
                 .downcast_ref::<String>()
                 .map(String::as_str)
                 .or_else(|| info.payload().downcast_ref::<&str>().copied());
-            if msg != Some(PANIC_MSG) {
+            if msg != Some(PANIC_MSG) && msg != Some(INIT_MSG) {
                 default(info);
             }
         }));
@@ -709,5 +851,19 @@ proptest! {
             h.step(op);
         }
         h.finish();
+    }
+
+    /// E7, E3, F1, F6: with an initializer that fails (or panics), no closure
+    /// ever runs, every accepted future ends `Broken` (or `Cancelled`, by a
+    /// user's winning cancel or `cancel_futures`), and once the break is seen submits are refused
+    /// with `Broken`, before `Shutdown`.
+    #[test]
+    fn e7_prop_broken_pool_fails_every_task(
+        workers in 1..=3usize,
+        init_panics in any::<bool>(),
+        ops in proptest::collection::vec(broken_op(), 1..=20),
+    ) {
+        quiet_expected_panics();
+        run_broken_pool(workers, init_panics, &ops);
     }
 }

@@ -3,7 +3,8 @@
 //! `wait`, `as_completed`, shutdowns and submits after shutdown, against a
 //! 1-3 worker pool with an unbounded or a small bounded queue. A plain
 //! sequential model keeps only what is certain under every interleaving of
-//! the workers (SPEC.md E1, E3, E4, E5, E6, E8, E9, E11, E12, F1, F6, F12):
+//! the workers (SPEC.md E1, E3, E4, E5, E6, E8, E9, E11, E12, F1, F6, F12;
+//! a third test, on a pool whose initializer fails, E7):
 //!
 //! * a future whose `cancel()` returned `true` is cancelled for good, and its
 //!   closure never runs; `false` means it started (ran, runs, or finished);
@@ -23,10 +24,16 @@
 //! * in the end every closure was dropped exactly once and ran iff its
 //!   future was not cancelled.
 //!
+//! * with every worker known stuck behind a closed gate, `shutdown(_,
+//!   cancel_futures = true)` leaves every other future done on return;
+//! * a `try_submit` on a bounded queue says `Full` only when at least
+//!   `capacity` accepted tasks are not known to have started.
+//!
 //! Nothing is asserted about timing. The model never blocks on something
-//! that may not happen: every gate is opened before a blocking shutdown, and
-//! an unbounded `wait` first opens every gate, and a blocking bounded `submit`
-//! is used only while no task can block forever. Every blocking call has a hang guard.
+//! that may not happen: every gate is opened before a blocking shutdown, an
+//! unbounded `wait` / `as_completed` first opens every gate, and a blocking
+//! bounded `submit` is used only while no task can block forever. Every
+//! blocking call has a hang guard.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};

@@ -1,0 +1,284 @@
+//! Heap allocations of the executor's hot paths, counted by a global
+//! allocator on the calling thread only (SPEC.md F7's "one allocation", E1's
+//! "each submit makes one Task (one allocation)", F1, F3):
+//!
+//! * `submit` of a closure allocates exactly once (closure, result slot and
+//!   future state together), once the workers are started; with an unbounded
+//!   queue, plus the queue's amortized block allocations;
+//! * `cancel()` of a pending future allocates nothing;
+//! * `result()` / `exception()` of a done future allocate nothing.
+//!
+//! The counter is per thread (a thread-local flag turns counting on, a
+//! thread-local counter counts), so worker threads and the test harness's
+//! other threads never pollute a measurement.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::{mpsc, Arc, Barrier};
+
+use concurrent_futures::{Future, FutureError, ThreadPoolExecutor};
+
+struct Counting;
+
+thread_local! {
+    /// Counting is on for this thread.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    /// Allocations made by this thread while counting.
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn note_alloc() {
+    // `try_with`: the allocator may run while this thread's locals are torn
+    // down. Both locals are const-initialized with no destructor, so touching
+    // them never allocates.
+    let _ = COUNTING.try_with(|on| {
+        if on.get() {
+            let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
+        }
+    });
+}
+
+// SAFETY: forwards every call to `System`, only counting.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note_alloc();
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note_alloc();
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note_alloc();
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f` and returns its result with the number of heap allocations this
+/// thread made inside it.
+fn counted<R>(f: impl FnOnce() -> R) -> (R, usize) {
+    ALLOCS.with(|n| n.set(0));
+    COUNTING.with(|on| on.set(true));
+    let r = f();
+    COUNTING.with(|on| on.set(false));
+    (r, ALLOCS.with(Cell::get))
+}
+
+/// The counter sees this thread's allocations (so a zero below means
+/// something), and only this thread's.
+fn calibrate() {
+    let ((), n) = counted(|| drop(std::hint::black_box(Box::new(7u64))));
+    assert_eq!(n, 1, "the counting allocator sees a Box");
+    let (t, n) = counted(|| std::thread::spawn(|| drop(std::hint::black_box(vec![1u8; 64]))));
+    assert!(n > 0, "spawning a thread allocates on the spawner");
+    let ((), after) = counted(|| t.join().unwrap());
+    assert_eq!(after, 0, "another thread's allocations are not counted");
+}
+
+/// Starts all `workers` of `pool` (E1: one per submit, only while none is
+/// idle) and waits until every one has run a task, so no later submit can
+/// spawn a thread.
+fn start_all_workers(pool: &ThreadPoolExecutor, workers: usize) {
+    let all_in = Arc::new(Barrier::new(workers + 1));
+    let futs: Vec<_> = (0..workers)
+        .map(|_| {
+            let b = all_in.clone();
+            pool.submit(move || {
+                b.wait();
+            })
+            .unwrap()
+        })
+        .collect();
+    // Each task holds its worker until all are in, so each needed its own.
+    all_in.wait();
+    for f in &futs {
+        f.result(None).unwrap();
+    }
+    assert_eq!(
+        pool.stats().workers,
+        workers,
+        "E1: warm-up started them all"
+    );
+}
+
+/// Submits `batches × batch` no-op closures in a few shapes and returns the
+/// allocation count of each submit. Between batches, waits for the batch (so
+/// submits meet both idle and busy workers).
+fn submit_counts(pool: &ThreadPoolExecutor, batches: usize, batch: usize) -> Vec<usize> {
+    let mut counts = Vec::with_capacity(batches * batch);
+    let mut futs: Vec<Future<u64>> = Vec::with_capacity(batch);
+    for round in 0..batches {
+        for i in 0..batch {
+            let captured = [round as u64, i as u64, 7, 9];
+            let (fut, n) = counted(|| match i % 3 {
+                0 => pool.submit(|| 0u64).unwrap(),
+                1 => pool.submit(move || captured.iter().sum::<u64>()).unwrap(),
+                _ => pool
+                    .submit_with_token(move |t| u64::from(t.is_cancelled()) + captured[0])
+                    .unwrap(),
+            });
+            counts.push(n);
+            futs.push(fut);
+        }
+        for f in futs.drain(..) {
+            assert!(f.result(None).is_ok());
+        }
+    }
+    counts
+}
+
+/// F7, E1: with a bounded queue (its ring allocated at build) and every
+/// worker started, each `submit` / `submit_with_token` / `try_submit` makes
+/// exactly one heap allocation on the submitting thread: the task's closure,
+/// result slot and future state are one allocation.
+#[test]
+fn f7_e1_bounded_submit_allocates_exactly_once() {
+    for workers in [1, 2] {
+        let pool = ThreadPoolExecutor::builder()
+            .max_workers(workers)
+            .queue_capacity(64)
+            .build()
+            .unwrap();
+        calibrate();
+        start_all_workers(&pool, workers);
+        let counts = submit_counts(&pool, 8, 32);
+        assert!(
+            counts.iter().all(|&n| n == 1),
+            "F7: one allocation per submit ({workers} workers), got {counts:?}"
+        );
+        let (fut, n) = counted(|| pool.try_submit(|| 5u8).ok().unwrap());
+        assert_eq!(n, 1, "F7: one allocation per try_submit");
+        assert_eq!(fut.result(None).copied(), Ok(5));
+    }
+}
+
+/// F7, E1: with the unbounded queue, N submits make N task allocations plus
+/// at most one queue block per 31 pushes (and one block in flight).
+#[test]
+fn f7_e1_unbounded_submit_allocates_once_plus_amortized_blocks() {
+    const BLOCK: usize = 31;
+    let pool = ThreadPoolExecutor::new(2).unwrap();
+    calibrate();
+    start_all_workers(&pool, 2);
+    let counts = submit_counts(&pool, 30, 40);
+    let n = counts.len();
+    let total: usize = counts.iter().sum();
+    assert!(
+        counts.iter().all(|&c| c == 1 || c == 2),
+        "F7: one task allocation, sometimes one block too: {counts:?}"
+    );
+    assert!(
+        total <= n + n.div_ceil(BLOCK) + 1,
+        "F7: {total} allocations for {n} submits"
+    );
+}
+
+/// F1, F7: `cancel()` / `try_cancel()` of a pending future (queued behind a
+/// busy worker) allocate nothing, and win.
+#[test]
+fn f1_f7_cancel_of_a_pending_future_allocates_nothing() {
+    for bounded in [false, true] {
+        let mut b = ThreadPoolExecutor::builder().max_workers(1);
+        if bounded {
+            b = b.queue_capacity(16);
+        }
+        let pool = b.build().unwrap();
+        calibrate();
+        let (started, wait_started) = mpsc::channel();
+        let (release, wait_release) = mpsc::channel::<()>();
+        let blocker = pool
+            .submit(move || {
+                started.send(()).unwrap();
+                wait_release.recv().unwrap();
+            })
+            .unwrap();
+        wait_started.recv().unwrap();
+        let queued: Vec<_> = (0..8).map(|i| pool.submit(move || i).unwrap()).collect();
+        for (i, f) in queued.iter().enumerate() {
+            let (won, n) = if i % 2 == 0 {
+                counted(|| f.cancel())
+            } else {
+                counted(|| f.try_cancel().is_cancelled())
+            };
+            assert!(won, "F1: a queued future behind a busy worker is pending");
+            assert_eq!(n, 0, "cancel of a pending future allocated {n} times");
+            // A second cancel (already cancelled) allocates nothing either.
+            let (again, n) = counted(|| f.cancel());
+            assert!(again);
+            assert_eq!(n, 0);
+        }
+        release.send(()).unwrap();
+        blocker.result(None).unwrap();
+        pool.shutdown(true, false);
+        for f in &queued {
+            assert_eq!(f.result(None), Err(FutureError::Cancelled));
+        }
+    }
+}
+
+/// Hides the panic message of the tasks that panic on purpose.
+fn quiet_expected_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<&str>() != Some(&"boom: alloc") {
+                default(info);
+            }
+        }));
+    });
+}
+
+/// F3, F7: `result()` / `exception()` / `done()` of a done future (a value,
+/// a panic, a cancel) allocate nothing, with or without a timeout.
+#[test]
+fn f3_f7_result_of_a_done_future_allocates_nothing() {
+    quiet_expected_panics();
+    calibrate();
+    let pool = ThreadPoolExecutor::new(1).unwrap();
+    let value = pool.submit(|| vec![1u8, 2, 3]).unwrap();
+    let panicked = pool.submit(|| -> u8 { panic!("boom: alloc") }).unwrap();
+    let (release, wait_release) = mpsc::channel::<()>();
+    let blocker = pool.submit(move || wait_release.recv().unwrap()).unwrap();
+    let cancelled = pool.submit(|| 0u8).unwrap();
+    // One worker, FIFO: `cancelled` is still queued behind the blocker
+    // until it is released.
+    assert!(cancelled.cancel());
+    release.send(()).unwrap();
+    pool.shutdown(true, false);
+    assert!(blocker.done() && value.done() && panicked.done());
+
+    for timeout in [None, Some(std::time::Duration::ZERO)] {
+        let (r, n) = counted(|| value.result(timeout).map(|v| v.len()));
+        assert_eq!((r, n), (Ok(3), 0), "result of a finished future");
+        let (r, n) = counted(|| matches!(panicked.result(timeout), Err(FutureError::Panicked(_))));
+        assert_eq!((r, n), (true, 0), "result of a panicked future");
+        let (r, n) = counted(|| cancelled.result(timeout).copied());
+        assert_eq!(
+            (r, n),
+            (Err(FutureError::Cancelled), 0),
+            "result of a cancelled future"
+        );
+        let (r, n) = counted(|| value.exception(timeout));
+        assert_eq!((r, n), (Ok(None), 0), "exception of a finished future");
+        let (r, n) = counted(|| {
+            matches!(
+                panicked.exception(timeout),
+                Ok(Some(FutureError::Panicked(_)))
+            )
+        });
+        assert_eq!((r, n), (true, 0), "exception of a panicked future");
+        let (r, n) = counted(|| value.done() && panicked.done() && cancelled.done());
+        assert_eq!((r, n), (true, 0));
+    }
+}

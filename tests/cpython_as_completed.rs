@@ -6,14 +6,14 @@
 //! * test_duplicate_futures' "arbitrary iterables" (#31641) is implicit: any
 //!   `IntoIterator<Item = &Future<T>>` is accepted; the port uses `repeat`.
 
-mod cpython_util;
+mod common;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use common::{cancelled, failed, finished, running, Event, SetOnDrop, HANG_GUARD};
 use concurrent_futures::{as_completed, AsCompletedTimeout, Future, Promise, ThreadPoolExecutor};
-use cpython_util::{cancelled, failed, finished, running, Event, SetOnDrop, HANG_GUARD};
 
 /// E12: with no timeout, every future is yielded, already-done ones and pool
 /// ones alike (CPython test_no_timeout).

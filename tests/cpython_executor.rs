@@ -13,15 +13,15 @@
 //! * test_no_stale_references' gc/free-threading waits: refcounting details;
 //!   the port checks the captured object is freed once the task ran.
 
-mod cpython_util;
+mod common;
 
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use common::{Event, SetOnDrop};
 use concurrent_futures::{ExecutorError, FutureError, ThreadPoolExecutor};
-use cpython_util::{Event, SetOnDrop};
 
 fn mul(x: i64, y: i64) -> i64 {
     x * y

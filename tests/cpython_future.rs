@@ -12,14 +12,14 @@
 //! * The stderr text of a raising callback ("exception calling callback for"):
 //!   the message format is not spec'd; that the panic is caught is checked.
 
-mod cpython_util;
+mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
+use common::{cancelled, failed, finished, pending, running, HANG_GUARD};
 use concurrent_futures::{FutureError, Promise};
-use cpython_util::{cancelled, failed, finished, pending, running, HANG_GUARD};
 
 /// The message of a `Panicked` error, or a description of what came instead.
 fn panic_message(e: &FutureError) -> String {

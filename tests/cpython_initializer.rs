@@ -9,14 +9,14 @@
 //! * FailingInitializerResourcesTest (gh-104090) and the process-pool
 //!   variants: multiprocessing's resource tracker; no process pool.
 
-mod cpython_util;
+mod common;
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 
+use common::{Event, SetOnDrop, HANG_GUARD};
 use concurrent_futures::{ExecutorError, FutureError, ThreadPoolExecutor, TrySubmitError};
-use cpython_util::{Event, SetOnDrop, HANG_GUARD};
 
 thread_local! {
     /// CPython's INITIALIZER_STATUS, per thread: what the initializer left

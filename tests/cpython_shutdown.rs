@@ -18,14 +18,14 @@
 //!   process pool.
 //! * test_hang_gh94440's SIGALRM: replaced by a channel with a 10 s guard.
 
-mod cpython_util;
+mod common;
 
 use std::cell::RefCell;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::{Event, SetOnDrop, HANG_GUARD};
 use concurrent_futures::{ExecutorError, FutureError, ThreadPoolExecutor};
-use cpython_util::{Event, SetOnDrop, HANG_GUARD};
 
 /// Runs `scenario` on its own thread and fails if it does not return within
 /// the hang guard (CPython's `signal.alarm`).

@@ -10,12 +10,12 @@
 //! * The gh-94440 hang (a task cancelled right before `shutdown(wait)`) lives
 //!   with the other shutdown hangs in `cpython_shutdown.rs`.
 
-mod cpython_util;
+mod common;
 
 use std::sync::{Arc, Mutex};
 
+use common::{Event, SetOnDrop};
 use concurrent_futures::{FutureError, ThreadPoolExecutor};
-use cpython_util::{Event, SetOnDrop};
 
 /// E10: `map` submits every item at once: without iterating, all of them
 /// have run once `shutdown(wait)` returns (CPython

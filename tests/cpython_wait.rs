@@ -14,13 +14,13 @@
 //! * test_pending_calls_race's `sys.setswitchinterval`: a GIL knob; the race
 //!   itself (100 futures released at once) is ported.
 
-mod cpython_util;
+mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::{cancelled, failed, finished, Event, SetOnDrop, HANG_GUARD};
 use concurrent_futures::{wait, Future, Promise, ReturnWhen, ThreadPoolExecutor};
-use cpython_util::{cancelled, failed, finished, Event, SetOnDrop, HANG_GUARD};
 
 /// A set of futures, for comparing with `done` / `not_done`.
 fn set<T>(futs: &[&Future<T>]) -> std::collections::HashSet<Future<T>> {

@@ -12,10 +12,13 @@
 //! thread-local counter counts), so worker threads and the test harness's
 //! other threads never pollute a measurement.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::{mpsc, Arc, Barrier};
+use std::sync::{Arc, Barrier};
 
+use common::Blocker;
 use concurrent_futures::{Future, FutureError, ThreadPoolExecutor};
 
 struct Counting;
@@ -194,15 +197,7 @@ fn f1_f7_cancel_of_a_pending_future_allocates_nothing() {
         }
         let pool = b.build().unwrap();
         calibrate();
-        let (started, wait_started) = mpsc::channel();
-        let (release, wait_release) = mpsc::channel::<()>();
-        let blocker = pool
-            .submit(move || {
-                started.send(()).unwrap();
-                wait_release.recv().unwrap();
-            })
-            .unwrap();
-        wait_started.recv().unwrap();
+        let blocker = Blocker::occupy(&pool);
         let queued: Vec<_> = (0..8).map(|i| pool.submit(move || i).unwrap()).collect();
         for (i, f) in queued.iter().enumerate() {
             let (won, n) = if i % 2 == 0 {
@@ -217,8 +212,7 @@ fn f1_f7_cancel_of_a_pending_future_allocates_nothing() {
             assert!(again);
             assert_eq!(n, 0);
         }
-        release.send(()).unwrap();
-        blocker.result(None).unwrap();
+        blocker.release().result(None).unwrap();
         pool.shutdown(true, false);
         for f in &queued {
             assert_eq!(f.result(None), Err(FutureError::Cancelled));
@@ -248,13 +242,12 @@ fn f3_f7_result_of_a_done_future_allocates_nothing() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let value = pool.submit(|| vec![1u8, 2, 3]).unwrap();
     let panicked = pool.submit(|| -> u8 { panic!("boom: alloc") }).unwrap();
-    let (release, wait_release) = mpsc::channel::<()>();
-    let blocker = pool.submit(move || wait_release.recv().unwrap()).unwrap();
+    let blocker = Blocker::submit_then(&pool, ());
     let cancelled = pool.submit(|| 0u8).unwrap();
     // One worker, FIFO: `cancelled` is still queued behind the blocker
     // until it is released.
     assert!(cancelled.cancel());
-    release.send(()).unwrap();
+    let blocker = blocker.release();
     pool.shutdown(true, false);
     assert!(blocker.done() && value.done() && panicked.done());
 

@@ -1,10 +1,13 @@
 //! Scenario tests of `map`, `wait` and `as_completed` (SPEC.md E10-E12).
 
+mod common;
+
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
+use common::Blocker;
 use concurrent_futures::{
     as_completed, wait, AsCompletedTimeout, FutureError, Promise, ReturnWhen, ThreadPoolExecutor,
 };
@@ -66,15 +69,7 @@ fn e10_map_timeout_yields_once_and_cancels_the_rest() {
 #[test]
 fn e10_map_drop_cancels_unyielded() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
-    let (started, wait_started) = mpsc::channel();
-    let (release, wait_release) = mpsc::channel::<()>();
-    let blocker = pool
-        .submit(move || {
-            started.send(()).unwrap();
-            wait_release.recv().unwrap();
-        })
-        .unwrap();
-    wait_started.recv().unwrap();
+    let blocker = Blocker::occupy(&pool);
     let runs = Arc::new(AtomicUsize::new(0));
     let r = runs.clone();
     let it = pool
@@ -87,8 +82,7 @@ fn e10_map_drop_cancels_unyielded() {
         )
         .unwrap();
     drop(it); // all four are still queued behind the blocker
-    release.send(()).unwrap();
-    blocker.result(None).unwrap();
+    blocker.release().result(None).unwrap();
     pool.shutdown(true, false);
     assert_eq!(runs.load(Ordering::Relaxed), 0, "E10: dropped map cancels");
 }

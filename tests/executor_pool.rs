@@ -1,9 +1,12 @@
 //! Scenario tests of the pool itself: workers, panics, initializer,
 //! backpressure, cancel tokens (SPEC.md E1, E2, E6, E7, E8, E9).
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Barrier};
 
+use common::Blocker;
 use concurrent_futures::{ExecutorError, FutureError, ThreadPoolExecutor, TrySubmitError};
 
 #[test]
@@ -203,15 +206,7 @@ fn e8_bounded_queue_gives_the_closure_back_and_blocks() {
             .build()
             .unwrap(),
     );
-    let (started, wait_started) = mpsc::channel();
-    let (release, wait_release) = mpsc::channel::<()>();
-    let blocker = pool
-        .submit(move || {
-            started.send(()).unwrap();
-            wait_release.recv().unwrap();
-        })
-        .unwrap();
-    wait_started.recv().unwrap();
+    let blocker = Blocker::occupy(&pool);
     let a = pool.submit(|| 1).unwrap();
     let b = pool.submit(|| 2).unwrap();
     match pool.try_submit(|| 3) {
@@ -221,7 +216,7 @@ fn e8_bounded_queue_gives_the_closure_back_and_blocks() {
     // A blocking submit waits for space, then gets through.
     let p = pool.clone();
     let submitter = std::thread::spawn(move || p.submit(|| 4).unwrap().result(None).copied());
-    release.send(()).unwrap();
+    let blocker = blocker.release();
     assert_eq!(submitter.join().unwrap(), Ok(4), "E8");
     assert_eq!(a.result(None).copied(), Ok(1));
     assert_eq!(b.result(None).copied(), Ok(2));
@@ -237,14 +232,7 @@ fn e8_blocked_submit_is_released_by_shutdown() {
             .build()
             .unwrap(),
     );
-    let (started, wait_started) = mpsc::channel();
-    let (release, wait_release) = mpsc::channel::<()>();
-    pool.submit(move || {
-        started.send(()).unwrap();
-        wait_release.recv().unwrap();
-    })
-    .unwrap();
-    wait_started.recv().unwrap();
+    let blocker = Blocker::occupy(&pool);
     pool.submit(|| ()).unwrap(); // fills the queue
     let p = pool.clone();
     let submitter = std::thread::spawn(move || p.submit(|| ()).map(|_| ()));
@@ -254,7 +242,7 @@ fn e8_blocked_submit_is_released_by_shutdown() {
         Err(ExecutorError::Shutdown),
         "E8"
     );
-    release.send(()).unwrap();
+    blocker.release();
 }
 
 #[test]

@@ -1,9 +1,12 @@
 //! Scenario tests of shutdown (SPEC.md E3, E4, E5).
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
+use common::Blocker;
 use concurrent_futures::{
     wait, ExecutorError, FutureError, ReturnWhen, ThreadPoolExecutor, TrySubmitError,
 };
@@ -66,16 +69,7 @@ fn e3_submits_racing_shutdown_all_resolve() {
 #[test]
 fn e4_cancel_futures_cancels_queued_and_wait_returns() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
-    let (started, wait_started) = mpsc::channel();
-    let (release, wait_release) = mpsc::channel::<()>();
-    let running = pool
-        .submit(move || {
-            started.send(()).unwrap();
-            wait_release.recv().unwrap();
-            "ran"
-        })
-        .unwrap();
-    wait_started.recv().unwrap();
+    let running = Blocker::occupy_then(&pool, "ran");
     let queued: Vec<_> = (0..5).map(|i| pool.submit(move || i).unwrap()).collect();
     let callbacks = Arc::new(AtomicUsize::new(0));
     for f in &queued {
@@ -96,9 +90,8 @@ fn e4_cancel_futures_cancels_queued_and_wait_returns() {
         5,
         "E4: each callback once"
     );
-    release.send(()).unwrap();
     assert_eq!(
-        running.result(None).copied(),
+        running.release().result(None).copied(),
         Ok("ran"),
         "E4: the running task finishes"
     );
@@ -107,14 +100,7 @@ fn e4_cancel_futures_cancels_queued_and_wait_returns() {
 #[test]
 fn e4_callback_that_submits_cannot_deadlock() {
     let pool = Arc::new(ThreadPoolExecutor::new(1).unwrap());
-    let (started, wait_started) = mpsc::channel();
-    let (release, wait_release) = mpsc::channel::<()>();
-    pool.submit(move || {
-        started.send(()).unwrap();
-        wait_release.recv().unwrap();
-    })
-    .unwrap();
-    wait_started.recv().unwrap();
+    let blocker = Blocker::occupy(&pool);
     let queued = pool.submit(|| 1).unwrap();
     let (tx, rx) = mpsc::channel();
     let p = pool.clone();
@@ -124,7 +110,7 @@ fn e4_callback_that_submits_cannot_deadlock() {
     });
     pool.shutdown(false, true);
     assert_eq!(rx.recv().unwrap(), Err(ExecutorError::Shutdown), "E4");
-    release.send(()).unwrap();
+    blocker.release();
 }
 
 #[test]
@@ -147,19 +133,12 @@ fn e5_shutdown_wait_runs_queued_work_and_is_idempotent() {
 #[test]
 fn e5_shutdown_timeout_reports_a_busy_worker() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
-    let (started, wait_started) = mpsc::channel();
-    let (release, wait_release) = mpsc::channel::<()>();
-    pool.submit(move || {
-        started.send(()).unwrap();
-        wait_release.recv().unwrap();
-    })
-    .unwrap();
-    wait_started.recv().unwrap();
+    let blocker = Blocker::occupy(&pool);
     assert!(
         !pool.shutdown_timeout(Duration::ZERO),
         "E5: the worker is busy"
     );
-    release.send(()).unwrap();
+    blocker.release();
     assert!(pool.shutdown_timeout(Duration::MAX), "E5");
 }
 

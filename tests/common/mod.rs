@@ -1,0 +1,165 @@
+//! Fixtures shared by the integration tests (`mod common;` in each
+//! `tests/*.rs` that uses them; not a test crate itself, and no `#[test]`
+//! here).
+//!
+//! The future builders stand in for CPython's `util.py` fixtures of the
+//! `cpython_*` ports: `util.py` builds futures in a given state by poking
+//! `_state`; here each state is reached through the public API instead.
+// Each test file is its own crate and uses only some of these items.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use concurrent_futures::{Future, Promise, ThreadPoolExecutor};
+
+/// A "didn't hang" guard: generous, never a performance claim.
+pub const HANG_GUARD: Duration = Duration::from_secs(10);
+
+/// Python's `threading.Event`: set once, waited on by any number of threads.
+#[derive(Default)]
+pub struct Event {
+    set: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Event {
+    /// A new event, not set.
+    pub fn new() -> Event {
+        Event::default()
+    }
+
+    /// Sets the event and wakes every waiter.
+    pub fn set(&self) {
+        *self.set.lock().unwrap() = true;
+        self.cv.notify_all();
+    }
+
+    /// Whether the event is set.
+    pub fn is_set(&self) -> bool {
+        *self.set.lock().unwrap()
+    }
+
+    /// Blocks until the event is set.
+    pub fn wait(&self) {
+        let mut set = self.set.lock().unwrap();
+        while !*set {
+            set = self.cv.wait(set).unwrap();
+        }
+    }
+}
+
+/// A pending future; keep the promise alive to keep it pending.
+pub fn pending<T: Send + 'static>() -> (Promise<T>, Future<T>) {
+    Promise::new()
+}
+
+/// A running future (CPython's `RUNNING_FUTURE`); keep the promise alive.
+pub fn running<T: Send + 'static>() -> (Promise<T>, Future<T>) {
+    let (p, f) = Promise::new();
+    assert!(p.set_running_or_notify_cancel());
+    (p, f)
+}
+
+/// A cancelled future (CPython's `CANCELLED_FUTURE` and
+/// `CANCELLED_AND_NOTIFIED_FUTURE`: one state here, done at once).
+pub fn cancelled<T: Send + 'static>() -> Future<T> {
+    let (p, f) = Promise::new();
+    assert!(f.cancel());
+    drop(p); // F10: a cancelled future stays cancelled
+    f
+}
+
+/// A future finished with a panic whose message is `msg` (CPython's
+/// `EXCEPTION_FUTURE`).
+pub fn failed<T: Send + 'static>(msg: &'static str) -> Future<T> {
+    let (p, f) = Promise::new();
+    p.set_exception(Box::new(msg)).unwrap();
+    f
+}
+
+/// A future finished with `value` (CPython's `SUCCESSFUL_FUTURE`).
+pub fn finished<T: Send + 'static>(value: T) -> Future<T> {
+    let (p, f) = Promise::new();
+    p.set_result(value).unwrap();
+    f
+}
+
+/// Sets its event when dropped: declared after a pool, it opens the gates of
+/// blocked tasks before the pool's `Drop` waits for them, so a failed
+/// assertion fails the test instead of hanging it.
+pub struct SetOnDrop(pub Arc<Event>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.set();
+    }
+}
+
+/// Occupies one worker of a pool with a task that blocks until released.
+///
+/// Declared after the pool, it is dropped first, and dropping it releases
+/// the task: a failed assertion fails the test instead of hanging the pool's
+/// `Drop`.
+pub struct Blocker<T = ()> {
+    started: Arc<Event>,
+    gate: Arc<Event>,
+    future: Future<T>,
+}
+
+impl Blocker {
+    /// Submits a blocking task and returns once a worker is inside it.
+    pub fn occupy(pool: &ThreadPoolExecutor) -> Blocker {
+        Blocker::occupy_then(pool, ())
+    }
+}
+
+impl<T: Send + 'static> Blocker<T> {
+    /// Submits a task that signals it started, blocks until released, then
+    /// returns `value`; returns at once, without waiting for it to start.
+    pub fn submit_then(pool: &ThreadPoolExecutor, value: T) -> Blocker<T> {
+        let (started, gate) = (Arc::new(Event::new()), Arc::new(Event::new()));
+        let (s, g) = (started.clone(), gate.clone());
+        let future = pool
+            .submit(move || {
+                s.set();
+                g.wait();
+                value
+            })
+            .unwrap();
+        Blocker {
+            started,
+            gate,
+            future,
+        }
+    }
+
+    /// [`Blocker::submit_then`], then returns once a worker is inside the task.
+    pub fn occupy_then(pool: &ThreadPoolExecutor, value: T) -> Blocker<T> {
+        let blocker = Blocker::submit_then(pool, value);
+        blocker.wait_started();
+        blocker
+    }
+
+    /// Returns once a worker is inside the task.
+    pub fn wait_started(&self) {
+        self.started.wait();
+    }
+
+    /// The task's future (not done until released).
+    pub fn future(&self) -> &Future<T> {
+        &self.future
+    }
+
+    /// Lets the task finish; returns its future.
+    pub fn release(self) -> Future<T> {
+        self.gate.set();
+        self.future.clone()
+    }
+}
+
+impl<T> Drop for Blocker<T> {
+    fn drop(&mut self) {
+        self.gate.set();
+    }
+}

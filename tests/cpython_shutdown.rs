@@ -24,7 +24,7 @@ use std::cell::RefCell;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Event, SetOnDrop, HANG_GUARD};
+use common::{Blocker, Event, SetOnDrop, HANG_GUARD};
 use concurrent_futures::{ExecutorError, FutureError, ThreadPoolExecutor};
 
 /// Runs `scenario` on its own thread and fails if it does not return within
@@ -114,22 +114,15 @@ fn e5_drop_runs_the_queued_work() {
 #[test]
 fn e5_shutdown_without_wait_lets_the_work_finish() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
-    let gate = Arc::new(Event::new());
-    let _open_gate = SetOnDrop(gate.clone());
-    let (started, wait_started) = mpsc::channel();
-    let g = gate.clone();
-    let running = pool
-        .submit(move || {
-            started.send(()).unwrap();
-            g.wait();
-            "apple"
-        })
-        .unwrap();
+    let running = Blocker::submit_then(&pool, "apple");
     let queued = pool.submit(|| "pear").unwrap();
-    wait_started.recv().unwrap();
+    running.wait_started();
     pool.shutdown(false, false);
-    assert!(!running.done(), "E5: shutdown(wait = false) did not wait");
-    gate.set();
+    assert!(
+        !running.future().done(),
+        "E5: shutdown(wait = false) did not wait"
+    );
+    let running = running.release();
     assert_eq!(running.result(Some(HANG_GUARD)).copied(), Ok("apple"), "E5");
     assert_eq!(
         queued.result(Some(HANG_GUARD)).copied(),
@@ -201,27 +194,17 @@ fn e4_cancel_futures_cancels_every_queued_task() {
 #[test]
 fn e4_cancel_futures_without_wait() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
-    let gate = Arc::new(Event::new());
-    let _open_gate = SetOnDrop(gate.clone());
-    let (started, wait_started) = mpsc::channel();
-    let g = gate.clone();
-    let running = pool
-        .submit(move || {
-            started.send(()).unwrap();
-            g.wait();
-            "apple"
-        })
-        .unwrap();
+    let running = Blocker::submit_then(&pool, "apple");
     let queued = pool.submit(|| "pear").unwrap();
-    wait_started.recv().unwrap();
+    running.wait_started();
     pool.shutdown(false, true);
     assert_eq!(
         queued.result(Some(Duration::ZERO)),
         Err(FutureError::Cancelled),
         "E4"
     );
-    assert!(!running.done(), "E4: it did not wait");
-    gate.set();
+    assert!(!running.future().done(), "E4: it did not wait");
+    let running = running.release();
     assert_eq!(running.result(Some(HANG_GUARD)).copied(), Ok("apple"), "E4");
 
     for _ in 0..20 {

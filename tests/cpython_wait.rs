@@ -19,7 +19,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{cancelled, failed, finished, Event, SetOnDrop, HANG_GUARD};
+use common::{cancelled, failed, finished, Blocker, Event, SetOnDrop, HANG_GUARD};
 use concurrent_futures::{wait, Future, Promise, ReturnWhen, ThreadPoolExecutor};
 
 /// A set of futures, for comparing with `done` / `not_done`.
@@ -53,14 +53,13 @@ fn e11_wait_duplicate_future_is_reported_once() {
 #[test]
 fn e11_first_completed_returns_when_one_finishes() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
-    let gate = Arc::new(Event::new());
-    let _open_gate = SetOnDrop(gate.clone());
     let f1 = pool.submit(|| 21 * 2).unwrap();
-    let f2 = blocked(&pool, &gate);
+    let blocker = Blocker::submit_then(&pool, 0);
+    let f2 = blocker.future().clone();
     let r = wait([&f1, &f2], Some(HANG_GUARD), ReturnWhen::FirstCompleted);
     assert_eq!(r.done, set(&[&f1]), "E11");
     assert_eq!(r.not_done, set(&[&f2]), "E11");
-    gate.set();
+    blocker.release();
     assert_eq!(f2.result(None).copied(), Ok(0));
 }
 
@@ -70,14 +69,13 @@ fn e11_first_completed_returns_when_one_finishes() {
 #[test]
 fn e11_first_completed_counts_a_cancelled_future() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
-    let gate = Arc::new(Event::new());
-    let _open_gate = SetOnDrop(gate.clone());
     let c = cancelled::<i32>();
-    let f = blocked(&pool, &gate);
+    let blocker = Blocker::submit_then(&pool, 0);
+    let f = blocker.future().clone();
     let r = wait([&c, &f], Some(HANG_GUARD), ReturnWhen::FirstCompleted);
     assert_eq!(r.done, set(&[&c]), "E11: cancelled is done at once");
     assert_eq!(r.not_done, set(&[&f]), "E11");
-    gate.set();
+    blocker.release();
 }
 
 /// E11: with futures already cancelled and finished, `FirstCompleted`
@@ -86,15 +84,14 @@ fn e11_first_completed_counts_a_cancelled_future() {
 #[test]
 fn e11_first_completed_some_already_completed() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
-    let gate = Arc::new(Event::new());
-    let _open_gate = SetOnDrop(gate.clone());
     let c = cancelled::<i32>();
     let ok = finished(42);
-    let f = blocked(&pool, &gate);
+    let blocker = Blocker::submit_then(&pool, 0);
+    let f = blocker.future().clone();
     let r = wait([&c, &ok, &f], Some(HANG_GUARD), ReturnWhen::FirstCompleted);
     assert_eq!(r.done, set(&[&c, &ok]), "E11");
     assert_eq!(r.not_done, set(&[&f]), "E11");
-    gate.set();
+    blocker.release();
     assert_eq!(f.result(None).copied(), Ok(0));
 }
 
@@ -144,8 +141,6 @@ fn e11_first_exception_returns_on_the_first_panic() {
 #[test]
 fn e11_first_exception_some_already_complete() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
-    let gate = Arc::new(Event::new());
-    let _open_gate = SetOnDrop(gate.clone());
     let ok = finished(42);
     let c = cancelled::<i32>();
     let f1 = pool
@@ -154,7 +149,8 @@ fn e11_first_exception_some_already_complete() {
             21 / zero
         })
         .unwrap();
-    let f2 = blocked(&pool, &gate);
+    let blocker = Blocker::submit_then(&pool, 0);
+    let f2 = blocker.future().clone();
     let r = wait(
         [&ok, &c, &f1, &f2],
         Some(HANG_GUARD),
@@ -162,7 +158,7 @@ fn e11_first_exception_some_already_complete() {
     );
     assert_eq!(r.done, set(&[&ok, &c, &f1]), "E11");
     assert_eq!(r.not_done, set(&[&f2]), "E11");
-    gate.set();
+    blocker.release();
     assert_eq!(f2.result(None).copied(), Ok(0));
 }
 
@@ -171,14 +167,13 @@ fn e11_first_exception_some_already_complete() {
 #[test]
 fn e11_first_exception_one_already_failed() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
-    let gate = Arc::new(Event::new());
-    let _open_gate = SetOnDrop(gate.clone());
     let exc = failed::<i32>("OSError");
-    let f = blocked(&pool, &gate);
+    let blocker = Blocker::submit_then(&pool, 0);
+    let f = blocker.future().clone();
     let r = wait([&exc, &f], Some(HANG_GUARD), ReturnWhen::FirstException);
     assert_eq!(r.done, set(&[&exc]), "E11");
     assert_eq!(r.not_done, set(&[&f]), "E11");
-    gate.set();
+    blocker.release();
     assert_eq!(f.result(None).copied(), Ok(0));
 }
 
@@ -220,12 +215,11 @@ fn e11_all_completed_with_every_kind_of_outcome() {
 #[test]
 fn e11_timeout_splits_done_and_not_done() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
-    let gate = Arc::new(Event::new());
-    let _open_gate = SetOnDrop(gate.clone());
     let c = cancelled::<i32>();
     let exc = failed::<i32>("OSError");
     let ok = finished(42);
-    let f = blocked(&pool, &gate);
+    let blocker = Blocker::submit_then(&pool, 0);
+    let f = blocker.future().clone();
     let r = wait(
         [&c, &exc, &ok, &f],
         Some(Duration::from_millis(50)),
@@ -234,7 +228,7 @@ fn e11_timeout_splits_done_and_not_done() {
     assert_eq!(r.done, set(&[&c, &exc, &ok]), "E11");
     assert_eq!(r.not_done, set(&[&f]), "E11");
     assert!(!f.done(), "E11: the timeout leaves the future alone");
-    gate.set();
+    blocker.release();
     assert_eq!(f.result(None).copied(), Ok(0));
 }
 

@@ -18,7 +18,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::{Arc, Barrier};
 
-use common::Blocker;
+use common::{quiet_expected_panics, Blocker};
 use concurrent_futures::{Future, FutureError, ThreadPoolExecutor};
 
 struct Counting;
@@ -220,24 +220,11 @@ fn f1_f7_cancel_of_a_pending_future_allocates_nothing() {
     }
 }
 
-/// Hides the panic message of the tasks that panic on purpose.
-fn quiet_expected_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if info.payload().downcast_ref::<&str>() != Some(&"boom: alloc") {
-                default(info);
-            }
-        }));
-    });
-}
-
 /// F3, F7: `result()` / `exception()` / `done()` of a done future (a value,
 /// a panic, a cancel) allocate nothing, with or without a timeout.
 #[test]
 fn f3_f7_result_of_a_done_future_allocates_nothing() {
-    quiet_expected_panics();
+    quiet_expected_panics(&["boom: alloc"]);
     calibrate();
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let value = pool.submit(|| vec![1u8, 2, 3]).unwrap();

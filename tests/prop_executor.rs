@@ -35,17 +35,19 @@
 //! bounded `submit` is used only while no task can block forever. Every
 //! blocking call has a hang guard.
 
+mod common;
+
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
+use common::{proptest_config, quiet_expected_panics};
 use concurrent_futures::{
     as_completed, wait, CancelToken, ExecutorError, Future, FutureError, ReturnWhen,
     ThreadPoolExecutor, TrySubmitError,
 };
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
 
 /// A hang guard: a bug that would hang the test fails it instead. Never a
 /// timing assertion: every wait bounded by it is expected to end long before.
@@ -798,35 +800,8 @@ fn run_broken_pool(workers: usize, init_panics: bool, ops: &[BrokenOp]) {
     }
 }
 
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 256,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "proptest-regressions/prop_executor.txt",
-        ))),
-        ..ProptestConfig::default()
-    }
-}
-
-fn quiet_expected_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let msg = info
-                .payload()
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| info.payload().downcast_ref::<&str>().copied());
-            if msg != Some(PANIC_MSG) && msg != Some(INIT_MSG) {
-                default(info);
-            }
-        }));
-    });
-}
-
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(proptest_config("proptest-regressions/prop_executor.txt"))]
 
     /// E1, E3, E4, E5, E6, E9, E11, E12, F1, F6, F12: an unbounded-queue pool of 1-3
     /// workers follows the sequential model under random schedules.
@@ -835,7 +810,7 @@ proptest! {
         workers in 1..=3usize,
         ops in proptest::collection::vec(op(), 1..=20),
     ) {
-        quiet_expected_panics();
+        quiet_expected_panics(&[PANIC_MSG, INIT_MSG]);
         let mut h = Harness::new(workers, None);
         for op in &ops {
             h.step(op);
@@ -852,7 +827,7 @@ proptest! {
         capacity in 1..=4usize,
         ops in proptest::collection::vec(op(), 1..=20),
     ) {
-        quiet_expected_panics();
+        quiet_expected_panics(&[PANIC_MSG, INIT_MSG]);
         let mut h = Harness::new(workers, Some(capacity));
         for op in &ops {
             h.step(op);
@@ -870,7 +845,7 @@ proptest! {
         init_panics in any::<bool>(),
         ops in proptest::collection::vec(broken_op(), 1..=20),
     ) {
-        quiet_expected_panics();
+        quiet_expected_panics(&[PANIC_MSG, INIT_MSG]);
         run_broken_pool(workers, init_panics, &ops);
     }
 }

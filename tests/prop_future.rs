@@ -2,13 +2,15 @@
 //! several handles and its writer (a `Promise` or a `Task`), checked step by
 //! step against a plain sequential model (SPEC.md F1, F2, F3, F5, F8, F10).
 
+mod common;
+
 use std::sync::atomic::{AtomicU8, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::{proptest_config, quiet_expected_panics};
 use concurrent_futures::{CancelOutcome, Future, FutureError, Promise, Task};
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -264,30 +266,8 @@ impl Harness {
     }
 }
 
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 256,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "proptest-regressions/prop_future.txt",
-        ))),
-        ..ProptestConfig::default()
-    }
-}
-
-fn quiet_expected_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if info.payload().downcast_ref::<&str>() != Some(&"boom: prop") {
-                default(info);
-            }
-        }));
-    });
-}
-
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(proptest_config("proptest-regressions/prop_future.txt"))]
 
     /// F1, F2, F3, F5, F8, F10: a promise-written future follows the model.
     #[test]
@@ -303,7 +283,7 @@ proptest! {
     /// F1, F2, F3, F5, F9, F10: a task-written future follows the model.
     #[test]
     fn f2_prop_task_ops_match_the_model(ops in proptest::collection::vec(op(), 1..40)) {
-        quiet_expected_panics();
+        quiet_expected_panics(&["boom: prop"]);
         let mut h = Harness::new(true);
         for op in &ops {
             h.step(op);

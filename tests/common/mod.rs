@@ -12,6 +12,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use concurrent_futures::{Future, Promise, ThreadPoolExecutor};
+use proptest::test_runner::{Config as ProptestConfig, FileFailurePersistence};
 
 /// A "didn't hang" guard: generous, never a performance claim.
 pub const HANG_GUARD: Duration = Duration::from_secs(10);
@@ -162,4 +163,35 @@ impl<T> Drop for Blocker<T> {
     fn drop(&mut self) {
         self.gate.set();
     }
+}
+
+/// The proptest config of the `prop_*` tests: 256 cases, failures persisted
+/// in `regressions` (a path from the crate root).
+pub fn proptest_config(regressions: &'static str) -> ProptestConfig {
+    ProptestConfig {
+        cases: 256,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(regressions))),
+        ..ProptestConfig::default()
+    }
+}
+
+/// Hides the panic messages of the tasks that panic on purpose: a panic
+/// whose message (a `&str` or `String` payload) is one of `expected` prints
+/// nothing; any other goes to the default hook. The first call installs the
+/// hook (later calls do nothing), so a test crate calls it with one list.
+pub fn quiet_expected_panics(expected: &'static [&'static str]) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let msg = info
+                .payload()
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| info.payload().downcast_ref::<&str>().copied());
+            if !msg.is_some_and(|m| expected.contains(&m)) {
+                default(info);
+            }
+        }));
+    });
 }

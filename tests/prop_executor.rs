@@ -800,6 +800,16 @@ fn run_broken_pool(workers: usize, init_panics: bool, ops: &[BrokenOp]) {
     }
 }
 
+/// Runs `ops` on a pool of `workers` workers with a queue of `capacity` slots
+/// (`None`: unbounded), checking each step and the end against the model.
+fn run_pool(workers: usize, capacity: Option<usize>, ops: &[Op]) {
+    let mut h = Harness::new(workers, capacity);
+    for op in ops {
+        h.step(op);
+    }
+    h.finish();
+}
+
 proptest! {
     #![proptest_config(proptest_config("proptest-regressions/prop_executor.txt"))]
 
@@ -811,11 +821,7 @@ proptest! {
         ops in proptest::collection::vec(op(), 1..=20),
     ) {
         quiet_expected_panics(&[PANIC_MSG, INIT_MSG]);
-        let mut h = Harness::new(workers, None);
-        for op in &ops {
-            h.step(op);
-        }
-        h.finish();
+        run_pool(workers, None, &ops);
     }
 
     /// E1, E3, E4, E5, E6, E8, E9, E11, E12, F1, F6, F12: a pool with a bounded queue
@@ -828,11 +834,7 @@ proptest! {
         ops in proptest::collection::vec(op(), 1..=20),
     ) {
         quiet_expected_panics(&[PANIC_MSG, INIT_MSG]);
-        let mut h = Harness::new(workers, Some(capacity));
-        for op in &ops {
-            h.step(op);
-        }
-        h.finish();
+        run_pool(workers, Some(capacity), &ops);
     }
 
     /// E7, E3, F1, F6: with an initializer that fails (or panics), no closure

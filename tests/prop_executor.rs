@@ -462,17 +462,26 @@ impl Harness {
             .collect()
     }
 
-    fn wait(&mut self, mask: u32, when: ReturnWhen, t: Tmo) {
+    /// The input of a `wait` / `as_completed` over the slots selected by
+    /// `mask`: the selection, its futures with the first one given twice (E11
+    /// removes duplicates, E12 yields each distinct future once), and the
+    /// selected slots known done before the call.
+    fn select_futures(&self, mask: u32) -> (Vec<usize>, Vec<Future<u8>>, Vec<usize>) {
         let sel = self.select(mask);
         let mut futs: Vec<Future<u8>> = sel.iter().map(|&i| self.slots[i].fut.clone()).collect();
         if let Some(first) = futs.first().cloned() {
-            futs.push(first); // E11: duplicates are removed
+            futs.push(first);
         }
         let known_done: Vec<usize> = sel
             .iter()
             .copied()
             .filter(|&i| self.slots[i].done || self.slots[i].cancelled)
             .collect();
+        (sel, futs, known_done)
+    }
+
+    fn wait(&mut self, mask: u32, when: ReturnWhen, t: Tmo) {
+        let (sel, futs, known_done) = self.select_futures(mask);
         let timeout = self.timeout(t);
         let r = wait(&futs, Some(timeout), when);
         assert_eq!(
@@ -515,16 +524,7 @@ impl Harness {
     }
 
     fn as_completed(&mut self, mask: u32, t: Tmo) {
-        let sel = self.select(mask);
-        let mut futs: Vec<Future<u8>> = sel.iter().map(|&i| self.slots[i].fut.clone()).collect();
-        if let Some(first) = futs.first().cloned() {
-            futs.push(first); // E12: each distinct future once
-        }
-        let known_done: Vec<usize> = sel
-            .iter()
-            .copied()
-            .filter(|&i| self.slots[i].done || self.slots[i].cancelled)
-            .collect();
+        let (sel, futs, known_done) = self.select_futures(mask);
         let timeout = self.timeout(t);
         let mut yielded: Vec<usize> = Vec::new();
         let mut seen = HashSet::new();

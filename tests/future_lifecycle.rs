@@ -1,11 +1,14 @@
 //! Scenario tests of the future's life: who wins, what is final, what is
 //! dropped, and how a future breaks (SPEC.md F1, F2, F3, F6, F7, F10, F12).
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::Duration;
 
+use common::blocked_waiter;
 use concurrent_futures::{CancelOutcome, FutureError, Promise, Task};
 
 /// Counts its own drops.
@@ -189,9 +192,7 @@ fn f7_value_dropped_once_whichever_handle_goes_last() {
 #[test]
 fn f10_dropped_task_breaks_future_and_wakes_waiter() {
     let (task, fut) = Task::new(|| 1);
-    let f2 = fut.clone();
-    let waiter = thread::spawn(move || f2.result(None).cloned());
-    thread::sleep(Duration::from_millis(10)); // make "already blocked" likely
+    let waiter = blocked_waiter(&fut, None);
     drop(task);
     assert!(matches!(
         waiter.join().unwrap(),

@@ -1,5 +1,7 @@
 //! Waiting: blocked threads, timeouts and async await (SPEC.md F4, F8, F9).
 
+mod common;
+
 use std::future::{Future as _, IntoFuture};
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -8,6 +10,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::Duration;
 
+use common::blocked_waiter;
 use concurrent_futures::{FutureError, Promise, Task};
 
 /// A waker that counts its wakes and can unpark a thread.
@@ -79,9 +82,7 @@ fn f8_duration_max_waits_until_done() {
         Duration::new(u64::MAX, 999_999_999),
     ] {
         let (task, fut) = Task::new(|| 3);
-        let f2 = fut.clone();
-        let waiter = thread::spawn(move || f2.result(Some(timeout)).copied());
-        thread::sleep(Duration::from_millis(5)); // make "already blocked" likely
+        let waiter = blocked_waiter(&fut, Some(timeout));
         task.run();
         assert_eq!(waiter.join().unwrap(), Ok(3));
         assert!(fut.wait(Some(timeout)));
@@ -136,9 +137,7 @@ fn f4_blocked_waiters_on_several_threads_all_wake() {
 #[test]
 fn f4_cancel_wakes_blocked_waiter() {
     let (_task, fut) = Task::new(|| 6);
-    let f2 = fut.clone();
-    let waiter = thread::spawn(move || f2.result(None).copied());
-    thread::sleep(Duration::from_millis(10)); // make "already blocked" likely
+    let waiter = blocked_waiter(&fut, None);
     assert!(fut.cancel());
     assert_eq!(waiter.join().unwrap(), Err(FutureError::Cancelled));
 }
@@ -206,9 +205,7 @@ fn f4_f9_panicking_waker_does_not_stop_the_others() {
     fut.add_done_callback(move |_| {
         c.fetch_add(1, SeqCst);
     });
-    let f2 = fut.clone();
-    let waiter = thread::spawn(move || f2.result(None).copied());
-    thread::sleep(Duration::from_millis(10)); // make "already blocked" likely
+    let waiter = blocked_waiter(&fut, None);
     let run = thread::spawn(move || task.run()).join();
     assert!(run.is_ok(), "F9: run() does not unwind");
     assert_eq!(

@@ -11,7 +11,7 @@
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use concurrent_futures::{Future, Promise, ThreadPoolExecutor};
+use concurrent_futures::{Future, FutureError, Promise, ThreadPoolExecutor};
 use proptest::test_runner::{Config as ProptestConfig, FileFailurePersistence};
 
 /// A "didn't hang" guard: generous, never a performance claim.
@@ -84,6 +84,18 @@ pub fn finished<T: Send + 'static>(value: T) -> Future<T> {
     let (p, f) = Promise::new();
     p.set_result(value).unwrap();
     f
+}
+
+/// Spawns a thread blocked in `fut.result(timeout)` and returns once it is
+/// likely blocked (a short sleep: likely, never relied upon).
+pub fn blocked_waiter<T: Clone + Send + Sync + 'static>(
+    fut: &Future<T>,
+    timeout: Option<Duration>,
+) -> std::thread::JoinHandle<Result<T, FutureError>> {
+    let f = fut.clone();
+    let waiter = std::thread::spawn(move || f.result(timeout).cloned());
+    std::thread::sleep(Duration::from_millis(10)); // make "already blocked" likely
+    waiter
 }
 
 /// Sets its event when dropped: declared after a pool, it opens the gates of

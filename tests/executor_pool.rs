@@ -130,14 +130,10 @@ fn e6_panicking_tasks_never_kill_or_lose_a_worker() {
 #[test]
 fn e6_panicking_callback_never_kills_a_worker() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
-    let (go, wait_go) = mpsc::channel::<()>();
-    let f = pool
-        .submit(move || {
-            wait_go.recv().unwrap();
-        })
-        .unwrap();
+    let blocker = Blocker::submit_then(&pool, ());
+    let f = blocker.future().clone();
     f.add_done_callback(|_| panic!("callback boom"));
-    go.send(()).unwrap();
+    blocker.release();
     assert_eq!(f.result(None), Ok(&()));
     assert_eq!(
         pool.submit(|| 1).unwrap().result(None).copied(),

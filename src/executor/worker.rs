@@ -37,7 +37,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::{Inner, BROKEN, SHUTDOWN};
 use crate::sync::{
-    fence, lock, park_until, snooze, unparker_of, Arc, AtomicBool, Ordering, Parker, Unparker, LOOM,
+    fence, lock, park_until, snooze, unparker_of, Arc, AtomicBool, Ordering, Parker, Unparker,
+    SPINS_BEFORE_PARK,
 };
 use crate::task::Task;
 
@@ -93,22 +94,14 @@ pub(super) fn run(inner: Arc<Inner>) {
     inner.worker_exited();
 }
 
-/// How many more pops an idle worker tries, backing off between them, before
-/// it takes the sleep path. Under loom none: the spin is only extra pops
-/// (modelled already), and its snooze is a loom yield, after which loom runs
-/// every other runnable thread first; that would keep a worker from ever
-/// reaching the sleep path while a submit is in flight, hiding the very race
-/// E1/E2's models explore.
-const SPIN_POPS: u32 = if LOOM { 0 } else { 10 };
-
 /// Waits a little for work before sleeping: a submit that comes meanwhile
 /// sees `idle == 0` and wakes nobody, which saves the sleep/wake round trip
 /// (two lock acquisitions and a futex call) per task when tasks arrive about
 /// as fast as workers finish them. Correctness never depends on it (E2 is
-/// the sleep path's).
+/// the sleep path's; see `SPINS_BEFORE_PARK`).
 fn spin_for_work(inner: &Inner) -> Option<Task> {
     let backoff = crossbeam_utils::Backoff::new();
-    for _ in 0..SPIN_POPS {
+    for _ in 0..SPINS_BEFORE_PARK {
         snooze(&backoff);
         if let Some(task) = inner.pop() {
             return Some(task);

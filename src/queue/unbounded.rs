@@ -134,6 +134,14 @@ impl<T> Block<T> {
     /// `block` came from `alloc`, is not freed yet, and no thread accesses it
     /// afterwards.
     unsafe fn free(block: *mut Block<T>) {
+        if LOOM {
+            // Under loom only: count the free as a write of every value cell,
+            // so the models check that it happens after every slot's last
+            // access (Q7); loom does not track the deallocation itself.
+            // SAFETY: per the contract the block is still allocated.
+            let b = unsafe { &*block };
+            b.slots.iter().for_each(|s| s.value.with_mut(|_| ()));
+        }
         // SAFETY: per the contract; `Block` has no drop glue for the values
         // (they are `MaybeUninit`), so this only frees the memory.
         drop(unsafe { Box::from_raw(block) });

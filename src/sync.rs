@@ -185,4 +185,4 @@ pub(crate) const LOOM: bool = cfg!(loom);
 /// thread can run, which would keep the worker off the sleep path that the
 /// models must explore. (A blocking `result()` does not spin: measured, it
 /// made the submit-to-result round trip slower.)
-pub(crate) const SPINS_BEFORE_PARK: u32 = if LOOM { 0 } else { 10 };
+pub(crate) const SPINS_BEFORE_PARK: u32 = if LOOM { 0 } else { 20 };

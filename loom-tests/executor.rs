@@ -71,7 +71,9 @@ fn quiet_panics() {
 fn e1_e2_submit_vs_worker_going_to_sleep() {
     let seen = Seen::default();
     let s = seen.clone();
-    check(2, move || {
+    // Bound 1 keeps the loom suite under 10 minutes on 2 cores; bound 2
+    // (625,249 interleavings, about 11 minutes) passes too: see SPEC.md.
+    check(1, move || {
         let pool = ThreadPoolExecutor::new(2).unwrap();
         let f1 = pool.submit(|| 1).unwrap();
         let f2 = pool.submit(|| 2).unwrap();

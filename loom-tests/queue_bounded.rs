@@ -8,45 +8,12 @@ compile_error!("the loom models need debug assertions (the release profile keeps
 use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::Relaxed};
 use std::sync::Arc as StdArc;
 
+mod common;
+
+use common::{check, StartLine};
 use concurrent_futures::queue::BoundedQueue;
 use loom::sync::Arc;
 use loom::thread;
-
-/// A start line: each racing thread passes it with an RMW first. Loom's DPOR
-/// keeps only the last access per atomic, so a thread that loads an index
-/// before changing it hides the race with a peer's earlier load; a shared
-/// RMW at the start makes loom try every thread order from the beginning.
-#[derive(Clone)]
-struct StartLine(Arc<loom::sync::atomic::AtomicUsize>);
-
-impl StartLine {
-    fn new() -> Self {
-        Self(Arc::new(loom::sync::atomic::AtomicUsize::new(0)))
-    }
-    fn pass(&self) {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-/// Runs `f` exhaustively, or with `bound` preemptions when given, and
-/// prints how many executions loom explored (recorded in SPEC.md).
-fn check(name: &str, bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
-    let runs = StdArc::new(StdAtomicUsize::new(0));
-    let r = runs.clone();
-    let mut b = loom::model::Builder::new();
-    b.max_branches = 5_000;
-    if bound.is_some() {
-        b.preemption_bound = bound;
-    }
-    b.check(move || {
-        r.fetch_add(1, Relaxed);
-        f();
-    });
-    eprintln!(
-        "loom {name}: {} iterations (preemption bound {bound:?})",
-        runs.load(Relaxed)
-    );
-}
 
 /// Counts, across all executions of a model, how often each outcome occurred
 /// (std atomics: they live outside the model).

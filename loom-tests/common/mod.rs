@@ -1,0 +1,42 @@
+//! Helpers shared by the queue loom models (not a test target itself).
+
+use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::Relaxed};
+use std::sync::Arc as StdArc;
+
+use loom::sync::Arc;
+
+/// A start line: each racing thread passes it with an RMW first. Loom's DPOR
+/// keeps only the last access per atomic, so a thread that loads an index
+/// before changing it hides the race with a peer's earlier load; a shared
+/// RMW at the start makes loom try every thread order from the beginning.
+#[derive(Clone)]
+pub struct StartLine(Arc<loom::sync::atomic::AtomicUsize>);
+
+impl StartLine {
+    pub fn new() -> Self {
+        Self(Arc::new(loom::sync::atomic::AtomicUsize::new(0)))
+    }
+    pub fn pass(&self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Runs `f` exhaustively, or with `bound` preemptions when given, and
+/// prints how many executions loom explored (recorded in SPEC.md).
+pub fn check(name: &str, bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
+    let runs = StdArc::new(StdAtomicUsize::new(0));
+    let r = runs.clone();
+    let mut b = loom::model::Builder::new();
+    b.max_branches = 5_000;
+    if bound.is_some() {
+        b.preemption_bound = bound;
+    }
+    b.check(move || {
+        r.fetch_add(1, Relaxed);
+        f();
+    });
+    eprintln!(
+        "loom {name}: {} iterations (preemption bound {bound:?})",
+        runs.load(Relaxed)
+    );
+}

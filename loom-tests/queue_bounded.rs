@@ -10,7 +10,7 @@ use std::sync::Arc as StdArc;
 
 mod common;
 
-use common::{check, StartLine};
+use common::{check, pop_wait, StartLine};
 use concurrent_futures::queue::BoundedQueue;
 use loom::sync::Arc;
 use loom::thread;
@@ -46,16 +46,6 @@ fn push_wait<T>(q: &BoundedQueue<T>, mut v: T) {
     }
 }
 
-/// Pops, yielding to loom while the queue is empty.
-fn pop_wait<T>(q: &BoundedQueue<T>) -> T {
-    loop {
-        if let Some(v) = q.pop() {
-            return v;
-        }
-        thread::yield_now();
-    }
-}
-
 /// Q1, Q3: one producer, one consumer, 3 items through capacity 1 and 2
 /// (every slot reused: wrap-around and laps); the consumer gets them in order.
 /// Preemption bound 2 (the wait loops multiply the schedules).
@@ -74,7 +64,7 @@ fn q1_spsc_fifo_order_wraps() {
             };
             start.pass();
             for i in 0..3 {
-                assert_eq!(pop_wait(&q), i, "Q1");
+                assert_eq!(pop_wait(|| q.pop()), i, "Q1");
                 assert!(q.len() <= cap, "Q3");
             }
             p.join().unwrap();
@@ -101,7 +91,7 @@ fn q2_two_producers_one_consumer_no_loss() {
             })
             .collect();
         start.pass();
-        let mut got: Vec<i32> = (0..3).map(|_| pop_wait(&q)).collect();
+        let mut got: Vec<i32> = (0..3).map(|_| pop_wait(|| q.pop())).collect();
         ps.into_iter().for_each(|p| p.join().unwrap());
         assert_eq!(q.pop(), None, "Q2: duplicate");
         let pos = |x| got.iter().position(|&g| g == x).unwrap();

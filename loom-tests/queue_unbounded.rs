@@ -11,20 +11,10 @@ use std::sync::Arc as StdArc;
 
 mod common;
 
-use common::{check, StartLine};
+use common::{check, pop_wait, StartLine};
 use concurrent_futures::queue::UnboundedQueue;
 use loom::sync::Arc;
 use loom::thread;
-
-/// Pops, yielding to loom while the queue is empty.
-fn pop_wait<T>(q: &UnboundedQueue<T>) -> T {
-    loop {
-        if let Some(v) = q.pop() {
-            return v;
-        }
-        thread::yield_now();
-    }
-}
 
 /// Q1, Q7: one producer, one consumer, 3 items: the consumer follows the
 /// producer across a block boundary, in order, and frees the first block.
@@ -37,7 +27,7 @@ fn q7_spsc_crosses_block_in_order() {
             thread::spawn(move || (0..3).for_each(|i| q.push(i)))
         };
         for i in 0..3 {
-            assert_eq!(pop_wait(&q), i, "Q1");
+            assert_eq!(pop_wait(|| q.pop()), i, "Q1");
         }
         p.join().unwrap();
         assert!(q.is_empty());
@@ -60,7 +50,7 @@ fn q2_two_producers_one_consumer_cross_blocks() {
                     thread::spawn(move || items.into_iter().for_each(|i| q.push(i)))
                 })
                 .collect();
-            let mut got: Vec<i32> = (0..4).map(|_| pop_wait(&q)).collect();
+            let mut got: Vec<i32> = (0..4).map(|_| pop_wait(|| q.pop())).collect();
             ps.into_iter().for_each(|p| p.join().unwrap());
             assert_eq!(q.pop(), None, "Q2: duplicate");
             let pos = |x| got.iter().position(|&g| g == x).unwrap();

@@ -40,3 +40,13 @@ pub fn check(name: &str, bound: Option<usize>, f: impl Fn() + Sync + Send + 'sta
         runs.load(Relaxed)
     );
 }
+
+/// Calls `pop` until it yields a value, yielding to loom while it is empty.
+pub fn pop_wait<T>(mut pop: impl FnMut() -> Option<T>) -> T {
+    loop {
+        if let Some(v) = pop() {
+            return v;
+        }
+        loom::thread::yield_now();
+    }
+}

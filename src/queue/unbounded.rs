@@ -169,6 +169,22 @@ struct End<T> {
     block: AtomicPtr<Block<T>>,
 }
 
+impl<T> End<T> {
+    /// The index, then the block it lives in, as a push or pop starts (or
+    /// restarts after waiting out a block transit).
+    #[inline]
+    fn load(&self) -> (u64, *mut Block<T>) {
+        // ORDERING: Acquire, pairs with the Release index store that ends a
+        // block transit, so the block load below sees that block (or later).
+        let index = self.index.load(Ordering::Acquire);
+        // ORDERING: Acquire, pairs with the Release block store of a transit:
+        // the block's initialization is visible. An older block than the
+        // index's is impossible; a newer one makes the caller's CAS fail.
+        let block = self.block.load(Ordering::Acquire);
+        (index, block)
+    }
+}
+
 /// An unbounded, lock-free, multi-producer multi-consumer FIFO queue.
 ///
 /// `push` never fails (it allocates a block of 31 slots when the last one
@@ -237,12 +253,7 @@ impl<T> UnboundedQueue<T> {
     /// ```
     pub fn push(&self, value: T) {
         let backoff = Backoff::new();
-        // ORDERING: Acquire, pairs with the Release index store that ends a
-        // block transit, so the block load below sees that block (or later).
-        let mut tail = self.tail.index.load(Ordering::Acquire);
-        // ORDERING: Acquire, pairs with the Release block store in a transit;
-        // an older block than `tail`'s is impossible, a newer one fails the CAS.
-        let mut block = self.tail.block.load(Ordering::Acquire);
+        let (mut tail, mut block) = self.tail.load();
         // A block allocated for the transit; freed on return if a CAS retry
         // moved us off the last slot.
         let mut spare: Option<Box<Block<T>>> = None;
@@ -251,10 +262,7 @@ impl<T> UnboundedQueue<T> {
             if offset == BLOCK_CAP {
                 // Another producer is linking the next block: wait for it.
                 snooze(&backoff);
-                // ORDERING: Acquire, as for the first loads.
-                tail = self.tail.index.load(Ordering::Acquire);
-                // ORDERING: Acquire, as for the first loads.
-                block = self.tail.block.load(Ordering::Acquire);
+                (tail, block) = self.tail.load();
                 continue;
             }
             // Allocate before claiming the last slot, so the transit is short.
@@ -325,20 +333,13 @@ impl<T> UnboundedQueue<T> {
     /// ```
     pub fn pop(&self) -> Option<T> {
         let backoff = Backoff::new();
-        // ORDERING: Acquire, pairs with the Release index store that ends a
-        // head transit, so the block load below sees that block (or later).
-        let mut head = self.head.index.load(Ordering::Acquire);
-        // ORDERING: Acquire, pairs with the Release block store of a transit.
-        let mut block = self.head.block.load(Ordering::Acquire);
+        let (mut head, mut block) = self.head.load();
         loop {
             let offset = ((head >> SHIFT) % LAP) as usize;
             if offset == BLOCK_CAP {
                 // Another consumer is moving `head` to the next block.
                 snooze(&backoff);
-                // ORDERING: Acquire, as for the first loads.
-                head = self.head.index.load(Ordering::Acquire);
-                // ORDERING: Acquire, as for the first loads.
-                block = self.head.block.load(Ordering::Acquire);
+                (head, block) = self.head.load();
                 continue;
             }
             let mut new_head = head + STEP;

@@ -34,6 +34,42 @@ fn q7_spsc_crosses_block_in_order() {
     });
 }
 
+/// Q7: the first block (2 slots) is full; a consumer drains it while the
+/// producer fills the second block. If the consumer retires the first block
+/// before the producer claims the second block's last slot, the producer
+/// links the retired block as the third (its reset and old reads ordered
+/// before the new writes); otherwise it allocates one. Both happen.
+#[test]
+fn q7_retired_block_is_linked_again() {
+    let seen = StdArc::new([StdAtomicUsize::new(0), StdAtomicUsize::new(0)]);
+    let s = seen.clone();
+    check("q7_retired_block_is_linked_again", None, move || {
+        let q = Arc::new(UnboundedQueue::new());
+        q.push(0);
+        q.push(1);
+        let c = {
+            let q = q.clone();
+            thread::spawn(move || [q.pop(), q.pop()])
+        };
+        q.push(2);
+        q.push(3);
+        q.push(4);
+        assert_eq!(c.join().unwrap(), [Some(0), Some(1)], "Q1");
+        assert_eq!(
+            [q.pop(), q.pop(), q.pop()],
+            [Some(2), Some(3), Some(4)],
+            "Q1"
+        );
+        assert!(q.is_empty());
+        s[q.loom_blocks_reused().min(1)].fetch_add(1, Relaxed);
+    });
+    let (fresh, reused) = (seen[0].load(Relaxed), seen[1].load(Relaxed));
+    assert!(
+        fresh > 0 && reused > 0,
+        "Q7 reuse race not explored ({fresh}, {reused})"
+    );
+}
+
 /// Q2, Q1, Q7: two producers (2 items each, so 2 block links race with the
 /// consumer), one consumer: nothing lost, each producer's order kept.
 #[test]

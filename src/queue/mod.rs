@@ -6,7 +6,8 @@
 //!   sequence stamp (Dmitry Vyukov's bounded MPMC queue). `push` hands the
 //!   value back when the ring is full.
 //! * [`UnboundedQueue`]: a linked list of fixed-size blocks; `push` never
-//!   fails (it allocates a new block when the last one fills up).
+//!   fails (when the last block fills up it links the block that was
+//!   drained last, or allocates one if none is spare).
 //!
 //! Both are `Send + Sync` when `T: Send`, keep the order of each producer's
 //! pushes, never lose nor duplicate an element, and drop every element

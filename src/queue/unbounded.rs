@@ -24,8 +24,12 @@
 //!   holds a claimed, unfinished position in it.
 //! * Q7: every claimed slot of a block is eventually read, and each reader
 //!   adds one to the block's `reads_done` after its last access; the reader
-//!   that brings it to `BLOCK_CAP` frees the block. So a block is freed once,
-//!   after every access to it.
+//!   that brings it to `BLOCK_CAP` retires the block: it resets it and keeps
+//!   it as the queue's `spare` (if that is empty), or frees it. So a block is
+//!   retired once, after every access to it, and the producer that links the
+//!   next block takes the spare before it allocates. In steady state the
+//!   queue allocates nothing, and a consumer never frees memory a producer
+//!   allocated (a cross-thread free that takes the allocator's lock).
 //! * `tail.block` is the last block; the producer of a block's last slot
 //!   installs the next block (allocated before its claim) before writing.
 //!
@@ -41,9 +45,13 @@
 //!   ends the transit; `Acquire` loads after the index load. `next`:
 //!   `Release` store by the installing producer, `Acquire` load by the last
 //!   consumer of the block.
-//! * `reads_done`: `AcqRel` increments form one chain, so the freeing
+//! * `reads_done`: `AcqRel` increments form one chain, so the retiring
 //!   reader happens after every other reader's (and through `written`,
 //!   every producer's) last access to the block.
+//! * `spare`: the retiring reader's reset (plain `Relaxed` stores) is
+//!   published by its `Release` CAS into `spare`, and the producer that
+//!   takes the block does so with an `Acquire` swap, so its writes to the
+//!   block happen after the reset and after every old access.
 
 use std::alloc::{self, Layout};
 use std::fmt;
@@ -134,17 +142,38 @@ impl<T> Block<T> {
     /// `block` came from `alloc`, is not freed yet, and no thread accesses it
     /// afterwards.
     unsafe fn free(block: *mut Block<T>) {
-        if LOOM {
-            // Under loom only: count the free as a write of every value cell,
-            // so the models check that it happens after every slot's last
-            // access (Q7); loom does not track the deallocation itself.
-            // SAFETY: per the contract the block is still allocated.
-            let b = unsafe { &*block };
-            b.slots.iter().for_each(|s| s.value.with_mut(|_| ()));
-        }
+        // SAFETY: per the contract the block is still allocated.
+        Self::touch_cells(unsafe { &*block });
         // SAFETY: per the contract; `Block` has no drop glue for the values
         // (they are `MaybeUninit`), so this only frees the memory.
         drop(unsafe { Box::from_raw(block) });
+    }
+
+    /// Makes a block whose every slot was read fresh again: no successor, no
+    /// reads, no slot written.
+    ///
+    /// # Safety
+    ///
+    /// Every access of the block's old life happens before this call (Q7),
+    /// and nothing else accesses it until it is published again.
+    unsafe fn reset(&self) {
+        Self::touch_cells(self);
+        // ORDERING (all three): Relaxed; exclusive access, published by the
+        // Release CAS into `spare` that pairs with the Acquire take in `push`.
+        self.next.store(ptr::null_mut(), Ordering::Relaxed);
+        self.reads_done.store(0, Ordering::Relaxed);
+        for slot in &self.slots {
+            slot.written.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// Under loom only: counts a retirement (free or reset) as a write of
+    /// every value cell, so the models check that it happens after every
+    /// slot's last access (Q7); loom does not track a deallocation itself.
+    fn touch_cells(&self) {
+        if LOOM {
+            self.slots.iter().for_each(|s| s.value.with_mut(|_| ()));
+        }
     }
 
     /// Waits for the producer of our last slot to link the next block.
@@ -187,8 +216,9 @@ impl<T> End<T> {
 
 /// An unbounded, lock-free, multi-producer multi-consumer FIFO queue.
 ///
-/// `push` never fails (it allocates a block of 31 slots when the last one
-/// fills up); popping an empty queue returns `None` at once. See the
+/// `push` never fails (when the last block of 31 slots fills up, it links
+/// the block drained last, or allocates one if none is spare); popping an
+/// empty queue returns `None` at once. See the
 /// [module docs](super) for the progress guarantees and `SPEC.md` (clauses
 /// `Q1`..`Q7`) for the full contract.
 ///
@@ -206,6 +236,11 @@ impl<T> End<T> {
 pub struct UnboundedQueue<T> {
     head: CachePadded<End<T>>,
     tail: CachePadded<End<T>>,
+    /// A retired block, reset and ready to be linked again, or null (Q7).
+    spare: CachePadded<AtomicPtr<Block<T>>>,
+    /// Under loom only: how many times a spare was linked (for the models).
+    #[cfg(loom)]
+    reused: std::sync::atomic::AtomicUsize,
 }
 
 // SAFETY: values are moved in and out, never shared: per Q2 exactly one
@@ -238,6 +273,52 @@ impl<T> UnboundedQueue<T> {
                 index: AtomicU64::new(0),
                 block: AtomicPtr::new(first),
             }),
+            spare: CachePadded::new(AtomicPtr::new(ptr::null_mut())),
+            #[cfg(loom)]
+            reused: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// Under loom only: how many times `push` linked a retired block instead
+    /// of a new one, so a model can assert that both happened (Q7).
+    #[cfg(loom)]
+    #[doc(hidden)]
+    pub fn loom_blocks_reused(&self) -> usize {
+        self.reused.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// A block to link after the tail block: the spare, or a new one.
+    fn take_block(&self) -> Box<Block<T>> {
+        // ORDERING: Acquire, pairs with the Release CAS in `keep`: the reset
+        // and every access of the block's old life happen before our writes.
+        let spare = self.spare.swap(ptr::null_mut(), Ordering::Acquire);
+        if spare.is_null() {
+            Block::alloc()
+        } else {
+            #[cfg(loom)]
+            self.reused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            // SAFETY: `keep` stored a block it owned (made by `alloc`, reset,
+            // not freed); the swap made it ours alone.
+            unsafe { Box::from_raw(spare) }
+        }
+    }
+
+    /// Keeps a fresh or reset block as the spare, or frees it if there is
+    /// one already.
+    fn keep(&self, block: Box<Block<T>>) {
+        let block = Box::into_raw(block);
+        // ORDERING: Release on success, pairs with the Acquire swap in
+        // `take_block`: publishes the reset. Relaxed on failure: we keep
+        // ownership and free the block.
+        if self
+            .spare
+            .compare_exchange(ptr::null_mut(), block, Ordering::Release, Ordering::Relaxed)
+            .is_err()
+        {
+            // SAFETY: we own `block` (from `alloc` or retired, Q7), and nobody
+            // else has seen it since.
+            unsafe { Block::free(block) };
         }
     }
 
@@ -254,9 +335,9 @@ impl<T> UnboundedQueue<T> {
     pub fn push(&self, value: T) {
         let backoff = Backoff::new();
         let (mut tail, mut block) = self.tail.load();
-        // A block allocated for the transit; freed on return if a CAS retry
-        // moved us off the last slot.
-        let mut spare: Option<Box<Block<T>>> = None;
+        // A block taken for the transit; kept as the spare again if a CAS
+        // retry moved us off the last slot.
+        let mut next_block: Option<Box<Block<T>>> = None;
         loop {
             let offset = ((tail >> SHIFT) % LAP) as usize;
             if offset == BLOCK_CAP {
@@ -265,9 +346,10 @@ impl<T> UnboundedQueue<T> {
                 (tail, block) = self.tail.load();
                 continue;
             }
-            // Allocate before claiming the last slot, so the transit is short.
-            if offset + 1 == BLOCK_CAP && spare.is_none() {
-                spare = Some(Block::alloc());
+            // Take a block before claiming the last slot, so the transit is
+            // short.
+            if offset + 1 == BLOCK_CAP && next_block.is_none() {
+                next_block = Some(self.take_block());
             }
             // ORDERING: SeqCst on success, the linearization point; pairs with
             // the fence(SeqCst) in `pop`'s empty check. Acquire on failure, as
@@ -282,7 +364,7 @@ impl<T> UnboundedQueue<T> {
                     if offset + 1 == BLOCK_CAP {
                         // We claimed the last slot: link the next block. Nobody
                         // else moves `tail` while it sits on the transit marker.
-                        let next = spare.take().map_or(ptr::null_mut(), Box::into_raw);
+                        let next = next_block.take().map_or(ptr::null_mut(), Box::into_raw);
                         debug_assert!(!next.is_null());
                         // ORDERING: Release, read by the Acquire block loads of
                         // producers that see the index store below.
@@ -307,6 +389,9 @@ impl<T> UnboundedQueue<T> {
                     // ORDERING: Release, pairs with the Acquire load in
                     // `wait_written`: publishes the value.
                     slot.written.store(true, Ordering::Release);
+                    if let Some(unused) = next_block {
+                        self.keep(unused);
+                    }
                     return;
                 }
                 Err(t) => {
@@ -400,11 +485,15 @@ impl<T> UnboundedQueue<T> {
                     let value = slot.value.with(|p| unsafe { p.read().assume_init() });
                     // ORDERING: AcqRel, one chain over all readers of the block:
                     // the last one acquires every earlier reader's release (and,
-                    // through `written`, every producer's) before freeing.
+                    // through `written`, every producer's) before retiring it.
                     if b.reads_done.fetch_add(1, Ordering::AcqRel) + 1 == BLOCK_CAP {
                         // SAFETY: per Q7 every slot of the block has been read
-                        // and nobody touches it again.
-                        unsafe { Block::free(block) };
+                        // and nobody else touches it again; we own it now.
+                        let block = unsafe {
+                            b.reset();
+                            Box::from_raw(block)
+                        };
+                        self.keep(block);
                     }
                     return Some(value);
                 }
@@ -489,6 +578,12 @@ impl<T> Drop for UnboundedQueue<T> {
         // SAFETY: per Q7 the head block is not freed by readers (not all of
         // its slots were read), and nothing refers to it any more.
         unsafe { Block::free(block) };
+        // ORDERING: Relaxed, exclusive access.
+        let spare = self.spare.load(Ordering::Relaxed);
+        if !spare.is_null() {
+            // SAFETY: the spare is owned by the queue alone (see `keep`).
+            unsafe { Block::free(spare) };
+        }
     }
 }
 

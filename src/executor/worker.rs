@@ -101,13 +101,10 @@ pub(super) fn run(inner: Arc<Inner>) {
 /// the sleep path's; see `SPINS_BEFORE_PARK`).
 fn spin_for_work(inner: &Inner) -> Option<Task> {
     let backoff = crossbeam_utils::Backoff::new();
-    for _ in 0..SPINS_BEFORE_PARK {
+    (0..SPINS_BEFORE_PARK).find_map(|_| {
         snooze(&backoff);
-        if let Some(task) = inner.pop() {
-            return Some(task);
-        }
-    }
-    None
+        inner.pop()
+    })
 }
 
 /// Runs one popped task, or fails it when the pool broke meanwhile (E7).

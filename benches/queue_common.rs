@@ -1,0 +1,194 @@
+//! What the queue benchmarks share: the contenders behind one trait, and
+//! the threaded workload (`queue.rs` under criterion, `queue_paired.rs` in
+//! alternating pairs).
+
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The operations every contender offers (push spins on full, pop may fail).
+pub trait Q: Send + Sync + 'static {
+    fn push(&self, v: usize);
+    fn pop(&self) -> Option<usize>;
+}
+
+macro_rules! impl_q {
+    ($t:ty, |$s:ident, $v:ident| $push:expr, |$s2:ident| $pop:expr) => {
+        impl Q for $t {
+            #[inline]
+            fn push(&self, $v: usize) {
+                let $s = self;
+                $push
+            }
+            #[inline]
+            fn pop(&self) -> Option<usize> {
+                let $s2 = self;
+                $pop
+            }
+        }
+    };
+}
+
+/// Retries a push on a full queue the way a user would: spin a little, then
+/// yield (`Backoff::snooze`), so that with more threads than cores a waiting
+/// thread hands its core to one that can make progress.
+fn spin_push(mut v: usize, mut f: impl FnMut(usize) -> Result<(), usize>) {
+    let backoff = crossbeam_utils::Backoff::new();
+    while let Err(back) = f(v) {
+        v = back;
+        backoff.snooze();
+    }
+}
+
+struct OurB(concurrent_futures::queue::BoundedQueue<usize>);
+struct OurU(concurrent_futures::queue::UnboundedQueue<usize>);
+struct Aq(crossbeam_queue::ArrayQueue<usize>);
+struct Sq(crossbeam_queue::SegQueue<usize>);
+struct Cq(concurrent_queue::ConcurrentQueue<usize>);
+struct Cc(
+    crossbeam_channel::Sender<usize>,
+    crossbeam_channel::Receiver<usize>,
+);
+struct Fl(flume::Sender<usize>, flume::Receiver<usize>);
+
+impl_q!(OurB, |s, v| spin_push(v, |v| s.0.push(v)), |s| s.0.pop());
+impl_q!(OurU, |s, v| s.0.push(v), |s| s.0.pop());
+impl_q!(Aq, |s, v| spin_push(v, |v| s.0.push(v)), |s| s.0.pop());
+impl_q!(Sq, |s, v| s.0.push(v), |s| s.0.pop());
+impl_q!(
+    Cq,
+    |s, v| spin_push(v, |v| s.0.push(v).map_err(|e| e.into_inner())),
+    |s| s.0.pop().ok()
+);
+impl_q!(
+    Cc,
+    |s, v| spin_push(v, |v| s.0.try_send(v).map_err(|e| e.into_inner())),
+    |s| s.1.try_recv().ok()
+);
+impl_q!(
+    Fl,
+    |s, v| spin_push(v, |v| s.0.try_send(v).map_err(|e| e.into_inner())),
+    |s| s.1.try_recv().ok()
+);
+
+/// Contenders for a capacity (`None`: unbounded).
+/// Makes a fresh, empty contender.
+pub type MakeQ = Arc<dyn Fn() -> Arc<dyn Q>>;
+
+pub fn contenders(cap: Option<usize>) -> Vec<(&'static str, MakeQ)> {
+    match cap {
+        Some(c) => vec![
+            (
+                "ours BoundedQueue",
+                Arc::new(move || {
+                    Arc::new(OurB(concurrent_futures::queue::BoundedQueue::new(c))) as Arc<dyn Q>
+                }),
+            ),
+            (
+                "crossbeam ArrayQueue",
+                Arc::new(move || Arc::new(Aq(crossbeam_queue::ArrayQueue::new(c))) as Arc<dyn Q>),
+            ),
+            (
+                "concurrent-queue bounded",
+                Arc::new(move || {
+                    Arc::new(Cq(concurrent_queue::ConcurrentQueue::bounded(c))) as Arc<dyn Q>
+                }),
+            ),
+            (
+                "crossbeam-channel bounded",
+                Arc::new(move || {
+                    let (s, r) = crossbeam_channel::bounded(c);
+                    Arc::new(Cc(s, r)) as Arc<dyn Q>
+                }),
+            ),
+            (
+                "flume bounded",
+                Arc::new(move || {
+                    let (s, r) = flume::bounded(c);
+                    Arc::new(Fl(s, r)) as Arc<dyn Q>
+                }),
+            ),
+        ],
+        None => vec![
+            (
+                "ours UnboundedQueue",
+                Arc::new(|| {
+                    Arc::new(OurU(concurrent_futures::queue::UnboundedQueue::new())) as Arc<dyn Q>
+                }),
+            ),
+            (
+                "crossbeam SegQueue",
+                Arc::new(|| Arc::new(Sq(crossbeam_queue::SegQueue::new())) as Arc<dyn Q>),
+            ),
+            (
+                "concurrent-queue unbounded",
+                Arc::new(|| {
+                    Arc::new(Cq(concurrent_queue::ConcurrentQueue::unbounded())) as Arc<dyn Q>
+                }),
+            ),
+            (
+                "crossbeam-channel unbounded",
+                Arc::new(|| {
+                    let (s, r) = crossbeam_channel::unbounded();
+                    Arc::new(Cc(s, r)) as Arc<dyn Q>
+                }),
+            ),
+            (
+                "flume unbounded",
+                Arc::new(|| {
+                    let (s, r) = flume::unbounded();
+                    Arc::new(Fl(s, r)) as Arc<dyn Q>
+                }),
+            ),
+        ],
+    }
+}
+
+pub fn cap_name(cap: Option<usize>) -> String {
+    cap.map_or("unbounded".into(), |c| format!("cap{c}"))
+}
+
+pub fn run_threads(q: Arc<dyn Q>, p: usize, c: usize, n: usize, iters: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    // One set of threads for all `iters` rounds.
+    let start = Arc::new(Barrier::new(p + c + 1));
+    let end = Arc::new(Barrier::new(p + c + 1));
+    let handles: Vec<_> = (0..p + c)
+        .map(|t| {
+            let (q, start, end) = (q.clone(), start.clone(), end.clone());
+            thread::spawn(move || {
+                for _ in 0..iters {
+                    start.wait();
+                    if t < p {
+                        let per = n / p;
+                        for i in 0..per {
+                            q.push(i);
+                        }
+                    } else {
+                        let per = n / c;
+                        let mut got = 0;
+                        let backoff = crossbeam_utils::Backoff::new();
+                        while got < per {
+                            if q.pop().is_some() {
+                                got += 1;
+                                backoff.reset();
+                            } else {
+                                // Empty: as `spin_push` does when full.
+                                backoff.snooze();
+                            }
+                        }
+                    }
+                    end.wait();
+                }
+            })
+        })
+        .collect();
+    for _ in 0..iters {
+        start.wait();
+        let t0 = Instant::now();
+        end.wait();
+        total += t0.elapsed();
+    }
+    handles.into_iter().for_each(|h| h.join().unwrap());
+    total
+}

@@ -1,0 +1,100 @@
+//! The threaded queue workloads of `queue.rs`, ours against crossbeam in
+//! alternating pairs: a paired comparison for a machine with fewer cores
+//! than threads.
+//!
+//! Run: `cargo bench -p concurrent-futures-benches --bench queue_paired`.
+//!
+//! Why a second harness. On 2 vCPUs, criterion's threaded rows put 2–6
+//! threads on 2 cores, and a whole benchmark (10 samples, one contender
+//! after the other) can land in a good or a bad scheduling phase: the same
+//! code measured anywhere from 0.2× to 5× crossbeam's time from one run to
+//! the next (BENCHMARKS.md). Here every round runs both queues back to back
+//! (fresh threads and queues each time, the order flipped every round) and
+//! the statistic is the median of the per-round ratios, so a slow phase of
+//! the machine slows both halves of a pair alike. Its 95% confidence
+//! interval is distribution-free: the order statistics `n/2 ± 0.98·√n` of
+//! the sorted ratios.
+
+use std::time::Duration;
+
+mod queue_common;
+use queue_common::{cap_name, contenders, run_threads};
+
+/// Items moved per round, as in `queue.rs`.
+const N: usize = 20_000;
+/// Pairs per scenario (odd, so the median is one of them).
+const ROUNDS: usize = 1001;
+/// Unmeasured rounds per contender before the pairs.
+const WARM_UP: usize = 5;
+
+fn main() {
+    // `cargo bench` passes `--bench`; any other argument is a filter on the
+    // scenario name, as with criterion.
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    println!(
+        "| scenario | ours / crossbeam, median of {ROUNDS} pairs | 95% CI | quartiles | pairs ours faster | median ours | median crossbeam |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (p, c) in [(1, 1), (2, 2), (4, 1)] {
+        for cap in [Some(16), Some(1024), None] {
+            let name = format!("{p}P{c}C/{}", cap_name(cap));
+            if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
+                continue;
+            }
+            let all = contenders(cap);
+            let (ours, theirs) = (&all[0], &all[1]);
+            assert!(ours.0.starts_with("ours") && theirs.0.starts_with("crossbeam"));
+            let round = |make: &dyn Fn() -> std::sync::Arc<dyn queue_common::Q>| {
+                run_threads(make(), p, c, N, 1)
+            };
+            for _ in 0..WARM_UP {
+                round(&*ours.1);
+                round(&*theirs.1);
+            }
+            let mut ratios = Vec::with_capacity(ROUNDS);
+            let (mut t_ours, mut t_theirs) = (Vec::new(), Vec::new());
+            for r in 0..ROUNDS {
+                let (a, b) = if r % 2 == 0 {
+                    let a = round(&*ours.1);
+                    (a, round(&*theirs.1))
+                } else {
+                    let b = round(&*theirs.1);
+                    (round(&*ours.1), b)
+                };
+                ratios.push(a.as_secs_f64() / b.as_secs_f64());
+                t_ours.push(a);
+                t_theirs.push(b);
+            }
+            let faster = ratios.iter().filter(|&&r| r < 1.0).count();
+            ratios.sort_by(f64::total_cmp);
+            t_ours.sort();
+            t_theirs.sort();
+            let q = |f: f64| ratios[((ROUNDS - 1) as f64 * f).round() as usize];
+            let half = 0.98 * (ROUNDS as f64).sqrt();
+            let mid = (ROUNDS / 2) as f64;
+            let ci = |x: f64| ratios[x.round().clamp(0.0, (ROUNDS - 1) as f64) as usize];
+            println!(
+                "| {name} | **{:.2}×** | {:.2}–{:.2} | {:.2}–{:.2} | {faster}/{ROUNDS} | {} | {} |",
+                q(0.5),
+                ci(mid - half),
+                ci(mid + half),
+                q(0.25),
+                q(0.75),
+                show(t_ours[ROUNDS / 2]),
+                show(t_theirs[ROUNDS / 2]),
+            );
+        }
+    }
+}
+
+fn show(d: Duration) -> String {
+    let us = d.as_secs_f64() * 1e6;
+    if us >= 1000.0 {
+        format!("{:.2} ms", us / 1000.0)
+    } else {
+        format!("{us:.0} µs")
+    }
+}

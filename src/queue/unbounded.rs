@@ -31,7 +31,8 @@
 //!   queue allocates nothing, and a consumer never frees memory a producer
 //!   allocated (a cross-thread free that takes the allocator's lock).
 //! * `tail.block` is the last block; the producer of a block's last slot
-//!   installs the next block (allocated before its claim) before writing.
+//!   installs the next block (the spare or a new one, taken before its
+//!   claim) before writing.
 //!
 //! # Orderings
 //!

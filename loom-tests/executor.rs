@@ -21,6 +21,10 @@ use concurrent_futures::{
 };
 use loom::sync::Arc;
 
+mod common;
+
+use common::check;
+
 /// Outcomes seen across all interleavings (std, outside the model).
 #[derive(Clone, Default)]
 struct Seen(std::sync::Arc<Mutex<BTreeSet<String>>>);
@@ -41,25 +45,6 @@ impl Seen {
     }
 }
 
-/// Explores `f` with at most `bound` preemptions, and prints how many
-/// interleavings that took (recorded in SPEC.md).
-#[track_caller]
-fn check(bound: usize, f: impl Fn() + Sync + Send + 'static) {
-    let runs = std::sync::Arc::new(AtomicUsize::new(0));
-    let r = runs.clone();
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(bound);
-    b.check(move || {
-        r.fetch_add(1, Ordering::Relaxed);
-        f()
-    });
-    eprintln!(
-        "loom model at {}: {} interleavings (preemption bound {bound})",
-        std::panic::Location::caller(),
-        runs.load(Ordering::Relaxed)
-    );
-}
-
 fn quiet_panics() {
     std::panic::set_hook(Box::new(|_| {}));
 }
@@ -73,25 +58,29 @@ fn e1_e2_submit_vs_worker_going_to_sleep() {
     let s = seen.clone();
     // Bound 1 keeps the loom suite under 10 minutes on 2 cores; bound 2
     // (625,249 interleavings, about 11 minutes) passes too: see SPEC.md.
-    check(1, move || {
-        let pool = ThreadPoolExecutor::new(2).unwrap();
-        let f1 = pool.submit(|| 1).unwrap();
-        let f2 = pool.submit(|| 2).unwrap();
-        assert_eq!(f2.result(None).copied(), Ok(2), "E2");
-        assert_eq!(f1.result(None).copied(), Ok(1), "E2");
-        let stats = pool.stats();
-        assert!(stats.workers <= 2, "E1");
-        if stats.wakeups == 1 {
-            assert_eq!(stats.workers, 1, "E1: woke a sleeper, yet spawned");
-        }
-        s.record(match (stats.workers, stats.wakeups) {
-            (2, _) => "spawned second",
-            (1, 1) => "woke sleeper",
-            (1, 0) => "worker found it",
-            other => panic!("unexpected {other:?}"),
-        });
-        drop(pool);
-    });
+    check(
+        "e1_e2_submit_vs_worker_going_to_sleep",
+        Some(1),
+        move || {
+            let pool = ThreadPoolExecutor::new(2).unwrap();
+            let f1 = pool.submit(|| 1).unwrap();
+            let f2 = pool.submit(|| 2).unwrap();
+            assert_eq!(f2.result(None).copied(), Ok(2), "E2");
+            assert_eq!(f1.result(None).copied(), Ok(1), "E2");
+            let stats = pool.stats();
+            assert!(stats.workers <= 2, "E1");
+            if stats.wakeups == 1 {
+                assert_eq!(stats.workers, 1, "E1: woke a sleeper, yet spawned");
+            }
+            s.record(match (stats.workers, stats.wakeups) {
+                (2, _) => "spawned second",
+                (1, 1) => "woke sleeper",
+                (1, 0) => "worker found it",
+                other => panic!("unexpected {other:?}"),
+            });
+            drop(pool);
+        },
+    );
     seen.assert_all(&["spawned second", "woke sleeper", "worker found it"]);
 }
 
@@ -101,7 +90,7 @@ fn e1_e2_submit_vs_worker_going_to_sleep() {
 fn e3_submit_vs_shutdown() {
     let seen = Seen::default();
     let s = seen.clone();
-    check(3, move || {
+    check("e3_submit_vs_shutdown", Some(3), move || {
         let ran = std::sync::Arc::new(AtomicUsize::new(0));
         let pool = Arc::new(ThreadPoolExecutor::new(1).unwrap());
         pool.submit(|| ()).unwrap().result(None).unwrap();
@@ -142,28 +131,32 @@ fn e3_submit_vs_shutdown() {
 fn e4_cancel_futures_vs_start_vs_user_cancel() {
     let seen = Seen::default();
     let s = seen.clone();
-    check(2, move || {
-        let pool = Arc::new(ThreadPoolExecutor::new(1).unwrap());
-        let fut = pool.submit(|| 7).unwrap();
-        let calls = std::sync::Arc::new(AtomicUsize::new(0));
-        let c = calls.clone();
-        fut.add_done_callback(move |_| {
-            c.fetch_add(1, Ordering::Relaxed);
-        });
-        let f = fut.clone();
-        let user = loom::thread::spawn(move || f.try_cancel());
-        pool.shutdown(false, true);
-        let user_outcome = user.join().unwrap();
-        pool.shutdown(true, false);
-        let winner = match (fut.result(None).copied(), user_outcome) {
-            (Ok(7), CancelOutcome::Running | CancelOutcome::Finished) => "ran",
-            (Err(FutureError::Cancelled), CancelOutcome::Cancelled) => "user cancel",
-            (Err(FutureError::Cancelled), CancelOutcome::AlreadyCancelled) => "shutdown cancel",
-            other => panic!("E4: not exactly one winner: {other:?}"),
-        };
-        assert_eq!(calls.load(Ordering::Relaxed), 1, "E4: callback fires once");
-        s.record(winner);
-    });
+    check(
+        "e4_cancel_futures_vs_start_vs_user_cancel",
+        Some(2),
+        move || {
+            let pool = Arc::new(ThreadPoolExecutor::new(1).unwrap());
+            let fut = pool.submit(|| 7).unwrap();
+            let calls = std::sync::Arc::new(AtomicUsize::new(0));
+            let c = calls.clone();
+            fut.add_done_callback(move |_| {
+                c.fetch_add(1, Ordering::Relaxed);
+            });
+            let f = fut.clone();
+            let user = loom::thread::spawn(move || f.try_cancel());
+            pool.shutdown(false, true);
+            let user_outcome = user.join().unwrap();
+            pool.shutdown(true, false);
+            let winner = match (fut.result(None).copied(), user_outcome) {
+                (Ok(7), CancelOutcome::Running | CancelOutcome::Finished) => "ran",
+                (Err(FutureError::Cancelled), CancelOutcome::Cancelled) => "user cancel",
+                (Err(FutureError::Cancelled), CancelOutcome::AlreadyCancelled) => "shutdown cancel",
+                other => panic!("E4: not exactly one winner: {other:?}"),
+            };
+            assert_eq!(calls.load(Ordering::Relaxed), 1, "E4: callback fires once");
+            s.record(winner);
+        },
+    );
     seen.assert_all(&["ran", "user cancel", "shutdown cancel"]);
 }
 
@@ -173,7 +166,7 @@ fn e4_cancel_futures_vs_start_vs_user_cancel() {
 fn e5_last_handle_dropped_on_worker() {
     let seen = Seen::default();
     let s = seen.clone();
-    check(3, move || {
+    check("e5_last_handle_dropped_on_worker", Some(3), move || {
         let pool = Arc::new(ThreadPoolExecutor::new(1).unwrap());
         let p = pool.clone();
         let fut = pool
@@ -198,7 +191,7 @@ fn e6_panicking_task_keeps_worker() {
     quiet_panics();
     let seen = Seen::default();
     let s = seen.clone();
-    check(2, move || {
+    check("e6_panicking_task_keeps_worker", Some(2), move || {
         let pool = ThreadPoolExecutor::new(1).unwrap();
         let f1 = pool.submit(|| -> i32 { panic!("boom") }).unwrap();
         let f2 = pool.submit(|| 2).unwrap();
@@ -224,7 +217,7 @@ fn e6_panicking_task_keeps_worker() {
 fn e7_initializer_failure_vs_submit() {
     let seen = Seen::default();
     let s = seen.clone();
-    check(2, move || {
+    check("e7_initializer_failure_vs_submit", Some(2), move || {
         let pool = Arc::new(
             ThreadPoolExecutor::builder()
                 .max_workers(1)
@@ -258,32 +251,36 @@ fn e7_initializer_failure_vs_submit() {
 fn e8_try_submit_vs_pop_then_blocking_submit() {
     let seen = Seen::default();
     let s = seen.clone();
-    check(2, move || {
-        let pool = ThreadPoolExecutor::builder()
-            .max_workers(1)
-            .queue_capacity(1)
-            .build()
-            .unwrap();
-        let f1 = pool.submit(|| 1).unwrap();
-        let f2 = match pool.try_submit(|| 2) {
-            Ok(f2) => {
-                s.record("accepted");
-                Some(f2)
+    check(
+        "e8_try_submit_vs_pop_then_blocking_submit",
+        Some(2),
+        move || {
+            let pool = ThreadPoolExecutor::builder()
+                .max_workers(1)
+                .queue_capacity(1)
+                .build()
+                .unwrap();
+            let f1 = pool.submit(|| 1).unwrap();
+            let f2 = match pool.try_submit(|| 2) {
+                Ok(f2) => {
+                    s.record("accepted");
+                    Some(f2)
+                }
+                Err(TrySubmitError::Full(f)) => {
+                    assert_eq!(f(), 2, "E8: the closure comes back");
+                    s.record("full");
+                    None
+                }
+                Err(other) => panic!("E8: {other:?}"),
+            };
+            let f3 = pool.submit(|| 3).unwrap();
+            assert_eq!(f1.result(None).copied(), Ok(1));
+            if let Some(f2) = f2 {
+                assert_eq!(f2.result(None).copied(), Ok(2));
             }
-            Err(TrySubmitError::Full(f)) => {
-                assert_eq!(f(), 2, "E8: the closure comes back");
-                s.record("full");
-                None
-            }
-            Err(other) => panic!("E8: {other:?}"),
-        };
-        let f3 = pool.submit(|| 3).unwrap();
-        assert_eq!(f1.result(None).copied(), Ok(1));
-        if let Some(f2) = f2 {
-            assert_eq!(f2.result(None).copied(), Ok(2));
-        }
-        assert_eq!(f3.result(None).copied(), Ok(3), "E8");
-    });
+            assert_eq!(f3.result(None).copied(), Ok(3), "E8");
+        },
+    );
     seen.assert_all(&["accepted", "full"]);
 }
 
@@ -293,7 +290,7 @@ fn e8_try_submit_vs_pop_then_blocking_submit() {
 fn e9_token_sees_only_its_own_cancel() {
     let seen = Seen::default();
     let s = seen.clone();
-    check(3, move || {
+    check("e9_token_sees_only_its_own_cancel", Some(3), move || {
         let pool = ThreadPoolExecutor::new(1).unwrap();
         let f1 = pool
             .submit_with_token(|t| {
@@ -326,7 +323,7 @@ fn e9_token_sees_only_its_own_cancel() {
 fn e10_map_drop_cancels_the_rest() {
     let seen = Seen::default();
     let s = seen.clone();
-    check(2, move || {
+    check("e10_map_drop_cancels_the_rest", Some(2), move || {
         let runs = std::sync::Arc::new(AtomicUsize::new(0));
         let r = runs.clone();
         let pool = ThreadPoolExecutor::new(1).unwrap();
@@ -358,7 +355,7 @@ fn e10_map_drop_cancels_the_rest() {
 fn e11_wait_vs_cancel() {
     let seen = Seen::default();
     let s = seen.clone();
-    check(3, move || {
+    check("e11_wait_vs_cancel", Some(3), move || {
         let (t1, f1) = Task::new(|| 1);
         let (t2, f2) = Task::new(|| 2);
         let runner = loom::thread::spawn(move || {
@@ -384,7 +381,7 @@ fn e11_wait_vs_cancel() {
 fn e12_as_completed_vs_cancel() {
     let seen = Seen::default();
     let s = seen.clone();
-    check(3, move || {
+    check("e12_as_completed_vs_cancel", Some(3), move || {
         let (t1, f1) = Task::new(|| 1);
         let (t2, f2) = Task::new(|| 2);
         let runner = loom::thread::spawn(move || t1.run());

@@ -21,23 +21,9 @@ use std::time::Duration;
 use concurrent_futures::{CancelOutcome, FutureError, Promise, Task};
 use loom::thread;
 
-/// Runs `model` under loom, with a stated preemption bound (`None`:
-/// exhaustive), and prints how many interleavings it explored.
-fn check(name: &str, bound: Option<usize>, model: impl Fn() + Sync + Send + 'static) {
-    let iterations = StdArc::new(AtomicUsize::new(0));
-    let counter = iterations.clone();
-    let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = bound;
-    builder.check(move || {
-        counter.fetch_add(1, SeqCst);
-        model();
-    });
-    println!(
-        "loom model {name}: {} interleavings (preemption bound {})",
-        iterations.load(SeqCst),
-        bound.map_or("none: exhaustive".to_string(), |b| b.to_string()),
-    );
-}
+mod common;
+
+use common::check;
 
 /// Keeps the expected panics of the models (payload `"boom"`) off stderr;
 /// every other panic still goes to the default hook.

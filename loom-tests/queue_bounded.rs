@@ -10,28 +10,10 @@ use std::sync::Arc as StdArc;
 
 mod common;
 
-use common::{check, pop_wait, StartLine};
+use common::{check, pop_wait, Outcomes, StartLine};
 use concurrent_futures::queue::BoundedQueue;
 use loom::sync::Arc;
 use loom::thread;
-
-/// Counts, across all executions of a model, how often each outcome occurred
-/// (std atomics: they live outside the model).
-#[derive(Clone, Default)]
-struct Outcomes(StdArc<[StdAtomicUsize; 2]>);
-
-impl Outcomes {
-    fn record(&self, which: bool) {
-        self.0[usize::from(which)].fetch_add(1, Relaxed);
-    }
-    fn assert_both(&self, what: &str) {
-        let (f, t) = (self.0[0].load(Relaxed), self.0[1].load(Relaxed));
-        assert!(
-            f > 0 && t > 0,
-            "{what}: race not explored (false {f}, true {t})"
-        );
-    }
-}
 
 /// Pushes, yielding to loom while the queue is full.
 fn push_wait<T>(q: &BoundedQueue<T>, mut v: T) {

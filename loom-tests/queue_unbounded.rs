@@ -11,7 +11,7 @@ use std::sync::Arc as StdArc;
 
 mod common;
 
-use common::{check, pop_wait, StartLine};
+use common::{check, pop_wait, Outcomes, StartLine};
 use concurrent_futures::queue::UnboundedQueue;
 use loom::sync::Arc;
 use loom::thread;
@@ -41,7 +41,7 @@ fn q7_spsc_crosses_block_in_order() {
 /// before the new writes); otherwise it allocates one. Both happen.
 #[test]
 fn q7_retired_block_is_linked_again() {
-    let seen = StdArc::new([StdAtomicUsize::new(0), StdAtomicUsize::new(0)]);
+    let seen = Outcomes::default();
     let s = seen.clone();
     check("q7_retired_block_is_linked_again", None, move || {
         let q = Arc::new(UnboundedQueue::new());
@@ -61,13 +61,9 @@ fn q7_retired_block_is_linked_again() {
             "Q1"
         );
         assert!(q.is_empty());
-        s[q.loom_blocks_reused().min(1)].fetch_add(1, Relaxed);
+        s.record(q.loom_blocks_reused() > 0);
     });
-    let (fresh, reused) = (seen[0].load(Relaxed), seen[1].load(Relaxed));
-    assert!(
-        fresh > 0 && reused > 0,
-        "Q7 reuse race not explored ({fresh}, {reused})"
-    );
+    seen.assert_both("Q7 retired block reused (true) or a new one allocated");
 }
 
 /// Q2, Q1, Q7: two producers (2 items each, so 2 block links race with the
@@ -132,7 +128,7 @@ fn q2_one_producer_two_consumers_no_duplicate() {
 /// happen across executions.
 #[test]
 fn q4_pop_on_empty_races_push() {
-    let seen = StdArc::new([StdAtomicUsize::new(0), StdAtomicUsize::new(0)]);
+    let seen = Outcomes::default();
     let s = seen.clone();
     check("q4_pop_on_empty_races_push", None, move || {
         let q = Arc::new(UnboundedQueue::new());
@@ -151,13 +147,9 @@ fn q4_pop_on_empty_races_push() {
             Some(v) => assert_eq!(v, 7),
             None => assert_eq!(q.pop(), Some(7), "Q2"),
         }
-        s[usize::from(got.is_some())].fetch_add(1, Relaxed);
+        s.record(got.is_some());
     });
-    let (none, some) = (seen[0].load(Relaxed), seen[1].load(Relaxed));
-    assert!(
-        none > 0 && some > 0,
-        "Q4 race not explored ({none}, {some})"
-    );
+    seen.assert_both("Q4 pop on empty got the value (true) or None");
 }
 
 /// Q5, Q7: a queue spanning two blocks, popped concurrently, then dropped

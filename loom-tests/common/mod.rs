@@ -1,4 +1,6 @@
-//! Helpers shared by the queue loom models (not a test target itself).
+//! Helpers shared by the loom models (not a test target itself; each model
+//! file uses its own subset of them).
+#![allow(dead_code)]
 
 use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::Relaxed};
 use std::sync::Arc as StdArc;
@@ -48,5 +50,24 @@ pub fn pop_wait<T>(mut pop: impl FnMut() -> Option<T>) -> T {
             return v;
         }
         loom::thread::yield_now();
+    }
+}
+
+/// How often each side of a two-outcome race occurred across the
+/// interleavings (std atomics, outside the model), so a model can assert
+/// that loom explored both.
+#[derive(Clone, Default)]
+pub struct Outcomes(StdArc<[StdAtomicUsize; 2]>);
+
+impl Outcomes {
+    pub fn record(&self, which: bool) {
+        self.0[usize::from(which)].fetch_add(1, Relaxed);
+    }
+    pub fn assert_both(&self, what: &str) {
+        let (f, t) = (self.0[0].load(Relaxed), self.0[1].load(Relaxed));
+        assert!(
+            f > 0 && t > 0,
+            "{what}: race not explored (false {f}, true {t})"
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Barrier};
 
 use common::Blocker;
@@ -269,18 +269,25 @@ fn e9_token_sees_cancel_of_its_own_run_only() {
 
 #[test]
 fn e1_spawn_failure_is_a_typed_error() {
-    // A stack no OS can map: the first spawn fails.
+    // A stack of 2^60 bytes: larger than any user address space (47 bits,
+    // or 56 with 5-level paging), so no OS can map it, overcommit or not,
+    // and the first spawn fails.
     let pool = ThreadPoolExecutor::builder()
         .max_workers(1)
-        .stack_size(1 << 46)
+        .stack_size(1 << 60)
         .build()
         .unwrap();
-    match pool.submit(|| 1) {
-        Err(ExecutorError::Spawn(_)) => {}
-        Ok(f) => {
-            // Some systems overcommit even this; then the task must run.
-            assert_eq!(f.result(None).copied(), Ok(1));
-        }
-        Err(other) => panic!("E1: {other:?}"),
+    let ran = Arc::new(AtomicBool::new(false));
+    let r = Arc::clone(&ran);
+    match pool.submit(move || r.store(true, Ordering::SeqCst)) {
+        Err(ExecutorError::Spawn(msg)) => assert!(!msg.is_empty()),
+        other => panic!("E1: expected a Spawn error, got {other:?}"),
     }
+    // Still no worker: a later submit fails the same typed way.
+    assert!(matches!(pool.submit(|| ()), Err(ExecutorError::Spawn(_))));
+    pool.shutdown(true, false);
+    assert!(
+        !ran.load(Ordering::SeqCst),
+        "E1: the refused closure never runs"
+    );
 }

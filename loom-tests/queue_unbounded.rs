@@ -66,6 +66,43 @@ fn q7_retired_block_is_linked_again() {
     seen.assert_both("Q7 retired block reused (true) or a new one allocated");
 }
 
+/// Q7: four full blocks; a consumer drains three of them while the producer
+/// fills the fifth, whose last slot makes it take a block. With two spare
+/// places (under loom), the third retired block is freed if both places
+/// still hold the first two, or kept if the producer emptied one first.
+/// Both happen, and every free and reuse is ordered after the block's reads.
+#[test]
+fn q7_full_spare_places_free_the_extra_block() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check(
+        "q7_full_spare_places_free_the_extra_block",
+        None,
+        move || {
+            let q = Arc::new(UnboundedQueue::new());
+            (0..8).for_each(|i| q.push(i));
+            let c = {
+                let q = q.clone();
+                thread::spawn(move || (0..6).map(|_| q.pop()).collect::<Vec<_>>())
+            };
+            q.push(8);
+            q.push(9);
+            let drained = c.join().unwrap();
+            // Counted before our pops below retire two more blocks.
+            let freed = q.loom_retired_blocks_freed() > 0;
+            assert_eq!(drained, (0..6).map(Some).collect::<Vec<_>>(), "Q1");
+            assert_eq!(
+                [q.pop(), q.pop(), q.pop(), q.pop()],
+                [6, 7, 8, 9].map(Some),
+                "Q1"
+            );
+            assert!(q.is_empty());
+            s.record(freed);
+        },
+    );
+    seen.assert_both("Q7 retired block freed (true) or kept as a spare (false)");
+}
+
 /// Q2, Q1, Q7: two producers (2 items each, so 2 block links race with the
 /// consumer), one consumer: nothing lost, each producer's order kept.
 #[test]

@@ -142,3 +142,31 @@ fn q7_retired_blocks_are_reused() {
     let allocated = MINE.get() - before;
     assert!(allocated <= 2, "Q7: {allocated} blocks allocated");
 }
+
+/// Q7: the queue keeps up to eight retired blocks. Filling 20 blocks with
+/// nothing popped allocates all 20 links; draining retires 20 blocks, of
+/// which 8 are kept; filling 20 blocks again takes those 8 and allocates
+/// only 12. (With a single spare place, the refill allocated 19.)
+#[test]
+fn q7_eight_spare_places_bound_what_is_kept() {
+    const BLOCK: u64 = 31;
+    let q = UnboundedQueue::<u64>::new();
+    let allocations = |f: &mut dyn FnMut()| {
+        let before = MINE.get();
+        MINE_ON.set(true);
+        f();
+        MINE_ON.set(false);
+        MINE.get() - before
+    };
+    let fill = |q: &UnboundedQueue<u64>| (0..20 * BLOCK).for_each(|i| q.push(i));
+    assert_eq!(allocations(&mut || fill(&q)), 20, "Q7: one block per link");
+    let drained = allocations(&mut || {
+        assert!((0..20 * BLOCK).all(|i| q.pop() == Some(i)), "Q1");
+    });
+    assert_eq!(drained, 0, "Q7: popping never allocates");
+    assert_eq!(
+        allocations(&mut || fill(&q)),
+        12,
+        "Q7: 8 of the 20 links reuse a spare"
+    );
+}

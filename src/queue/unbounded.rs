@@ -25,14 +25,17 @@
 //! * Q7: every claimed slot of a block is eventually read, and each reader
 //!   adds one to the block's `reads_done` after its last access; the reader
 //!   that brings it to `BLOCK_CAP` retires the block: it resets it and keeps
-//!   it as the queue's `spare` (if that is empty), or frees it. So a block is
-//!   retired once, after every access to it, and the producer that links the
-//!   next block takes the spare before it allocates. In steady state the
-//!   queue allocates nothing, and a consumer never frees memory a producer
-//!   allocated (a cross-thread free that takes the allocator's lock).
+//!   it in the first empty one of the queue's `SPARES` spare places, or
+//!   frees it if they are all taken. So a block is retired once, after every
+//!   access to it, and the producer that links the next block takes a spare
+//!   before it allocates. While consumers stay fewer than `SPARES` blocks
+//!   behind producers, the queue allocates nothing in steady state, and a
+//!   consumer never frees memory a producer allocated (a cross-thread free
+//!   that takes the allocator's lock). Memory kept beyond the live blocks is
+//!   bounded: `SPARES` blocks.
 //! * `tail.block` is the last block; the producer of a block's last slot
-//!   installs the next block (the spare or a new one, taken before its
-//!   claim) before writing.
+//!   installs the next block (a spare or a new one, taken before its claim)
+//!   before writing.
 //!
 //! # Orderings
 //!
@@ -49,10 +52,12 @@
 //! * `reads_done`: `AcqRel` increments form one chain, so the retiring
 //!   reader happens after every other reader's (and through `written`,
 //!   every producer's) last access to the block.
-//! * `spare`: the retiring reader's reset (plain `Relaxed` stores) is
-//!   published by its `Release` CAS into `spare`, and the producer that
-//!   takes the block does so with an `Acquire` swap, so its writes to the
-//!   block happen after the reset and after every old access.
+//! * `spares`: each place is a one-pointer hand-off. The retiring reader's
+//!   reset (plain `Relaxed` stores) is published by its `Release` CAS of the
+//!   place from null, and the producer takes the block with an `Acquire`
+//!   swap to null, so its writes to the block happen after the reset and
+//!   after every old access. A place is only ever swapped whole, so there is
+//!   no ABA: the scan's `Relaxed` null check is only a hint.
 
 use std::alloc::{self, Layout};
 use std::fmt;
@@ -70,6 +75,12 @@ use crate::sync::{
 const LAP: u64 = if LOOM { 3 } else { 32 };
 /// Slots per block.
 const BLOCK_CAP: usize = (LAP - 1) as usize;
+/// Retired blocks kept for reuse (Q7): eight places (4 KiB of `usize`
+/// blocks) cover a consumer lag of 248 elements, which an executor whose
+/// workers sleep now and then reaches; with one place, most blocks of a
+/// 100k-task burst were freed by workers (measured in BENCHMARKS.md). Two
+/// under loom: enough for a model to fill every place and free a block.
+const SPARES: usize = if LOOM { 2 } else { 8 };
 /// Index bits below the position: the flags.
 const SHIFT: u32 = 1;
 /// One position, as an index increment.
@@ -160,7 +171,7 @@ impl<T> Block<T> {
     unsafe fn reset(&self) {
         Self::touch_cells(self);
         // ORDERING (all three): Relaxed; exclusive access, published by the
-        // Release CAS into `spare` that pairs with the Acquire take in `push`.
+        // Release CAS into a spare place that pairs with the Acquire take in `push`.
         self.next.store(ptr::null_mut(), Ordering::Relaxed);
         self.reads_done.store(0, Ordering::Relaxed);
         for slot in &self.slots {
@@ -218,7 +229,7 @@ impl<T> End<T> {
 /// An unbounded, lock-free, multi-producer multi-consumer FIFO queue.
 ///
 /// `push` never fails (when the last block of 31 slots fills up, it links
-/// the block drained last, or allocates one if none is spare); popping an
+/// a block drained earlier, or allocates one if none is spare); popping an
 /// empty queue returns `None` at once. See the
 /// [module docs](super) for the progress guarantees and `SPEC.md` (clauses
 /// `Q1`..`Q7`) for the full contract.
@@ -237,11 +248,15 @@ impl<T> End<T> {
 pub struct UnboundedQueue<T> {
     head: CachePadded<End<T>>,
     tail: CachePadded<End<T>>,
-    /// A retired block, reset and ready to be linked again, or null (Q7).
-    spare: CachePadded<AtomicPtr<Block<T>>>,
-    /// Under loom only: how many times a spare was linked (for the models).
+    /// Retired blocks, reset and ready to be linked again, or nulls (Q7).
+    spares: CachePadded<[AtomicPtr<Block<T>>; SPARES]>,
+    /// Under loom only: how many times a spare was linked, and how many
+    /// retired blocks were freed because every spare place was taken (for
+    /// the models).
     #[cfg(loom)]
     reused: std::sync::atomic::AtomicUsize,
+    #[cfg(loom)]
+    freed: std::sync::atomic::AtomicUsize,
 }
 
 // SAFETY: values are moved in and out, never shared: per Q2 exactly one
@@ -274,9 +289,11 @@ impl<T> UnboundedQueue<T> {
                 index: AtomicU64::new(0),
                 block: AtomicPtr::new(first),
             }),
-            spare: CachePadded::new(AtomicPtr::new(ptr::null_mut())),
+            spares: CachePadded::new(std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut()))),
             #[cfg(loom)]
             reused: std::sync::atomic::AtomicUsize::new(0),
+            #[cfg(loom)]
+            freed: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -288,39 +305,58 @@ impl<T> UnboundedQueue<T> {
         self.reused.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// A block to link after the tail block: the spare, or a new one.
-    fn take_block(&self) -> Box<Block<T>> {
-        // ORDERING: Acquire, pairs with the Release CAS in `keep`: the reset
-        // and every access of the block's old life happen before our writes.
-        let spare = self.spare.swap(ptr::null_mut(), Ordering::Acquire);
-        if spare.is_null() {
-            Block::alloc()
-        } else {
-            #[cfg(loom)]
-            self.reused
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            // SAFETY: `keep` stored a block it owned (made by `alloc`, reset,
-            // not freed); the swap made it ours alone.
-            unsafe { Box::from_raw(spare) }
-        }
+    /// Under loom only: how many retired blocks `keep` freed because every
+    /// spare place was taken (Q7).
+    #[cfg(loom)]
+    #[doc(hidden)]
+    pub fn loom_retired_blocks_freed(&self) -> usize {
+        self.freed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Keeps a fresh or reset block as the spare, or frees it if there is
-    /// one already.
+    /// A block to link after the tail block: a spare, or a new one.
+    fn take_block(&self) -> Box<Block<T>> {
+        for spare in self.spares.iter() {
+            // ORDERING: Relaxed, only a hint; the swap below decides.
+            if spare.load(Ordering::Relaxed).is_null() {
+                continue;
+            }
+            // ORDERING: Acquire, pairs with the Release CAS in `keep`: the
+            // reset and every access of the block's old life happen before
+            // our writes.
+            let block = spare.swap(ptr::null_mut(), Ordering::Acquire);
+            if !block.is_null() {
+                #[cfg(loom)]
+                self.reused
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                // SAFETY: `keep` stored a block it owned (made by `alloc`,
+                // reset, not freed); the swap made it ours alone.
+                return unsafe { Box::from_raw(block) };
+            }
+        }
+        Block::alloc()
+    }
+
+    /// Keeps a fresh or reset block as a spare, or frees it if every spare
+    /// place is taken.
     fn keep(&self, block: Box<Block<T>>) {
         let block = Box::into_raw(block);
-        // ORDERING: Release on success, pairs with the Acquire swap in
-        // `take_block`: publishes the reset. Relaxed on failure: we keep
-        // ownership and free the block.
-        if self
-            .spare
-            .compare_exchange(ptr::null_mut(), block, Ordering::Release, Ordering::Relaxed)
-            .is_err()
-        {
-            // SAFETY: we own `block` (from `alloc` or retired, Q7), and nobody
-            // else has seen it since.
-            unsafe { Block::free(block) };
+        for spare in self.spares.iter() {
+            // ORDERING: Release on success, pairs with the Acquire swap in
+            // `take_block`: publishes the reset. Relaxed on failure: we still
+            // own the block and try the next place.
+            if spare
+                .compare_exchange(ptr::null_mut(), block, Ordering::Release, Ordering::Relaxed)
+                .is_ok()
+            {
+                return;
+            }
         }
+        #[cfg(loom)]
+        self.freed
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: we own `block` (from `alloc` or retired, Q7), and nobody
+        // else has seen it since.
+        unsafe { Block::free(block) };
     }
 
     /// Appends `value` at the tail.
@@ -336,7 +372,7 @@ impl<T> UnboundedQueue<T> {
     pub fn push(&self, value: T) {
         let backoff = Backoff::new();
         let (mut tail, mut block) = self.tail.load();
-        // A block taken for the transit; kept as the spare again if a CAS
+        // A block taken for the transit; kept as a spare again if a CAS
         // retry moved us off the last slot.
         let mut next_block: Option<Box<Block<T>>> = None;
         loop {
@@ -579,11 +615,13 @@ impl<T> Drop for UnboundedQueue<T> {
         // SAFETY: per Q7 the head block is not freed by readers (not all of
         // its slots were read), and nothing refers to it any more.
         unsafe { Block::free(block) };
-        // ORDERING: Relaxed, exclusive access.
-        let spare = self.spare.load(Ordering::Relaxed);
-        if !spare.is_null() {
-            // SAFETY: the spare is owned by the queue alone (see `keep`).
-            unsafe { Block::free(spare) };
+        for spare in self.spares.iter() {
+            // ORDERING: Relaxed, exclusive access.
+            let spare = spare.load(Ordering::Relaxed);
+            if !spare.is_null() {
+                // SAFETY: a spare is owned by the queue alone (see `keep`).
+                unsafe { Block::free(spare) };
+            }
         }
     }
 }

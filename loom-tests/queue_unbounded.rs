@@ -11,7 +11,7 @@ use std::sync::Arc as StdArc;
 
 mod common;
 
-use common::{check, pop_wait, Outcomes, StartLine};
+use common::{check, pop_on_empty_vs_push, pop_wait, Counted, Outcomes, StartLine};
 use concurrent_futures::queue::UnboundedQueue;
 use loom::sync::Arc;
 use loom::thread;
@@ -168,23 +168,11 @@ fn q4_pop_on_empty_races_push() {
     let seen = Outcomes::default();
     let s = seen.clone();
     check("q4_pop_on_empty_races_push", None, move || {
-        let q = Arc::new(UnboundedQueue::new());
-        let start = StartLine::new();
-        let p = {
-            let (q, start) = (q.clone(), start.clone());
-            thread::spawn(move || {
-                start.pass();
-                q.push(7);
-            })
-        };
-        start.pass();
-        let got = q.pop();
-        p.join().unwrap();
-        match got {
-            Some(v) => assert_eq!(v, 7),
-            None => assert_eq!(q.pop(), Some(7), "Q2"),
-        }
-        s.record(got.is_some());
+        s.record(pop_on_empty_vs_push(
+            UnboundedQueue::new(),
+            |q, v| q.push(v),
+            |q| q.pop(),
+        ));
     });
     seen.assert_both("Q4 pop on empty got the value (true) or None");
 }
@@ -193,12 +181,6 @@ fn q4_pop_on_empty_races_push() {
 /// with items inside: every item dropped exactly once.
 #[test]
 fn q5_drop_nonempty_queue_drops_each_once() {
-    struct Counted(StdArc<StdAtomicUsize>);
-    impl Drop for Counted {
-        fn drop(&mut self) {
-            self.0.fetch_add(1, Relaxed);
-        }
-    }
     check("q5_drop_nonempty_queue_drops_each_once", None, || {
         let drops = StdArc::new(StdAtomicUsize::new(0));
         let q = Arc::new(UnboundedQueue::new());

@@ -71,3 +71,41 @@ impl Outcomes {
         );
     }
 }
+
+/// A queue element that counts its drops in a std counter outside the
+/// model (Q5: each element is dropped exactly once).
+pub struct Counted(pub StdArc<StdAtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Relaxed);
+    }
+}
+
+/// Q4, Q6: on an empty queue `q`, a pop races a push of 7 from another
+/// thread. The pop returns `None` at once or the value (waiting if it meets
+/// the push between claim and publish); after the push, the value is there
+/// (Q2). Returns whether the racing pop got it.
+pub fn pop_on_empty_vs_push<Q: Send + Sync + 'static>(
+    q: Q,
+    push: fn(&Q, i32),
+    pop: fn(&Q) -> Option<i32>,
+) -> bool {
+    let q = Arc::new(q);
+    let start = StartLine::new();
+    let p = {
+        let (q, start) = (q.clone(), start.clone());
+        loom::thread::spawn(move || {
+            start.pass();
+            push(&q, 7);
+        })
+    };
+    start.pass();
+    let got = pop(&q);
+    p.join().unwrap();
+    match got {
+        Some(v) => assert_eq!(v, 7),
+        None => assert_eq!(pop(&q), Some(7), "Q2"),
+    }
+    got.is_some()
+}

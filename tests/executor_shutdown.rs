@@ -156,6 +156,45 @@ fn e5_shutdown_wait_from_a_worker_does_not_deadlock() {
     pool.shutdown(true, false);
 }
 
+/// E5: two workers call `shutdown(wait)` at once. Neither waits for the
+/// other (that would deadlock), both wait for the third worker, which is
+/// busy, and all three exit.
+#[test]
+fn e5_two_workers_shutting_down_at_once_wait_for_the_third() {
+    let pool = Arc::new(ThreadPoolExecutor::new(3).unwrap());
+    let busy = Blocker::occupy(&pool);
+    let both = Arc::new(std::sync::Barrier::new(2));
+    let (entering, wait_entering) = mpsc::channel();
+    let shutters: Vec<_> = (0..2)
+        .map(|_| {
+            let (p, both, entering) = (pool.clone(), both.clone(), entering.clone());
+            pool.submit(move || {
+                both.wait();
+                entering.send(()).unwrap();
+                p.shutdown(true, false);
+            })
+            .unwrap()
+        })
+        .collect();
+    for _ in 0..2 {
+        wait_entering.recv().unwrap();
+    }
+    // Both are in `shutdown(wait)`; the busy worker keeps them there.
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(
+        shutters.iter().all(|f| !f.done()),
+        "E5: a shutdown(wait) returned while a worker was still busy"
+    );
+    busy.release();
+    for f in &shutters {
+        assert_eq!(f.result(Some(common::HANG_GUARD)).copied(), Ok(()), "E5");
+    }
+    assert!(
+        pool.shutdown_timeout(common::HANG_GUARD),
+        "E5: every worker exits"
+    );
+}
+
 #[test]
 fn e5_task_dropping_the_last_handle_does_not_deadlock() {
     let pool = Arc::new(ThreadPoolExecutor::new(1).unwrap());

@@ -3,17 +3,15 @@
 //! Run: `RUSTFLAGS="--cfg loom" cargo test --release --test loom_executor`
 //! (add `LOOM_LOG=loom::model=info` for interleaving counts). Each model is a
 //! small configuration (1-2 workers, 2-3 tasks) under a stated preemption
-//! bound. Outcomes of each race are recorded in std collections outside the
-//! model and asserted after `check` returns, so a model cannot pass by never
-//! exploring one side of its race.
+//! bound. Outcomes of each race are recorded in a `common::Outcomes` outside
+//! the model and asserted after `check` returns, so a model cannot pass by
+//! never exploring one side of its race.
 #![cfg(loom)]
 
 #[cfg(not(debug_assertions))]
 compile_error!("the loom models need debug assertions (the release profile keeps them on)");
 
-use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use concurrent_futures::{
     as_completed, wait, CancelOutcome, ExecutorError, FutureError, ReturnWhen, Task,
@@ -23,27 +21,7 @@ use loom::sync::Arc;
 
 mod common;
 
-use common::check;
-
-/// Outcomes seen across all interleavings (std, outside the model).
-#[derive(Clone, Default)]
-struct Seen(std::sync::Arc<Mutex<BTreeSet<String>>>);
-
-impl Seen {
-    fn record(&self, outcome: impl Into<String>) {
-        self.0.lock().unwrap().insert(outcome.into());
-    }
-
-    fn assert_all(&self, expected: &[&str]) {
-        let seen = self.0.lock().unwrap();
-        for e in expected {
-            assert!(
-                seen.contains(*e),
-                "outcome {e:?} never explored; saw {seen:?}"
-            );
-        }
-    }
-}
+use common::{check, Outcomes};
 
 fn quiet_panics() {
     std::panic::set_hook(Box::new(|_| {}));
@@ -54,7 +32,7 @@ fn quiet_panics() {
 /// workers, and a submit that woke a sleeper spawned nothing.
 #[test]
 fn e1_e2_submit_vs_worker_going_to_sleep() {
-    let seen = Seen::default();
+    let seen = Outcomes::default();
     let s = seen.clone();
     // Bound 1 keeps the loom suite under 10 minutes on 2 cores; bound 2
     // (625,249 interleavings, about 11 minutes) passes too: see SPEC.md.
@@ -81,14 +59,17 @@ fn e1_e2_submit_vs_worker_going_to_sleep() {
             drop(pool);
         },
     );
-    seen.assert_all(&["spawned second", "woke sleeper", "worker found it"]);
+    seen.assert_all(
+        "e1_e2_submit_vs_worker_going_to_sleep",
+        &["spawned second", "woke sleeper", "worker found it"],
+    );
 }
 
 /// E3: a submit racing shutdown while the worker is idle or exiting. Every
 /// `Ok` future resolves by running; `Err(Shutdown)` never runs.
 #[test]
 fn e3_submit_vs_shutdown() {
-    let seen = Seen::default();
+    let seen = Outcomes::default();
     let s = seen.clone();
     check("e3_submit_vs_shutdown", Some(3), move || {
         let ran = std::sync::Arc::new(AtomicUsize::new(0));
@@ -121,7 +102,7 @@ fn e3_submit_vs_shutdown() {
             "E3: a refused task never runs"
         );
     });
-    seen.assert_all(&["accepted", "refused"]);
+    seen.assert_all("e3_submit_vs_shutdown", &["accepted", "refused"]);
 }
 
 /// E4: `shutdown(cancel_futures)` racing the worker's start and a user's
@@ -129,7 +110,7 @@ fn e3_submit_vs_shutdown() {
 /// fires exactly once.
 #[test]
 fn e4_cancel_futures_vs_start_vs_user_cancel() {
-    let seen = Seen::default();
+    let seen = Outcomes::default();
     let s = seen.clone();
     check(
         "e4_cancel_futures_vs_start_vs_user_cancel",
@@ -157,14 +138,17 @@ fn e4_cancel_futures_vs_start_vs_user_cancel() {
             s.record(winner);
         },
     );
-    seen.assert_all(&["ran", "user cancel", "shutdown cancel"]);
+    seen.assert_all(
+        "e4_cancel_futures_vs_start_vs_user_cancel",
+        &["ran", "user cancel", "shutdown cancel"],
+    );
 }
 
 /// E5: the task holding the last handle of the pool drops it on a worker:
 /// that is `shutdown(wait = true)` from a worker; it must not deadlock.
 #[test]
 fn e5_last_handle_dropped_on_worker() {
-    let seen = Seen::default();
+    let seen = Outcomes::default();
     let s = seen.clone();
     check("e5_last_handle_dropped_on_worker", Some(3), move || {
         let pool = Arc::new(ThreadPoolExecutor::new(1).unwrap());
@@ -179,9 +163,9 @@ fn e5_last_handle_dropped_on_worker() {
             })
             .unwrap();
         drop(pool);
-        s.record(*fut.result(None).unwrap());
+        s.record(fut.result(None).unwrap());
     });
-    seen.assert_all(&["worker", "main"]);
+    seen.assert_all("e5_last_handle_dropped_on_worker", &["worker", "main"]);
 }
 
 /// E6: a panicking task never kills its worker; the next task runs on it,
@@ -189,7 +173,7 @@ fn e5_last_handle_dropped_on_worker() {
 #[test]
 fn e6_panicking_task_keeps_worker() {
     quiet_panics();
-    let seen = Seen::default();
+    let seen = Outcomes::default();
     let s = seen.clone();
     check("e6_panicking_task_keeps_worker", Some(2), move || {
         let pool = ThreadPoolExecutor::new(1).unwrap();
@@ -208,14 +192,14 @@ fn e6_panicking_task_keeps_worker() {
             "not woken"
         });
     });
-    seen.assert_all(&["woken", "not woken"]);
+    seen.assert_all("e6_panicking_task_keeps_worker", &["woken", "not woken"]);
 }
 
 /// E7: a failing initializer breaks the pool; a submit racing the break
 /// either is refused or gets a future that fails `Broken`; nothing runs.
 #[test]
 fn e7_initializer_failure_vs_submit() {
-    let seen = Seen::default();
+    let seen = Outcomes::default();
     let s = seen.clone();
     check("e7_initializer_failure_vs_submit", Some(2), move || {
         let pool = Arc::new(
@@ -241,7 +225,10 @@ fn e7_initializer_failure_vs_submit() {
             Err(other) => panic!("E7: {other:?}"),
         }
     });
-    seen.assert_all(&["refused", "accepted, broken"]);
+    seen.assert_all(
+        "e7_initializer_failure_vs_submit",
+        &["refused", "accepted, broken"],
+    );
 }
 
 /// E8: with a bounded queue of one slot, `try_submit` racing the worker's pop
@@ -249,7 +236,7 @@ fn e7_initializer_failure_vs_submit() {
 /// `submit` afterwards always gets through (no lost wake-up of producers).
 #[test]
 fn e8_try_submit_vs_pop_then_blocking_submit() {
-    let seen = Seen::default();
+    let seen = Outcomes::default();
     let s = seen.clone();
     check(
         "e8_try_submit_vs_pop_then_blocking_submit",
@@ -281,14 +268,17 @@ fn e8_try_submit_vs_pop_then_blocking_submit() {
             assert_eq!(f3.result(None).copied(), Ok(3), "E8");
         },
     );
-    seen.assert_all(&["accepted", "full"]);
+    seen.assert_all(
+        "e8_try_submit_vs_pop_then_blocking_submit",
+        &["accepted", "full"],
+    );
 }
 
 /// E9: a token sees a cancel made while *its* run is going on, and the next
 /// task on the same worker never sees it.
 #[test]
 fn e9_token_sees_only_its_own_cancel() {
-    let seen = Seen::default();
+    let seen = Outcomes::default();
     let s = seen.clone();
     check("e9_token_sees_only_its_own_cancel", Some(3), move || {
         let pool = ThreadPoolExecutor::new(1).unwrap();
@@ -314,14 +304,17 @@ fn e9_token_sees_only_its_own_cancel() {
             other => panic!("E9: {other:?}"),
         });
     });
-    seen.assert_all(&["cancelled before start", "seen while running", "not seen"]);
+    seen.assert_all(
+        "e9_token_sees_only_its_own_cancel",
+        &["cancelled before start", "seen while running", "not seen"],
+    );
 }
 
 /// E10: dropping a `map` iterator cancels every future not yet yielded; each
 /// item runs at most once, and the first result comes back in order.
 #[test]
 fn e10_map_drop_cancels_the_rest() {
-    let seen = Seen::default();
+    let seen = Outcomes::default();
     let s = seen.clone();
     check("e10_map_drop_cancels_the_rest", Some(2), move || {
         let runs = std::sync::Arc::new(AtomicUsize::new(0));
@@ -346,14 +339,17 @@ fn e10_map_drop_cancels_the_rest() {
             n => panic!("E10: {n} runs"),
         });
     });
-    seen.assert_all(&["second cancelled", "second ran"]);
+    seen.assert_all(
+        "e10_map_drop_cancels_the_rest",
+        &["second cancelled", "second ran"],
+    );
 }
 
 /// E11: `wait(AllCompleted)` racing a cancel and a completion returns with
 /// every future done: a cancelled future counts as done at once.
 #[test]
 fn e11_wait_vs_cancel() {
-    let seen = Seen::default();
+    let seen = Outcomes::default();
     let s = seen.clone();
     check("e11_wait_vs_cancel", Some(3), move || {
         let (t1, f1) = Task::new(|| 1);
@@ -372,14 +368,14 @@ fn e11_wait_vs_cancel() {
         assert_eq!(cancelled, f2.cancelled(), "E11");
         s.record(if cancelled { "cancelled" } else { "ran" });
     });
-    seen.assert_all(&["cancelled", "ran"]);
+    seen.assert_all("e11_wait_vs_cancel", &["cancelled", "ran"]);
 }
 
 /// E12: `as_completed` racing a cancel and a completion yields each future
 /// exactly once, and a cancelled one as soon as it is cancelled.
 #[test]
 fn e12_as_completed_vs_cancel() {
-    let seen = Seen::default();
+    let seen = Outcomes::default();
     let s = seen.clone();
     check("e12_as_completed_vs_cancel", Some(3), move || {
         let (t1, f1) = Task::new(|| 1);
@@ -409,5 +405,5 @@ fn e12_as_completed_vs_cancel() {
             "run first"
         });
     });
-    seen.assert_all(&["cancel first", "run first"]);
+    seen.assert_all("e12_as_completed_vs_cancel", &["cancel first", "run first"]);
 }

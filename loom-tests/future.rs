@@ -1,9 +1,9 @@
 //! Loom models of the future core (SPEC.md, section F).
 //!
 //! Each model names the clauses it checks. Counters and outcome records that
-//! must survive the model (or must not add interleavings) are std atomics:
-//! loom runs every model thread on one OS thread, so they are exact, and loom
-//! does not schedule around them. Run with
+//! must survive the model (or must not add interleavings) are std types
+//! (atomics; `common::Outcomes`): loom runs every model thread on one OS
+//! thread, so they are exact, and loom does not schedule around them. Run with
 //! `RUSTFLAGS="--cfg loom" cargo test --release --test loom_future`; each model
 //! prints its iteration count (also `LOOM_LOG=loom::model=info`).
 #![cfg(loom)]
@@ -23,7 +23,7 @@ use loom::thread;
 
 mod common;
 
-use common::check;
+use common::{check, Outcomes};
 
 /// Keeps the expected panics of the models (payload `"boom"`) off stderr;
 /// every other panic still goes to the default hook.
@@ -61,25 +61,6 @@ impl Drop for DropGuard {
     }
 }
 
-/// Which outcomes a race produced, across all executions of a model.
-#[derive(Clone, Default)]
-struct Seen(StdArc<[AtomicUsize; 4]>);
-
-impl Seen {
-    fn record(&self, outcome: usize) {
-        self.0[outcome].fetch_add(1, SeqCst);
-    }
-    /// Every outcome in `wanted` occurred in some execution.
-    fn assert_all(&self, model: &str, wanted: &[usize]) {
-        for &w in wanted {
-            assert!(
-                self.0[w].load(SeqCst) > 0,
-                "{model}: outcome {w} never occurred: the race was not explored"
-            );
-        }
-    }
-}
-
 /// A waker that counts its wakes.
 #[derive(Default)]
 struct CountingWaker(AtomicUsize);
@@ -99,7 +80,7 @@ fn counting_waker() -> (StdArc<CountingWaker>, Waker) {
 /// runs iff the cancel lost, and is dropped exactly once either way.
 #[test]
 fn f1_f6_start_vs_cancel_one_winner() {
-    let seen = Seen::default();
+    let seen = Outcomes::default();
     let s = seen.clone();
     check("f1_f6_start_vs_cancel_one_winner", None, move || {
         let (calls, drops) = (Count::default(), Count::default());
@@ -117,19 +98,22 @@ fn f1_f6_start_vs_cancel_one_winner() {
                 assert_eq!(calls.get(), 0, "F1: a cancelled closure never runs");
                 assert!(fut.cancelled(), "F2");
                 assert_eq!(fut.result(None), Err(FutureError::Cancelled));
-                s.record(0);
+                s.record("cancel won");
             }
             CancelOutcome::Running | CancelOutcome::Finished => {
                 assert_eq!(calls.get(), 1, "F1: the start won, the closure ran");
                 assert!(!fut.cancel(), "F1: every cancel loses after a start");
                 assert_eq!(fut.result(None), Ok(&7));
-                s.record(1);
+                s.record("start won");
             }
             CancelOutcome::AlreadyCancelled => panic!("F1: no other cancel exists"),
         }
         assert_eq!(drops.get(), 1, "F6: the closure is dropped exactly once");
     });
-    seen.assert_all("f1_f6_start_vs_cancel_one_winner", &[0, 1]);
+    seen.assert_all(
+        "f1_f6_start_vs_cancel_one_winner",
+        &["cancel won", "start won"],
+    );
 }
 
 /// F1, F2: two cancels and a start: exactly one RMW leaves PENDING; if a
@@ -137,7 +121,7 @@ fn f1_f6_start_vs_cancel_one_winner() {
 /// true for both.
 #[test]
 fn f1_f2_cancel_vs_cancel_vs_start() {
-    let seen = Seen::default();
+    let seen = Outcomes::default();
     let s = seen.clone();
     check("f1_f2_cancel_vs_cancel_vs_start", None, move || {
         let calls = Count::default();
@@ -160,16 +144,19 @@ fn f1_f2_cancel_vs_cancel_vs_start() {
             );
             assert!(mine.is_cancelled() && theirs.is_cancelled(), "F1");
             assert!(fut.cancelled() && fut.done(), "F2");
-            s.record(0);
+            s.record("a cancel won");
         } else {
             assert_eq!(calls.get(), 1, "F1: the closure runs at most once");
             assert_eq!(winners, 0, "F1: the start won: {mine:?} {theirs:?}");
             assert!(!mine.is_cancelled() && !theirs.is_cancelled(), "F1");
             assert!(!fut.cancelled() && fut.done(), "F2");
-            s.record(1);
+            s.record("start won");
         }
     });
-    seen.assert_all("f1_f2_cancel_vs_cancel_vs_start", &[0, 1]);
+    seen.assert_all(
+        "f1_f2_cancel_vs_cancel_vs_start",
+        &["a cancel won", "start won"],
+    );
 }
 
 /// F3, F4, F8: a blocked `result(None)` and `result(Some(Duration::MAX))`
@@ -367,7 +354,7 @@ fn f7_f6_drop_last_handle_vs_finish() {
 /// `Broken` error or the cancel is the outcome.
 #[test]
 fn f7_f10_drop_unrun_task_vs_cancel() {
-    let seen = Seen::default();
+    let seen = Outcomes::default();
     let s = seen.clone();
     check("f7_f10_drop_unrun_task_vs_cancel", None, move || {
         let (calls, func_drops) = (Count::default(), Count::default());
@@ -382,11 +369,11 @@ fn f7_f10_drop_unrun_task_vs_cancel() {
         match fut.result(None) {
             Err(FutureError::Cancelled) => {
                 assert!(cancelled);
-                s.record(0);
+                s.record("cancel won");
             }
             Err(FutureError::Broken(_)) => {
                 assert!(!cancelled, "F1: a finished future is not cancelled");
-                s.record(1);
+                s.record("drop broke it first");
             }
             other => panic!("F10: {other:?}"),
         }
@@ -395,7 +382,10 @@ fn f7_f10_drop_unrun_task_vs_cancel() {
         assert_eq!(calls.get(), 0, "F6: never called");
         assert_eq!(func_drops.get(), 1, "F6: dropped once");
     });
-    seen.assert_all("f7_f10_drop_unrun_task_vs_cancel", &[0, 1]);
+    seen.assert_all(
+        "f7_f10_drop_unrun_task_vs_cancel",
+        &["cancel won", "drop broke it first"],
+    );
 }
 
 /// F10, F7, F1: `set_result` races `cancel`: either the value is published
@@ -403,7 +393,7 @@ fn f7_f10_drop_unrun_task_vs_cancel() {
 /// `Rejected`; it is dropped exactly once either way.
 #[test]
 fn f10_f7_promise_set_result_vs_cancel() {
-    let seen = Seen::default();
+    let seen = Outcomes::default();
     let s = seen.clone();
     check("f10_f7_promise_set_result_vs_cancel", None, move || {
         let drops = Count::default();
@@ -417,19 +407,22 @@ fn f10_f7_promise_set_result_vs_cancel() {
                 assert!(!published, "F10: Rejected after a winning cancel");
                 assert_eq!(drops.get(), 1, "F7: the rejected value was dropped");
                 assert_eq!(fut.result(None).err(), Some(FutureError::Cancelled));
-                s.record(0);
+                s.record("cancel won, value rejected");
             }
             CancelOutcome::Finished => {
                 assert!(published, "F1: the finish won");
                 assert!(fut.result(None).is_ok(), "F3");
-                s.record(1);
+                s.record("value published");
             }
             other => panic!("F1: {other:?}"),
         }
         drop(fut);
         assert_eq!(drops.get(), 1, "F7: dropped exactly once");
     });
-    seen.assert_all("f10_f7_promise_set_result_vs_cancel", &[0, 1]);
+    seen.assert_all(
+        "f10_f7_promise_set_result_vs_cancel",
+        &["cancel won, value rejected", "value published"],
+    );
 }
 
 /// F1, F10: `set_running_or_notify_cancel` races `cancel`, then the promise
@@ -437,7 +430,7 @@ fn f10_f7_promise_set_result_vs_cancel() {
 /// blocked meanwhile is woken.
 #[test]
 fn f1_f10_promise_start_vs_cancel_then_drop() {
-    let seen = Seen::default();
+    let seen = Outcomes::default();
     let s = seen.clone();
     check(
         "f1_f10_promise_start_vs_cancel_then_drop",
@@ -455,10 +448,17 @@ fn f1_f10_promise_start_vs_cancel_then_drop() {
                 Some(FutureError::Broken(_)) => assert!(started),
                 other => panic!("F10: {other:?}"),
             }
-            s.record(usize::from(started));
+            s.record(if started {
+                "start won, then broken"
+            } else {
+                "cancel won"
+            });
         },
     );
-    seen.assert_all("f1_f10_promise_start_vs_cancel_then_drop", &[0, 1]);
+    seen.assert_all(
+        "f1_f10_promise_start_vs_cancel_then_drop",
+        &["cancel won", "start won, then broken"],
+    );
 }
 
 /// F9, F4: a panicking closure finishes the future with `Panicked` (message
@@ -500,7 +500,7 @@ fn f11_clone_on_another_thread_shares_state() {
 /// the closure sees it, and the future still finishes normally.
 #[test]
 fn f12_cancel_request_reaches_running_closure() {
-    let seen = Seen::default();
+    let seen = Outcomes::default();
     let s = seen.clone();
     check(
         "f12_cancel_request_reaches_running_closure",
@@ -518,16 +518,19 @@ fn f12_cancel_request_reaches_running_closure() {
             match outcome {
                 CancelOutcome::Cancelled => {
                     assert_eq!(fut.result(None), Err(FutureError::Cancelled));
-                    s.record(0);
+                    s.record("cancel won");
                 }
                 CancelOutcome::Running => {
                     assert_eq!(fut.result(None), Ok(&7), "F12: outcome unchanged");
                     assert!(!fut.cancelled(), "F12");
-                    s.record(1);
+                    s.record("request reached running closure");
                 }
                 other => panic!("F12: the closure cannot finish before the cancel: {other:?}"),
             }
         },
     );
-    seen.assert_all("f12_cancel_request_reaches_running_closure", &[0, 1]);
+    seen.assert_all(
+        "f12_cancel_request_reaches_running_closure",
+        &["cancel won", "request reached running closure"],
+    );
 }

@@ -138,15 +138,18 @@ fn q3_push_on_full_races_pop() {
         let pushed = q.push(2);
         assert_eq!(c.join().unwrap(), Some(1), "Q1");
         match pushed {
-            Ok(()) => assert_eq!(q.pop(), Some(2), "Q2"),
+            Ok(()) => {
+                assert_eq!(q.pop(), Some(2), "Q2");
+                s.record("pushed");
+            }
             Err(back) => {
                 assert_eq!(back, 2, "Q3: the value comes back");
                 assert!(q.is_empty());
+                s.record("full");
             }
         }
-        s.record(pushed.is_ok());
     });
-    seen.assert_both("Q3 push on full vs pop");
+    seen.assert_all("Q3 push on full vs pop", &["pushed", "full"]);
 }
 
 /// Q4, Q6: a pop on an empty queue racing a push: it returns `None` at once
@@ -163,7 +166,7 @@ fn q4_pop_on_empty_races_push() {
             |q| q.pop(),
         ));
     });
-    seen.assert_both("Q4 pop on empty vs push");
+    seen.assert_all("Q4 pop on empty vs push", &["got the value", "empty"]);
 }
 
 /// Q5: a queue dropped with items inside (and maybe one rejected push)

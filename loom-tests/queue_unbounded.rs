@@ -61,9 +61,16 @@ fn q7_retired_block_is_linked_again() {
             "Q1"
         );
         assert!(q.is_empty());
-        s.record(q.loom_blocks_reused() > 0);
+        s.record(if q.loom_blocks_reused() > 0 {
+            "reused"
+        } else {
+            "allocated"
+        });
     });
-    seen.assert_both("Q7 retired block reused (true) or a new one allocated");
+    seen.assert_all(
+        "Q7 retired block reused or a new one allocated",
+        &["reused", "allocated"],
+    );
 }
 
 /// Q7: four full blocks; a consumer drains three of them while the producer
@@ -89,7 +96,11 @@ fn q7_full_spare_places_free_the_extra_block() {
             q.push(9);
             let drained = c.join().unwrap();
             // Counted before our pops below retire two more blocks.
-            let freed = q.loom_retired_blocks_freed() > 0;
+            let extra_block = if q.loom_retired_blocks_freed() > 0 {
+                "freed"
+            } else {
+                "kept"
+            };
             assert_eq!(drained, (0..6).map(Some).collect::<Vec<_>>(), "Q1");
             assert_eq!(
                 [q.pop(), q.pop(), q.pop(), q.pop()],
@@ -97,10 +108,13 @@ fn q7_full_spare_places_free_the_extra_block() {
                 "Q1"
             );
             assert!(q.is_empty());
-            s.record(freed);
+            s.record(extra_block);
         },
     );
-    seen.assert_both("Q7 retired block freed (true) or kept as a spare (false)");
+    seen.assert_all(
+        "Q7 retired block freed or kept as a spare",
+        &["freed", "kept"],
+    );
 }
 
 /// Q2, Q1, Q7: two producers (2 items each, so 2 block links race with the
@@ -174,7 +188,7 @@ fn q4_pop_on_empty_races_push() {
             |q| q.pop(),
         ));
     });
-    seen.assert_both("Q4 pop on empty got the value (true) or None");
+    seen.assert_all("Q4 pop on empty vs push", &["got the value", "empty"]);
 }
 
 /// Q5, Q7: a queue spanning two blocks, popped concurrently, then dropped

@@ -2,8 +2,9 @@
 //! file uses its own subset of them).
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::Relaxed};
-use std::sync::Arc as StdArc;
+use std::sync::{Arc as StdArc, Mutex, MutexGuard, PoisonError};
 
 use loom::sync::Arc;
 
@@ -53,22 +54,36 @@ pub fn pop_wait<T>(mut pop: impl FnMut() -> Option<T>) -> T {
     }
 }
 
-/// How often each side of a two-outcome race occurred across the
-/// interleavings (std atomics, outside the model), so a model can assert
-/// that loom explored both.
+/// Which named outcomes of a model's race occurred, and how often, across
+/// all the executions loom explored. It lives outside the model (std types:
+/// loom runs every model thread on one OS thread, so the lock never
+/// contends, and loom does not schedule around it, so recording adds no
+/// interleavings). Create it before `check`, move a clone into the model,
+/// record each execution's outcome, and call `assert_all` after `check`
+/// returns, so a model cannot pass by never exploring one side of its race.
 #[derive(Clone, Default)]
-pub struct Outcomes(StdArc<[StdAtomicUsize; 2]>);
+pub struct Outcomes(StdArc<Mutex<BTreeMap<&'static str, usize>>>);
 
 impl Outcomes {
-    pub fn record(&self, which: bool) {
-        self.0[usize::from(which)].fetch_add(1, Relaxed);
+    pub fn record(&self, outcome: &'static str) {
+        *self.seen().entry(outcome).or_default() += 1;
     }
-    pub fn assert_both(&self, what: &str) {
-        let (f, t) = (self.0[0].load(Relaxed), self.0[1].load(Relaxed));
-        assert!(
-            f > 0 && t > 0,
-            "{what}: race not explored (false {f}, true {t})"
-        );
+
+    /// Every outcome in `wanted` occurred in some execution of `model`.
+    pub fn assert_all(&self, model: &str, wanted: &[&str]) {
+        let seen = self.seen();
+        for w in wanted {
+            assert!(
+                seen.contains_key(w),
+                "{model}: outcome {w:?} never occurred, the race was not explored \
+                 (seen: {seen:?})"
+            );
+        }
+    }
+
+    fn seen(&self) -> MutexGuard<'_, BTreeMap<&'static str, usize>> {
+        // A model that panicked while recording has failed already.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -85,12 +100,12 @@ impl Drop for Counted {
 /// Q4, Q6: on an empty queue `q`, a pop races a push of 7 from another
 /// thread. The pop returns `None` at once or the value (waiting if it meets
 /// the push between claim and publish); after the push, the value is there
-/// (Q2). Returns whether the racing pop got it.
+/// (Q2). Returns the outcome of the racing pop: "got the value" or "empty".
 pub fn pop_on_empty_vs_push<Q: Send + Sync + 'static>(
     q: Q,
     push: fn(&Q, i32),
     pop: fn(&Q) -> Option<i32>,
-) -> bool {
+) -> &'static str {
     let q = Arc::new(q);
     let start = StartLine::new();
     let p = {
@@ -107,5 +122,9 @@ pub fn pop_on_empty_vs_push<Q: Send + Sync + 'static>(
         Some(v) => assert_eq!(v, 7),
         None => assert_eq!(pop(&q), Some(7), "Q2"),
     }
-    got.is_some()
+    if got.is_some() {
+        "got the value"
+    } else {
+        "empty"
+    }
 }

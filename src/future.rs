@@ -245,7 +245,9 @@ impl<T> Clone for Future<T> {
 }
 
 impl<T> Future<T> {
-    fn addr(&self) -> *const () {
+    /// The identity of the task behind this handle (F11): equal for clones,
+    /// distinct for distinct tasks while both are alive.
+    pub(crate) fn addr(&self) -> *const () {
         &*self.cell as *const dyn Runnable as *const ()
     }
 }

@@ -83,11 +83,16 @@ impl Collector {
 }
 
 /// Distinct futures (by identity), in first-seen order.
+///
+/// The set holds addresses, not handles: only the returned futures are
+/// cloned, so no handle's drop depends on the set's (randomly seeded) hash
+/// order, and a loom model of `wait` explores the same interleavings on
+/// every run.
 fn distinct<'a, T: 'a>(futures: impl IntoIterator<Item = &'a Future<T>>) -> Vec<Future<T>> {
     let mut seen = HashSet::new();
     futures
         .into_iter()
-        .filter(|f| seen.insert((*f).clone()))
+        .filter(|f| seen.insert(f.addr()))
         .cloned()
         .collect()
 }

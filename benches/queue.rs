@@ -53,8 +53,8 @@ fn single_thread(c: &mut Criterion) {
 }
 
 /// Long-lived threads: `p` producers and `c` consumers move `n` items per
-/// iteration; measured with `iter_custom` from the start barrier to the
-/// last item received.
+/// iteration; measured with `iter_custom` from the first thread leaving the
+/// start barrier to the last thread finishing its share (`run_threads`).
 fn threaded(c: &mut Criterion) {
     const N: usize = 20_000;
     for (p, cn) in [(1, 1), (2, 2), (4, 1)] {

@@ -6,9 +6,9 @@
 //!
 //! Why a second harness. On 2 vCPUs, criterion's threaded rows put 2–6
 //! threads on 2 cores, and a whole benchmark (10 samples, one contender
-//! after the other) can land in a good or a bad scheduling phase: the same
-//! code measured anywhere from 0.2× to 5× crossbeam's time from one run to
-//! the next (BENCHMARKS.md). Here every round runs both queues back to back
+//! after the other) can land in a good or a bad scheduling phase (one
+//! criterion run in BENCHMARKS.md gives 0.24× and 1.81× for rows whose
+//! paired ratio is about 1.0). Here every round runs both queues back to back
 //! (fresh threads and queues each time, the order flipped every round) and
 //! the statistic is the median of the per-round ratios, so a slow phase of
 //! the machine slows both halves of a pair alike. Its 95% confidence

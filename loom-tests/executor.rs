@@ -311,7 +311,9 @@ fn e9_token_sees_only_its_own_cancel() {
 }
 
 /// E10: dropping a `map` iterator cancels every future not yet yielded; each
-/// item runs at most once, and the first result comes back in order.
+/// item runs at most once, and the first result comes back in order. F3:
+/// `map` moves each value out of its private future (task.rs rule 4) while
+/// the worker may be running the next item.
 #[test]
 fn e10_map_drop_cancels_the_rest() {
     let seen = Outcomes::default();

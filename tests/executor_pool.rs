@@ -277,17 +277,32 @@ fn e1_spawn_failure_is_a_typed_error() {
         .stack_size(1 << 60)
         .build()
         .unwrap();
-    let ran = Arc::new(AtomicBool::new(false));
-    let r = Arc::clone(&ran);
-    match pool.submit(move || r.store(true, Ordering::SeqCst)) {
+    /// Sets its flag when dropped: shows the refused closure was dropped
+    /// (once, by the pool), not leaked.
+    struct DropFlag(Arc<AtomicBool>);
+    impl Drop for DropFlag {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let (ran, dropped) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let (r, guard) = (Arc::clone(&ran), DropFlag(Arc::clone(&dropped)));
+    match pool.submit(move || {
+        let _guard = &guard;
+        r.store(true, Ordering::SeqCst);
+    }) {
         Err(ExecutorError::Spawn(msg)) => assert!(!msg.is_empty()),
         other => panic!("E1: expected a Spawn error, got {other:?}"),
     }
     // Still no worker: a later submit fails the same typed way.
     assert!(matches!(pool.submit(|| ()), Err(ExecutorError::Spawn(_))));
-    pool.shutdown(true, false);
+    drop(pool);
     assert!(
-        !ran.load(Ordering::SeqCst),
-        "E1: the refused closure never runs"
+        dropped.load(Ordering::SeqCst),
+        "E1, F6: the refused closure is dropped"
     );
+    assert!(!ran.load(Ordering::SeqCst), "E1: ... and never run");
 }

@@ -6,8 +6,8 @@
 //!   sequence stamp (Dmitry Vyukov's bounded MPMC queue). `push` hands the
 //!   value back when the ring is full.
 //! * [`UnboundedQueue`]: a linked list of fixed-size blocks; `push` never
-//!   fails (when the last block fills up it links the block that was
-//!   drained last, or allocates one if none is spare).
+//!   fails (when the last block fills up it links a block drained
+//!   earlier, one of up to eight kept spare, or allocates one).
 //!
 //! Both are `Send + Sync` when `T: Send`, keep the order of each producer's
 //! pushes, never lose nor duplicate an element, and drop every element

@@ -32,7 +32,9 @@
 //!   behind producers, the queue allocates nothing in steady state, and a
 //!   consumer never frees memory a producer allocated (a cross-thread free
 //!   that takes the allocator's lock). Memory kept beyond the live blocks is
-//!   bounded: `SPARES` blocks.
+//!   bounded: `SPARES` blocks (`SPARES * 31 * size_of::<T>()` bytes and a
+//!   little), plus at most one block per push in flight (taken for a
+//!   transit, and kept or freed when that push ends).
 //! * `tail.block` is the last block; the producer of a block's last slot
 //!   installs the next block (a spare or a new one, taken before its claim)
 //!   before writing.
@@ -113,7 +115,7 @@ struct Block<T> {
     /// The following block, set once by the producer of our last slot.
     next: AtomicPtr<Block<T>>,
     /// How many slots have been read (Q7): the reader that makes it
-    /// `BLOCK_CAP` frees the block.
+    /// `BLOCK_CAP` retires the block (keeps it as a spare or frees it).
     reads_done: AtomicUsize,
     slots: [Slot<T>; BLOCK_CAP],
 }
@@ -171,7 +173,8 @@ impl<T> Block<T> {
     unsafe fn reset(&self) {
         Self::touch_cells(self);
         // ORDERING (all three): Relaxed; exclusive access, published by the
-        // Release CAS into a spare place that pairs with the Acquire take in `push`.
+        // Release CAS into a spare place that pairs with the Acquire swap in
+        // `take_block`.
         self.next.store(ptr::null_mut(), Ordering::Relaxed);
         self.reads_done.store(0, Ordering::Relaxed);
         for slot in &self.slots {
@@ -251,8 +254,8 @@ pub struct UnboundedQueue<T> {
     /// Retired blocks, reset and ready to be linked again, or nulls (Q7).
     spares: CachePadded<[AtomicPtr<Block<T>>; SPARES]>,
     /// Under loom only: how many times a spare was linked, and how many
-    /// retired blocks were freed because every spare place was taken (for
-    /// the models).
+    /// blocks `keep` freed because every spare place was taken (for the
+    /// models; std counters outside the model).
     #[cfg(loom)]
     reused: std::sync::atomic::AtomicUsize,
     #[cfg(loom)]
@@ -302,14 +305,19 @@ impl<T> UnboundedQueue<T> {
     #[cfg(loom)]
     #[doc(hidden)]
     pub fn loom_blocks_reused(&self) -> usize {
+        // ORDERING: Relaxed: a std counter outside the model, read after the
+        // model's threads were joined.
         self.reused.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Under loom only: how many retired blocks `keep` freed because every
-    /// spare place was taken (Q7).
+    /// Under loom only: how many blocks `keep` freed because every spare
+    /// place was taken (Q7): retired blocks, and blocks a producer took for
+    /// a transit it did not make.
     #[cfg(loom)]
     #[doc(hidden)]
-    pub fn loom_retired_blocks_freed(&self) -> usize {
+    pub fn loom_blocks_freed_by_keep(&self) -> usize {
+        // ORDERING: Relaxed: a std counter outside the model, read after the
+        // model's threads were joined.
         self.freed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
@@ -325,11 +333,13 @@ impl<T> UnboundedQueue<T> {
             // our writes.
             let block = spare.swap(ptr::null_mut(), Ordering::Acquire);
             if !block.is_null() {
+                // ORDERING: Relaxed: a std counter outside the model.
                 #[cfg(loom)]
                 self.reused
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                // SAFETY: `keep` stored a block it owned (made by `alloc`,
-                // reset, not freed); the swap made it ours alone.
+                // SAFETY: `keep` stored a block it owned (made by `alloc`:
+                // fresh, or reset after its retirement; not freed); the
+                // swap made it ours alone.
                 return unsafe { Box::from_raw(block) };
             }
         }
@@ -341,6 +351,11 @@ impl<T> UnboundedQueue<T> {
     fn keep(&self, block: Box<Block<T>>) {
         let block = Box::into_raw(block);
         for spare in self.spares.iter() {
+            // ORDERING: Relaxed, only a hint (a taken place costs a load, not
+            // a failed CAS); the CAS below decides.
+            if !spare.load(Ordering::Relaxed).is_null() {
+                continue;
+            }
             // ORDERING: Release on success, pairs with the Acquire swap in
             // `take_block`: publishes the reset. Relaxed on failure: we still
             // own the block and try the next place.
@@ -351,11 +366,12 @@ impl<T> UnboundedQueue<T> {
                 return;
             }
         }
+        // ORDERING: Relaxed: a std counter outside the model.
         #[cfg(loom)]
         self.freed
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        // SAFETY: we own `block` (from `alloc` or retired, Q7), and nobody
-        // else has seen it since.
+        // SAFETY: we own `block` (fresh from `alloc`, or retired and reset,
+        // Q7), and nobody else has seen it since.
         unsafe { Block::free(block) };
     }
 

@@ -2,6 +2,7 @@
 //! the threaded workload (`queue.rs` under criterion, `queue_paired.rs` in
 //! alternating pairs).
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -152,21 +153,38 @@ pub fn cap_name(cap: Option<usize>) -> String {
 /// one set of long-lived threads and returns the summed time of the rounds.
 ///
 /// A round's time is the span of the work itself, from the first thread
-/// leaving the start barrier to the last thread finishing its share, each
-/// read by the worker threads. (Timing from the calling thread was wrong on
-/// 2 vCPUs: it is one more thread than there are cores, and when it was
+/// passing the start gate to the last thread finishing its share, each read
+/// by the worker threads. (Timing from the calling thread was wrong on 2
+/// vCPUs: it is one more thread than there are cores, and when it was
 /// scheduled late it read its start time after most of the work was done.
-/// 1P1C rounds then measured 20 µs for 20 000 items.)
+/// 1P1C rounds then measured 20 µs for 20 000 items.) The start gate is a
+/// flag the threads poll (spinning, then yielding), not a `Barrier`, whose
+/// futex wake-ups started some threads late and counted their wake-up in
+/// the round for both contenders alike, pulling short rows' ratios to 1.
 pub fn run_threads(q: Arc<dyn Q>, p: usize, c: usize, n: usize, iters: u64) -> Duration {
-    let start = Arc::new(Barrier::new(p + c + 1));
-    let end = Arc::new(Barrier::new(p + c + 1));
-    let spans = Arc::new(Mutex::new(Vec::with_capacity(p + c)));
-    let handles: Vec<_> = (0..p + c)
+    let threads = p + c;
+    // How many threads reached the gate, over all rounds; and the last round
+    // let through.
+    let arrived = Arc::new(AtomicUsize::new(0));
+    let round = Arc::new(AtomicU64::new(0));
+    let end = Arc::new(Barrier::new(threads + 1));
+    let spans = Arc::new(Mutex::new(Vec::with_capacity(threads)));
+    let handles: Vec<_> = (0..threads)
         .map(|t| {
-            let (q, start, end, spans) = (q.clone(), start.clone(), end.clone(), spans.clone());
+            let (q, arrived, round, end, spans) = (
+                q.clone(),
+                arrived.clone(),
+                round.clone(),
+                end.clone(),
+                spans.clone(),
+            );
             thread::spawn(move || {
-                for _ in 0..iters {
-                    start.wait();
+                for r in 1..=iters {
+                    arrived.fetch_add(1, Ordering::AcqRel);
+                    let gate = crossbeam_utils::Backoff::new();
+                    while round.load(Ordering::Acquire) < r {
+                        gate.snooze();
+                    }
                     let began = Instant::now();
                     if t < p {
                         let per = n / p;
@@ -195,8 +213,14 @@ pub fn run_threads(q: Arc<dyn Q>, p: usize, c: usize, n: usize, iters: u64) -> D
         })
         .collect();
     let mut total = Duration::ZERO;
-    for _ in 0..iters {
-        start.wait();
+    for r in 1..=iters {
+        // Open the gate once every thread waits at it.
+        let all = threads * r as usize;
+        let gate = crossbeam_utils::Backoff::new();
+        while arrived.load(Ordering::Acquire) < all {
+            gate.snooze();
+        }
+        round.store(r, Ordering::Release);
         end.wait();
         let mut spans = spans.lock().unwrap();
         let first = spans

@@ -269,12 +269,14 @@ fn e9_token_sees_cancel_of_its_own_run_only() {
 
 #[test]
 fn e1_spawn_failure_is_a_typed_error() {
-    // A stack of 2^60 bytes: larger than any user address space (47 bits,
-    // or 56 with 5-level paging), so no OS can map it, overcommit or not,
-    // and the first spawn fails.
+    // A stack of three quarters of the address space: on 64-bit targets far
+    // more than any user address space (47 bits, or 56 with 5-level paging),
+    // and on 32-bit ones 3 GiB, more than a process has free in one piece.
+    // No OS maps it, overcommit or not, so the first spawn fails. (`1 << 60`
+    // would not even compile for a 32-bit target.)
     let pool = ThreadPoolExecutor::builder()
         .max_workers(1)
-        .stack_size(1 << 60)
+        .stack_size(usize::MAX / 4 * 3)
         .build()
         .unwrap();
     /// Sets its flag when dropped: shows the refused closure was dropped

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use concurrent_futures::ThreadPoolExecutor;
 
+mod paired;
+
 const WORKERS: usize = 2;
 const MANY: usize = 100_000;
 /// Pairs (odd, so the median is one of them).
@@ -47,37 +49,16 @@ fn main() {
         });
         t0.elapsed()
     };
-    for _ in 0..WARM_UP {
-        ours();
-        tokio();
-    }
-    let (mut ratios, mut t_ours, mut t_tokio) = (Vec::new(), Vec::new(), Vec::new());
-    for r in 0..ROUNDS {
-        let (a, b) = if r % 2 == 0 {
-            let a = ours();
-            (a, tokio())
-        } else {
-            let b = tokio();
-            (ours(), b)
-        };
-        ratios.push(b.as_secs_f64() / a.as_secs_f64());
-        t_ours.push(a);
-        t_tokio.push(b);
-    }
-    ratios.sort_by(f64::total_cmp);
-    t_ours.sort();
-    t_tokio.sort();
-    let half = 0.98 * (ROUNDS as f64).sqrt();
-    let mid = (ROUNDS / 2) as f64;
-    let at = |x: f64| ratios[x.round().clamp(0.0, (ROUNDS - 1) as f64) as usize];
-    let q = |v: &[Duration], f: f64| ms(v[((ROUNDS - 1) as f64 * f).round() as usize]);
+    let pairs = paired::run(ROUNDS, WARM_UP, ours, tokio);
+    let ratios = paired::Ratios::of(&pairs.b, &pairs.a);
+    let (lo, hi) = ratios.median_ci();
+    let (t_ours, t_tokio) = (paired::sorted(pairs.a), paired::sorted(pairs.b));
+    let q = |v: &[Duration], f: f64| ms(paired::quantile(v, f));
     println!("| workload | tokio / ours, median of {ROUNDS} pairs | 95% CI | ours: median (quartiles) | tokio: median (quartiles) |");
     println!("|---|---|---|---|---|");
     println!(
-        "| submit_collect_100k | **{:.2}×** | {:.2}–{:.2} | {} ({}–{}) | {} ({}–{}) |",
-        at(mid),
-        at(mid - half),
-        at(mid + half),
+        "| submit_collect_100k | **{:.2}×** | {lo:.2}–{hi:.2} | {} ({}–{}) | {} ({}–{}) |",
+        ratios.quantile(0.5),
         q(&t_ours, 0.5),
         q(&t_ours, 0.25),
         q(&t_ours, 0.75),

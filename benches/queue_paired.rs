@@ -17,6 +17,7 @@
 
 use std::time::Duration;
 
+mod paired;
 mod queue_common;
 use queue_common::{cap_name, contenders, run_threads};
 
@@ -50,41 +51,18 @@ fn main() {
             let round = |make: &dyn Fn() -> std::sync::Arc<dyn queue_common::Q>| {
                 run_threads(make(), p, c, N, 1)
             };
-            for _ in 0..WARM_UP {
-                round(&*ours.1);
-                round(&*theirs.1);
-            }
-            let mut ratios = Vec::with_capacity(ROUNDS);
-            let (mut t_ours, mut t_theirs) = (Vec::new(), Vec::new());
-            for r in 0..ROUNDS {
-                let (a, b) = if r % 2 == 0 {
-                    let a = round(&*ours.1);
-                    (a, round(&*theirs.1))
-                } else {
-                    let b = round(&*theirs.1);
-                    (round(&*ours.1), b)
-                };
-                ratios.push(a.as_secs_f64() / b.as_secs_f64());
-                t_ours.push(a);
-                t_theirs.push(b);
-            }
-            let faster = ratios.iter().filter(|&&r| r < 1.0).count();
-            ratios.sort_by(f64::total_cmp);
-            t_ours.sort();
-            t_theirs.sort();
-            let q = |f: f64| ratios[((ROUNDS - 1) as f64 * f).round() as usize];
-            let half = 0.98 * (ROUNDS as f64).sqrt();
-            let mid = (ROUNDS / 2) as f64;
-            let ci = |x: f64| ratios[x.round().clamp(0.0, (ROUNDS - 1) as f64) as usize];
+            let pairs = paired::run(ROUNDS, WARM_UP, || round(&*ours.1), || round(&*theirs.1));
+            let ratios = paired::Ratios::of(&pairs.a, &pairs.b);
+            let (lo, hi) = ratios.median_ci();
+            let (t_ours, t_theirs) = (paired::sorted(pairs.a), paired::sorted(pairs.b));
             println!(
-                "| {name} | **{:.2}×** | {:.2}–{:.2} | {:.2}–{:.2} | {faster}/{ROUNDS} | {} | {} |",
-                q(0.5),
-                ci(mid - half),
-                ci(mid + half),
-                q(0.25),
-                q(0.75),
-                show(t_ours[ROUNDS / 2]),
-                show(t_theirs[ROUNDS / 2]),
+                "| {name} | **{:.2}×** | {lo:.2}–{hi:.2} | {:.2}–{:.2} | {}/{ROUNDS} | {} | {} |",
+                ratios.quantile(0.5),
+                ratios.quantile(0.25),
+                ratios.quantile(0.75),
+                ratios.below_one(),
+                show(paired::quantile(&t_ours, 0.5)),
+                show(paired::quantile(&t_theirs, 0.5)),
             );
         }
     }

@@ -6,7 +6,7 @@ mod common;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Barrier};
 
-use common::Blocker;
+use common::{Blocker, Event, SetOnDrop};
 use concurrent_futures::{ExecutorError, FutureError, ThreadPoolExecutor, TrySubmitError};
 
 #[test]
@@ -279,19 +279,10 @@ fn e1_spawn_failure_is_a_typed_error() {
         .stack_size(usize::MAX / 4 * 3)
         .build()
         .unwrap();
-    /// Sets its flag when dropped: shows the refused closure was dropped
-    /// (once, by the pool), not leaked.
-    struct DropFlag(Arc<AtomicBool>);
-    impl Drop for DropFlag {
-        fn drop(&mut self) {
-            self.0.store(true, Ordering::SeqCst);
-        }
-    }
-    let (ran, dropped) = (
-        Arc::new(AtomicBool::new(false)),
-        Arc::new(AtomicBool::new(false)),
-    );
-    let (r, guard) = (Arc::clone(&ran), DropFlag(Arc::clone(&dropped)));
+    // The event is set when the closure is dropped: it was dropped (once, by
+    // the pool), not leaked.
+    let (ran, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(Event::new()));
+    let (r, guard) = (Arc::clone(&ran), SetOnDrop(Arc::clone(&dropped)));
     match pool.submit(move || {
         let _guard = &guard;
         r.store(true, Ordering::SeqCst);
@@ -302,9 +293,6 @@ fn e1_spawn_failure_is_a_typed_error() {
     // Still no worker: a later submit fails the same typed way.
     assert!(matches!(pool.submit(|| ()), Err(ExecutorError::Spawn(_))));
     drop(pool);
-    assert!(
-        dropped.load(Ordering::SeqCst),
-        "E1, F6: the refused closure is dropped"
-    );
+    assert!(dropped.is_set(), "E1, F6: the refused closure is dropped");
     assert!(!ran.load(Ordering::SeqCst), "E1: ... and never run");
 }

@@ -63,6 +63,16 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// How many allocations this thread makes while running `f` (its own
+/// counter, so the tests of this file can run at once).
+fn allocations_of(f: impl FnOnce()) -> usize {
+    let before = MINE.get();
+    MINE_ON.set(true);
+    f();
+    MINE_ON.set(false);
+    MINE.get() - before
+}
+
 /// The counter sees what a counted section allocates, on any thread, and
 /// nothing outside one (so the Q7 check can fail).
 fn check_the_counter() {
@@ -128,18 +138,14 @@ fn q7_every_block_freed_once() {
 #[test]
 fn q7_retired_blocks_are_reused() {
     let q = UnboundedQueue::<u64>::new();
-    let before = MINE.get();
-    MINE_ON.set(true);
-    {
+    let allocated = allocations_of(|| {
         for i in 0..10_000 {
             q.push(i);
             q.push(i);
             assert_eq!(q.pop(), Some(i));
             assert_eq!(q.pop(), Some(i));
         }
-    }
-    MINE_ON.set(false);
-    let allocated = MINE.get() - before;
+    });
     assert!(allocated <= 2, "Q7: {allocated} blocks allocated");
 }
 
@@ -151,21 +157,14 @@ fn q7_retired_blocks_are_reused() {
 fn q7_eight_spare_places_bound_what_is_kept() {
     const BLOCK: u64 = 31;
     let q = UnboundedQueue::<u64>::new();
-    let allocations = |f: &mut dyn FnMut()| {
-        let before = MINE.get();
-        MINE_ON.set(true);
-        f();
-        MINE_ON.set(false);
-        MINE.get() - before
-    };
-    let fill = |q: &UnboundedQueue<u64>| (0..20 * BLOCK).for_each(|i| q.push(i));
-    assert_eq!(allocations(&mut || fill(&q)), 20, "Q7: one block per link");
-    let drained = allocations(&mut || {
+    let fill = || (0..20 * BLOCK).for_each(|i| q.push(i));
+    assert_eq!(allocations_of(fill), 20, "Q7: one block per link");
+    let drained = allocations_of(|| {
         assert!((0..20 * BLOCK).all(|i| q.pop() == Some(i)), "Q1");
     });
     assert_eq!(drained, 0, "Q7: popping never allocates");
     assert_eq!(
-        allocations(&mut || fill(&q)),
+        allocations_of(fill),
         12,
         "Q7: 8 of the 20 links reuse a spare"
     );

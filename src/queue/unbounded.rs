@@ -32,9 +32,10 @@
 //!   behind producers, the queue allocates nothing in steady state, and a
 //!   consumer never frees memory a producer allocated (a cross-thread free
 //!   that takes the allocator's lock). Memory kept beyond the live blocks is
-//!   bounded: `SPARES` blocks (`SPARES * 31 * size_of::<T>()` bytes and a
-//!   little), plus at most one block per push in flight (taken for a
-//!   transit, and kept or freed when that push ends).
+//!   bounded: `SPARES` blocks of 31 slots (a slot is a `T` and a flag:
+//!   16 bytes for a `usize`, so 4 KiB in all), plus at most one block per
+//!   push in flight (taken for a transit, and kept or freed when that push
+//!   ends).
 //! * `tail.block` is the last block; the producer of a block's last slot
 //!   installs the next block (a spare or a new one, taken before its claim)
 //!   before writing.

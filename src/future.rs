@@ -7,10 +7,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use crate::cell_ref::CellRef;
 use crate::error::{FutureError, PanicError};
 use crate::state::Lifecycle;
-use crate::sync::{park_until, unparker_of, Arc, Parker};
-use crate::task::{shared_of, CancelOutcome, Header, Runnable, Shared};
+use crate::sync::{park_until, unparker_of, Parker};
+use crate::task::{shared_of, CancelOutcome, Header, Shared};
 use crate::waiters::{EntryId, Waiter};
 
 /// The eventual result of a task (Python's `concurrent.futures.Future`).
@@ -36,7 +37,7 @@ use crate::waiters::{EntryId, Waiter};
 /// assert_eq!(fut.result(None).unwrap(), "hello");
 /// ```
 pub struct Future<T> {
-    cell: Arc<dyn Runnable>,
+    cell: CellRef,
     // Clones may read `&T` on several threads: Send and Sync need T: Send + Sync.
     _result: PhantomData<std::sync::Arc<T>>,
 }
@@ -44,7 +45,7 @@ pub struct Future<T> {
 impl<T> Future<T> {
     /// # Safety
     /// `cell` was made by `task::new_cell::<T, _>` for this `T`.
-    pub(crate) unsafe fn from_cell(cell: Arc<dyn Runnable>) -> Future<T> {
+    pub(crate) unsafe fn from_cell(cell: CellRef) -> Future<T> {
         Future {
             cell,
             _result: PhantomData,
@@ -248,7 +249,7 @@ impl<T> Future<T> {
     /// The identity of the task behind this handle (F11): equal for clones,
     /// distinct for distinct tasks while both are alive.
     pub(crate) fn addr(&self) -> *const () {
-        &*self.cell as *const dyn Runnable as *const ()
+        self.cell.addr()
     }
 }
 

@@ -17,6 +17,7 @@
 
 mod sync;
 
+mod cell_ref;
 mod error;
 mod future;
 mod promise;

@@ -1,9 +1,9 @@
 //! `Promise<T>`: the writing end of a future, for executor authors.
 
+use crate::cell_ref::CellRef;
 use crate::error::{FutureError, PanicError, Rejected};
 use crate::state::Start;
-use crate::sync::Arc;
-use crate::task::{promise_cell, shared_of, Runnable, Shared};
+use crate::task::{promise_cell, shared_of, Shared};
 use crate::Future;
 
 /// The writing end of a [`Future`] (Python's bare `Future()`, as used by
@@ -23,7 +23,7 @@ use crate::Future;
 /// assert_eq!(fut.result(None).copied(), Ok(5));
 /// ```
 pub struct Promise<T> {
-    cell: Option<Arc<dyn Runnable>>,
+    cell: Option<CellRef>,
     // The promise only moves a `T` in (task.rs rule 2): `Send` iff `T: Send`.
     _result: std::marker::PhantomData<T>,
 }
@@ -31,9 +31,9 @@ pub struct Promise<T> {
 impl<T: Send + 'static> Promise<T> {
     /// A pending future and the promise that completes it.
     pub fn new() -> (Promise<T>, Future<T>) {
-        let cell = promise_cell::<T>();
+        let (cell, reader) = promise_cell::<T>();
         // SAFETY: `promise_cell::<T>` made the cell for this `T`.
-        let future = unsafe { Future::from_cell(cell.clone()) };
+        let future = unsafe { Future::from_cell(reader) };
         (
             Promise {
                 cell: Some(cell),

@@ -47,13 +47,6 @@ mod imp {
         }
     }
 
-    /// Wraps an `Arc` built with std's unsizing coercion (a no-op here; loom
-    /// needs [`loom::sync::Arc::from_std`]).
-    #[inline(always)]
-    pub(crate) fn arc_from_std<T: ?Sized>(arc: std::sync::Arc<T>) -> Arc<T> {
-        arc
-    }
-
     /// One step of a bounded wait: spin a little, then yield the CPU.
     #[inline]
     pub(crate) fn snooze(backoff: &crossbeam_utils::Backoff) {
@@ -94,13 +87,6 @@ mod imp {
     };
     pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
     pub(crate) use loom::thread;
-
-    /// `loom::sync::Arc` cannot be unsized by coercion; build a std `Arc`,
-    /// coerce it, then hand it to loom.
-    #[inline(always)]
-    pub(crate) fn arc_from_std<T: ?Sized>(arc: std::sync::Arc<T>) -> Arc<T> {
-        Arc::from_std(arc)
-    }
 
     /// Under loom every wait step is a yield, so loom can schedule the peer we
     /// are waiting for (crossbeam's `Backoff` would spin where loom can't see).

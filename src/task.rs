@@ -23,9 +23,10 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use crate::cell_ref::CellRef;
 use crate::error::FutureError;
 use crate::state::{Cancel, Finish, Lifecycle, Start, State};
-use crate::sync::{arc_from_std, Arc, UnsafeCell};
+use crate::sync::UnsafeCell;
 use crate::waiters::Waiters;
 use crate::Future;
 
@@ -137,6 +138,15 @@ impl<T> Shared<T> {
     }
 }
 
+impl<T> Drop for Shared<T> {
+    fn drop(&mut self) {
+        // The free writes the slot (it drops the value): tell loom, so a free
+        // not ordered after every reader fails the models (F7, cell_ref.rs).
+        // Nothing at run time.
+        self.slot.with_mut(|_| ());
+    }
+}
+
 impl<T> Shared<T> {
     /// Moves the published outcome out (rule 4).
     ///
@@ -154,8 +164,8 @@ impl<T> Shared<T> {
 ///
 /// `repr(C)` puts `shared` at offset 0, so a pointer to the cell is a pointer
 /// to its `Shared<T>`: that is how a `Future<T>` reads the typed part through
-/// the same type-erased `Arc<dyn Runnable>` that the `Task` holds (one
-/// allocation, one reference count, for both handles).
+/// the same type-erased `dyn Runnable` that the `Task` holds (one
+/// allocation, one reference count, for both handles: `CellRef`).
 #[repr(C)]
 struct Cell<T, F> {
     shared: Shared<T>,
@@ -271,7 +281,7 @@ fn drop_quietly<F>(func: Option<F>) {
 /// assert_eq!(fut.result(None).copied(), Ok(42));
 /// ```
 pub struct Task {
-    cell: Option<Arc<dyn Runnable>>,
+    cell: Option<CellRef>,
 }
 
 impl Task {
@@ -299,9 +309,9 @@ impl Task {
         T: Send + 'static,
         F: FnOnce(&CancelToken<'_>) -> T + Send + 'static,
     {
-        let cell = new_cell::<T, F>(Some(func));
-        // SAFETY: `cell` is a `Cell<T, F>`, as `from_cell` requires.
-        let future = unsafe { Future::from_cell(cell.clone()) };
+        let (cell, reader) = new_cell::<T, F>(Some(func));
+        // SAFETY: `reader` owns a `Cell<T, F>`, as `from_cell` requires.
+        let future = unsafe { Future::from_cell(reader) };
         (Task { cell: Some(cell) }, future)
     }
 
@@ -354,21 +364,21 @@ impl std::fmt::Debug for Task {
     }
 }
 
-/// Allocates a cell: one allocation for state, waiters, slot and closure.
-fn new_cell<T, F>(func: Option<F>) -> Arc<dyn Runnable>
+/// Allocates a cell: one allocation for state, waiters, slot and closure,
+/// owned by the two handles returned (the writer's, then the future's).
+fn new_cell<T, F>(func: Option<F>) -> (CellRef, CellRef)
 where
     T: Send + 'static,
     F: FnOnce(&CancelToken<'_>) -> T + Send + 'static,
 {
-    let cell: std::sync::Arc<dyn Runnable> = std::sync::Arc::new(Cell {
+    CellRef::pair(Cell {
         shared: Shared::<T>::new(),
         func: UnsafeCell::new(func),
-    });
-    arc_from_std(cell)
+    })
 }
 
 /// Allocates the cell of a [`Promise`](crate::Promise): no closure.
-pub(crate) fn promise_cell<T: Send + 'static>() -> Arc<dyn Runnable> {
+pub(crate) fn promise_cell<T: Send + 'static>() -> (CellRef, CellRef) {
     new_cell::<T, fn(&CancelToken<'_>) -> T>(None)
 }
 

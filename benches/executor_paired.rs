@@ -6,10 +6,16 @@
 //!
 //! Run: `cargo bench -p concurrent-futures-benches --bench executor_paired`.
 //! Prints the median of the per-pair ratios (tokio / ours) with a
-//! distribution-free 95% confidence interval, and both medians; CPython's
-//! time for the same workload comes from `benches/python_tpe.py`, whose
-//! runs vary by about 2%.
+//! distribution-free 95% confidence interval, and both medians.
+//!
+//! Then the same against CPython's `ThreadPoolExecutor`: a `python3
+//! benches/python_tpe.py --serve` child runs one round per request, so its
+//! rounds alternate with ours too (the "≥ 100× CPython" is a ratio,
+//! and both sides move with the machine's phase). Skipped, with a note, when
+//! `python3` cannot be started.
 
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use concurrent_futures::ThreadPoolExecutor;
@@ -22,6 +28,11 @@ const MANY: usize = 100_000;
 const ROUNDS: usize = 101;
 /// Unmeasured rounds per contender before the pairs.
 const WARM_UP: usize = 5;
+/// Pairs against CPython (about 1.5–2 s per CPython round).
+const PY_ROUNDS: usize = 31;
+const PY_WARM_UP: usize = 2;
+/// Our rounds per CPython round: the median of these is our side of a pair.
+const SETTLED: usize = 5;
 
 fn main() {
     let pool = ThreadPoolExecutor::new(WORKERS).unwrap();
@@ -30,7 +41,7 @@ fn main() {
         .max_blocking_threads(WORKERS)
         .build()
         .unwrap();
-    let ours = || {
+    let mut ours = || {
         let t0 = Instant::now();
         let fs: Vec<_> = (0..MANY).map(|i| pool.submit(move || i).unwrap()).collect();
         for f in &fs {
@@ -49,23 +60,102 @@ fn main() {
         });
         t0.elapsed()
     };
-    let pairs = paired::run(ROUNDS, WARM_UP, ours, tokio);
+    println!("| workload | peer / ours, median of the pairs | 95% CI | ours: median (quartiles) | peer: median (quartiles) |");
+    println!("|---|---|---|---|---|");
+    let pairs = paired::run(ROUNDS, WARM_UP, &mut ours, tokio);
+    report(
+        &format!("submit_collect_100k, tokio, {ROUNDS} pairs"),
+        pairs,
+    );
+    match CPython::start() {
+        Ok(mut py) => {
+            // A CPython round runs 1.5-2 s in steady state; ours lasts 10-20
+            // ms and starts right after it, with parked workers and caches
+            // full of Python. So our side of a pair is the median of
+            // SETTLED rounds after one unmeasured round, back to back.
+            let mut settled = || {
+                ours();
+                let mut t: Vec<Duration> = (0..SETTLED).map(|_| ours()).collect();
+                t.sort();
+                t[SETTLED / 2]
+            };
+            let pairs = paired::run(PY_ROUNDS, PY_WARM_UP, &mut settled, || py.round());
+            report(
+                &format!("submit_collect_100k, CPython, {PY_ROUNDS} pairs"),
+                pairs,
+            );
+        }
+        Err(e) => println!("(no CPython pairs: cannot run python3 {PY_SCRIPT}: {e})"),
+    }
+}
+
+/// One table row: the peer's time over ours, per pair.
+fn report(label: &str, pairs: paired::Pairs) {
     let ratios = paired::Ratios::of(&pairs.b, &pairs.a);
     let (lo, hi) = ratios.median_ci();
-    let (t_ours, t_tokio) = (paired::sorted(pairs.a), paired::sorted(pairs.b));
+    let (t_ours, t_peer) = (paired::sorted(pairs.a), paired::sorted(pairs.b));
     let q = |v: &[Duration], f: f64| ms(paired::quantile(v, f));
-    println!("| workload | tokio / ours, median of {ROUNDS} pairs | 95% CI | ours: median (quartiles) | tokio: median (quartiles) |");
-    println!("|---|---|---|---|---|");
     println!(
-        "| submit_collect_100k | **{:.2}×** | {lo:.2}–{hi:.2} | {} ({}–{}) | {} ({}–{}) |",
+        "| {label} | **{:.2}×** | {lo:.2}–{hi:.2} | {} ({}–{}) | {} ({}–{}) |",
         ratios.quantile(0.5),
         q(&t_ours, 0.5),
         q(&t_ours, 0.25),
         q(&t_ours, 0.75),
-        q(&t_tokio, 0.5),
-        q(&t_tokio, 0.25),
-        q(&t_tokio, 0.75),
+        q(&t_peer, 0.5),
+        q(&t_peer, 0.25),
+        q(&t_peer, 0.75),
     );
+}
+
+const PY_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python_tpe.py");
+
+/// A `python_tpe.py --serve` child: one CPython round per request.
+struct CPython {
+    child: Child,
+    /// `None` once closed, which ends the child's loop.
+    requests: Option<ChildStdin>,
+    times: BufReader<ChildStdout>,
+}
+
+impl CPython {
+    fn start() -> std::io::Result<CPython> {
+        let mut child = Command::new("python3")
+            .arg(PY_SCRIPT)
+            .arg("--serve")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let requests = child.stdin.take();
+        let times = BufReader::new(child.stdout.take().expect("piped"));
+        Ok(CPython {
+            child,
+            requests,
+            times,
+        })
+    }
+
+    /// Runs one round in the child and returns the time it measured.
+    fn round(&mut self) -> Duration {
+        let requests = self.requests.as_mut().expect("open until drop");
+        writeln!(requests, "round").expect("python_tpe.py --serve is running");
+        let mut line = String::new();
+        self.times
+            .read_line(&mut line)
+            .expect("a time from python_tpe.py");
+        let ms: f64 = line
+            .trim()
+            .parse()
+            .expect("python_tpe.py prints milliseconds");
+        Duration::from_secs_f64(ms / 1e3)
+    }
+}
+
+impl Drop for CPython {
+    fn drop(&mut self) {
+        // Closing stdin ends the child's loop; then reap it.
+        drop(self.requests.take());
+        let _ = self.child.wait();
+    }
 }
 
 fn ms(d: Duration) -> String {

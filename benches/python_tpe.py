@@ -3,8 +3,14 @@
 
 Run: python3 benches/python_tpe.py   (prints the median of several runs per
 workload, in the units BENCHMARKS.md uses). Two workers, as in the Rust run.
+
+python3 benches/python_tpe.py --serve   runs one submit_collect_100k round
+per line read from stdin and prints its time in ms: executor_paired.rs
+alternates these rounds with its own, so both are timed in the same phase
+of the machine.
 """
 import statistics
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, Future, as_completed
 
@@ -26,16 +32,26 @@ def noop(i):
     return i
 
 
+def submit_collect(pool):
+    fs = [pool.submit(noop, i) for i in range(MANY)]
+    for f in fs:
+        f.result()
+
+
+def serve():
+    with ThreadPoolExecutor(WORKERS) as pool:
+        pool.submit(noop, 0).result()  # start the workers
+        for _ in sys.stdin:
+            t0 = time.perf_counter()
+            submit_collect(pool)
+            print(f"{(time.perf_counter() - t0) * 1e3:.3f}", flush=True)
+
+
 def main():
     with ThreadPoolExecutor(WORKERS) as pool:
         pool.submit(noop, 0).result()  # start the workers
 
-        def submit_collect():
-            fs = [pool.submit(noop, i) for i in range(MANY)]
-            for f in fs:
-                f.result()
-
-        t = median_time(submit_collect, 5)
+        t = median_time(lambda: submit_collect(pool), 5)
         print(f"submit_collect_100k  {t * 1e3:10.1f} ms")
 
         n = 2000
@@ -73,4 +89,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+    else:
+        main()

@@ -327,8 +327,8 @@ fn f4_f8_dropped_wait_vs_finish() {
 }
 
 /// F7, F6: the last handle drop races the finish: the value and the closure
-/// are each dropped exactly once and the allocation is freed (loom's `Arc`
-/// fails the model on a leak).
+/// are each dropped exactly once and the allocation is freed (the cell's
+/// loom leak tracker fails the model on a leak).
 #[test]
 fn f7_f6_drop_last_handle_vs_finish() {
     check("f7_f6_drop_last_handle_vs_finish", None, || {

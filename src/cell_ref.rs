@@ -31,17 +31,21 @@
 //! Under loom the free is visible to the race detector: dropping the result
 //! slot writes it (`Shared`'s `Drop` in task.rs), so a free not ordered after
 //! every reader of the slot fails the models (the teeth rows in SPEC.md).
+//! And a cell that is never freed fails them too: each allocation carries a
+//! loom leak tracker (`sync::LeakTracker`, zero-sized outside loom).
 
 use std::ops::Deref;
 use std::ptr::NonNull;
 
-use crate::sync::{fence, AtomicUsize, Ordering};
+use crate::sync::{fence, AtomicUsize, LeakTracker, Ordering};
 use crate::task::Runnable;
 
 /// The allocation: the count, then the cell.
 #[repr(C)]
 struct Counted<C: ?Sized> {
     refs: AtomicUsize,
+    /// Zero-sized outside loom; under loom, a leaked cell fails the model.
+    _leaks: LeakTracker,
     cell: C,
 }
 
@@ -55,11 +59,13 @@ pub(crate) struct CellRef {
     ptr: NonNull<Counted<dyn Runnable>>,
 }
 
-// SAFETY: `CellRef` only gives out `&dyn Runnable`, and `Runnable: Send +
-// Sync`, so sharing or sending handles shares the cell the way `Arc` would;
-// the count is atomic (protocol above).
+// SAFETY: a handle gives out only `&dyn Runnable`, which other threads may
+// use because `Runnable: Sync`; and whichever handle goes last drops the cell
+// on its own thread (F7), which `Runnable: Send` allows. The count itself is
+// atomic (protocol above).
 unsafe impl Send for CellRef {}
-// SAFETY: as for `Send`.
+// SAFETY: `&CellRef` allows only `deref` (`Runnable: Sync`) and `clone`
+// (an atomic increment), both fine from any thread (F7).
 unsafe impl Sync for CellRef {}
 
 impl CellRef {
@@ -68,6 +74,7 @@ impl CellRef {
     pub(crate) fn pair<C: Runnable + 'static>(cell: C) -> (CellRef, CellRef) {
         let counted: Box<Counted<dyn Runnable>> = Box::new(Counted {
             refs: AtomicUsize::new(2),
+            _leaks: LeakTracker::new(),
             cell,
         });
         let ptr = NonNull::from(Box::leak(counted));

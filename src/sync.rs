@@ -61,6 +61,18 @@ mod imp {
 
     pub(crate) use crossbeam_utils::sync::{Parker, Unparker};
 
+    /// Marks a heap allocation the crate frees by hand, so that loom can
+    /// report it if it leaks (see the loom version). Nothing here.
+    #[derive(Debug)]
+    pub(crate) struct LeakTracker;
+
+    impl LeakTracker {
+        #[inline(always)]
+        pub(crate) fn new() -> Self {
+            LeakTracker
+        }
+    }
+
     /// A handle that wakes `parker`'s thread.
     #[inline]
     pub(crate) fn unparker_of(parker: &Parker) -> Unparker {
@@ -87,6 +99,19 @@ mod imp {
     };
     pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
     pub(crate) use loom::thread;
+
+    /// Marks a heap allocation the crate frees by hand (a task cell,
+    /// `cell_ref.rs`): loom fails the execution if it is never dropped, as
+    /// its own `Arc` would.
+    #[derive(Debug)]
+    pub(crate) struct LeakTracker(loom::alloc::Track<()>);
+
+    impl LeakTracker {
+        #[track_caller]
+        pub(crate) fn new() -> Self {
+            LeakTracker(loom::alloc::Track::new(()))
+        }
+    }
 
     /// Under loom every wait step is a yield, so loom can schedule the peer we
     /// are waiting for (crossbeam's `Backoff` would spin where loom can't see).

@@ -20,11 +20,12 @@ struct Counts {
     late_callback: AtomicUsize,
 }
 
-struct DropCount<'a>(&'a AtomicUsize);
+/// Adds one to the counter `.1` picks out of `.0` when dropped.
+struct DropCount(Arc<Counts>, fn(&Counts) -> &AtomicUsize);
 
-impl Drop for DropCount<'_> {
+impl Drop for DropCount {
     fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
+        (self.1)(&self.0).fetch_add(1, SeqCst);
     }
 }
 
@@ -35,15 +36,18 @@ impl Drop for DropCount<'_> {
 fn f1_f5_f6_f7_stress_cancellers_race_a_runner() {
     let mut outcomes = [0usize; 2];
     for round in 0..ROUNDS {
-        let counts: &'static Counts = Box::leak(Box::default());
-        let guard = DropCount(&counts.closure_drops);
+        // Shared, not leaked: under Miri the leak check then also covers
+        // the task cell (F7).
+        let counts = Arc::new(Counts::default());
+        let guard = DropCount(counts.clone(), |c| &c.closure_drops);
         let (task, fut) = Task::new(move || {
             let _g = &guard;
-            counts.calls.fetch_add(1, SeqCst);
-            DropCount(&counts.value_drops)
+            guard.0.calls.fetch_add(1, SeqCst);
+            DropCount(guard.0.clone(), |c| &c.value_drops)
         });
+        let c = counts.clone();
         fut.add_done_callback(move |_| {
-            counts.early_callback.fetch_add(1, SeqCst);
+            c.early_callback.fetch_add(1, SeqCst);
         });
         let start = Arc::new(Barrier::new(CANCELLERS + 2));
         let results = thread::scope(|s| {
@@ -61,13 +65,13 @@ fn f1_f5_f6_f7_stress_cancellers_race_a_runner() {
             };
             let cancellers: Vec<_> = (0..CANCELLERS)
                 .map(|i| {
-                    let (b, f) = (start.clone(), fut.clone());
+                    let (b, f, c) = (start.clone(), fut.clone(), counts.clone());
                     s.spawn(move || {
                         b.wait();
                         let outcome = f.try_cancel();
                         if i == 0 {
                             f.add_done_callback(move |_| {
-                                counts.late_callback.fetch_add(1, SeqCst);
+                                c.late_callback.fetch_add(1, SeqCst);
                             });
                         }
                         outcome

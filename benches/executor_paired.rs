@@ -31,8 +31,6 @@ const WARM_UP: usize = 5;
 /// Pairs against CPython (about 1.5–2 s per CPython round).
 const PY_ROUNDS: usize = 31;
 const PY_WARM_UP: usize = 2;
-/// Our rounds per CPython round: the median of these is our side of a pair.
-const SETTLED: usize = 5;
 
 fn main() {
     let pool = ThreadPoolExecutor::new(WORKERS).unwrap();
@@ -69,23 +67,13 @@ fn main() {
     );
     match CPython::start() {
         Ok(mut py) => {
-            // A CPython round runs 1.5-2 s in steady state; ours lasts 10-20
-            // ms and starts right after it, with parked workers and caches
-            // full of Python. So our side of a pair is the median of
-            // SETTLED rounds after one unmeasured round, back to back.
-            let mut settled = || {
-                ours();
-                let mut t: Vec<Duration> = (0..SETTLED).map(|_| ours()).collect();
-                t.sort();
-                t[SETTLED / 2]
-            };
-            let pairs = paired::run(PY_ROUNDS, PY_WARM_UP, &mut settled, || py.round());
+            let pairs = paired::run(PY_ROUNDS, PY_WARM_UP, &mut ours, || py.round());
             report(
                 &format!("submit_collect_100k, CPython, {PY_ROUNDS} pairs"),
                 pairs,
             );
         }
-        Err(e) => println!("(no CPython pairs: cannot run python3 {PY_SCRIPT}: {e})"),
+        Err(e) => println!("(no CPython pairs: python3 {PY_SCRIPT} --serve: {e})"),
     }
 }
 
@@ -118,6 +106,7 @@ struct CPython {
 }
 
 impl CPython {
+    /// Starts the child and waits for its "ready" line (its pool started).
     fn start() -> std::io::Result<CPython> {
         let mut child = Command::new("python3")
             .arg(PY_SCRIPT)
@@ -127,25 +116,37 @@ impl CPython {
             .spawn()?;
         let requests = child.stdin.take();
         let times = BufReader::new(child.stdout.take().expect("piped"));
-        Ok(CPython {
+        let mut py = CPython {
             child,
             requests,
             times,
-        })
+        };
+        match py.line()?.as_str() {
+            "ready" => Ok(py),
+            other => Err(std::io::Error::other(format!(
+                "expected \"ready\", got {other:?}"
+            ))),
+        }
+    }
+
+    /// The child's next line, or an error saying how it ended.
+    fn line(&mut self) -> std::io::Result<String> {
+        let mut line = String::new();
+        if self.times.read_line(&mut line)? == 0 {
+            let status = self.child.wait()?;
+            return Err(std::io::Error::other(format!(
+                "python_tpe.py --serve ended ({status})"
+            )));
+        }
+        Ok(line.trim().to_owned())
     }
 
     /// Runs one round in the child and returns the time it measured.
     fn round(&mut self) -> Duration {
         let requests = self.requests.as_mut().expect("open until drop");
         writeln!(requests, "round").expect("python_tpe.py --serve is running");
-        let mut line = String::new();
-        self.times
-            .read_line(&mut line)
-            .expect("a time from python_tpe.py");
-        let ms: f64 = line
-            .trim()
-            .parse()
-            .expect("python_tpe.py prints milliseconds");
+        let line = self.line().expect("a time from python_tpe.py --serve");
+        let ms: f64 = line.parse().expect("python_tpe.py prints milliseconds");
         Duration::from_secs_f64(ms / 1e3)
     }
 }

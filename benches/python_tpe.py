@@ -4,8 +4,9 @@
 Run: python3 benches/python_tpe.py   (prints the median of several runs per
 workload, in the units BENCHMARKS.md uses). Two workers, as in the Rust run.
 
-python3 benches/python_tpe.py --serve   runs one submit_collect_100k round
-per line read from stdin and prints its time in ms: executor_paired.rs
+python3 benches/python_tpe.py --serve   prints "ready", then runs one
+submit_collect_100k round per line read from stdin and prints its time in
+ms: executor_paired.rs
 alternates these rounds with its own, so both are timed in the same phase
 of the machine.
 """
@@ -41,6 +42,7 @@ def submit_collect(pool):
 def serve():
     with ThreadPoolExecutor(WORKERS) as pool:
         pool.submit(noop, 0).result()  # start the workers
+        print("ready", flush=True)
         for _ in sys.stdin:
             t0 = time.perf_counter()
             submit_collect(pool)

@@ -88,8 +88,25 @@ pub(crate) type EntryId = u64;
 #[derive(Default)]
 struct List {
     closed: bool,
+    /// Made by the first registration and kept (ids must not repeat). Boxed
+    /// because most futures never get a waiter: the list then costs one
+    /// word, not four, in every task's one allocation (BENCHMARKS.md,
+    /// session 5: a smaller cell makes `submit` cheaper).
+    entries: Option<Box<Entries>>,
+}
+
+#[derive(Default)]
+struct Entries {
     next_id: EntryId,
-    entries: Vec<(EntryId, Waiter)>,
+    items: Vec<(EntryId, Waiter)>,
+}
+
+impl List {
+    fn items_mut(&mut self) -> &mut [(EntryId, Waiter)] {
+        self.entries
+            .as_deref_mut()
+            .map_or(&mut [], |e| &mut e.items)
+    }
 }
 
 /// The waiter list of one future.
@@ -108,13 +125,14 @@ impl Waiters {
         }
         let replaced = state.set_waiters();
         if replaced.is_terminal() && !replaced.has_waiters() {
-            debug_assert!(list.entries.is_empty(), "F4: entries without WAITERS");
+            debug_assert!(list.items_mut().is_empty(), "F4: entries without WAITERS");
             list.closed = true;
             return Err(waiter);
         }
-        let id = list.next_id;
-        list.next_id += 1;
-        list.entries.push((id, waiter));
+        let entries = list.entries.get_or_insert_with(Box::default);
+        let id = entries.next_id;
+        entries.next_id += 1;
+        entries.items.push((id, waiter));
         Ok(id)
     }
 
@@ -122,9 +140,12 @@ impl Waiters {
     /// future is then done, and the entry was or is being fired).
     pub(crate) fn deregister(&self, id: EntryId) -> bool {
         let mut list = lock(&self.list);
-        match list.entries.iter().position(|(i, _)| *i == id) {
+        let Some(entries) = list.entries.as_deref_mut() else {
+            return false;
+        };
+        match entries.items.iter().position(|(i, _)| *i == id) {
             Some(pos) => {
-                let (_, waiter) = list.entries.remove(pos);
+                let (_, waiter) = entries.items.remove(pos);
                 drop(list);
                 // Dropped outside the lock: a waker's drop is user code.
                 drop(waiter);
@@ -137,8 +158,8 @@ impl Waiters {
     /// Points entry `id` at `waker`. `false` when a drain already took it.
     pub(crate) fn update_waker(&self, id: EntryId, waker: &Waker) -> bool {
         {
-            let list = lock(&self.list);
-            match list.entries.iter().find(|(i, _)| *i == id) {
+            let mut list = lock(&self.list);
+            match list.items_mut().iter().find(|(i, _)| *i == id) {
                 None => return false,
                 // `will_wake` compares pointers; it runs no user code.
                 Some((_, Waiter::Waker(w))) if w.will_wake(waker) => return true,
@@ -148,7 +169,7 @@ impl Waiters {
         // Cloned outside the lock: a waker's clone is user code.
         let new = Waiter::Waker(waker.clone());
         let mut list = lock(&self.list);
-        let old = match list.entries.iter_mut().find(|(i, _)| *i == id) {
+        let old = match list.items_mut().iter_mut().find(|(i, _)| *i == id) {
             Some((_, entry)) => Ok(std::mem::replace(entry, new)),
             None => Err(new),
         };
@@ -174,7 +195,11 @@ impl Waiters {
         }
         let mut list = lock(&self.list);
         loop {
-            let entries = std::mem::take(&mut list.entries);
+            let entries = list
+                .entries
+                .as_deref_mut()
+                .map(|e| std::mem::take(&mut e.items))
+                .unwrap_or_default();
             if entries.is_empty() {
                 // Every entry pushed so far has been fired: from now on a
                 // registrant acts on its waiter itself (F4, F5).

@@ -28,15 +28,18 @@ thread_local! {
     static COUNTING: Cell<bool> = const { Cell::new(false) };
     /// Allocations made by this thread while counting.
     static ALLOCS: Cell<usize> = const { Cell::new(0) };
+    /// Bytes those allocations asked for.
+    static BYTES: Cell<usize> = const { Cell::new(0) };
 }
 
-fn note_alloc() {
+fn note_alloc(size: usize) {
     // `try_with`: the allocator may run while this thread's locals are torn
-    // down. Both locals are const-initialized with no destructor, so touching
+    // down. The locals are const-initialized with no destructor, so touching
     // them never allocates.
     let _ = COUNTING.try_with(|on| {
         if on.get() {
             let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
+            let _ = BYTES.try_with(|b| b.set(b.get() + size));
         }
     });
 }
@@ -44,17 +47,17 @@ fn note_alloc() {
 // SAFETY: forwards every call to `System`, only counting.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note_alloc();
+        note_alloc(layout.size());
         // SAFETY: same contract as ours.
         unsafe { System.alloc(layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note_alloc();
+        note_alloc(layout.size());
         // SAFETY: same contract as ours.
         unsafe { System.alloc_zeroed(layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note_alloc();
+        note_alloc(new_size);
         // SAFETY: same contract as ours.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -71,6 +74,7 @@ static GLOBAL: Counting = Counting;
 /// thread made inside it.
 fn counted<R>(f: impl FnOnce() -> R) -> (R, usize) {
     ALLOCS.with(|n| n.set(0));
+    BYTES.with(|b| b.set(0));
     COUNTING.with(|on| on.set(true));
     let r = f();
     COUNTING.with(|on| on.set(false));
@@ -163,6 +167,28 @@ fn f7_e1_bounded_submit_allocates_exactly_once() {
         assert_eq!(n, 1, "F7: one allocation per try_submit");
         assert_eq!(fut.result(None).copied(), Ok(5));
     }
+}
+
+/// F7: the one allocation of a small task (a closure capturing a `usize`
+/// and returning one) is 88 bytes on a 64-bit target, so that glibc's
+/// `malloc` serves it from a 96-byte chunk: count, state, a one-word waiter
+/// list (its entries are boxed on the first registration), result slot and
+/// closure. A bigger cell makes every submit slower (BENCHMARKS.md, session
+/// 5: 16 bytes more cost 4-5%).
+#[test]
+fn f7_a_small_task_is_one_allocation_of_88_bytes() {
+    let (pair, n) = counted(|| {
+        let i = std::hint::black_box(7usize);
+        concurrent_futures::Task::new(move || i)
+    });
+    let bytes = BYTES.with(Cell::get);
+    assert_eq!(n, 1, "F7: one allocation");
+    if cfg!(target_pointer_width = "64") {
+        assert!(bytes <= 88, "F7: a small task's cell is {bytes} bytes");
+    }
+    let (task, fut) = pair;
+    task.run();
+    assert_eq!(fut.result(None).copied(), Ok(7));
 }
 
 /// F7, E1: with the unbounded queue, N submits make N task allocations plus

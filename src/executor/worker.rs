@@ -37,8 +37,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::{Inner, BROKEN, SHUTDOWN};
 use crate::sync::{
-    fence, lock, park_until, snooze, unparker_of, Arc, AtomicBool, Ordering, Parker, Unparker,
-    SPINS_BEFORE_PARK,
+    fence, lock, park_until, pause, snooze, unparker_of, Arc, AtomicBool, Ordering, Parker,
+    Unparker, SPINS_BEFORE_PARK, STREAMING_PAUSE,
 };
 use crate::task::Task;
 
@@ -80,8 +80,12 @@ pub(super) fn run(inner: Arc<Inner>) {
         woken: AtomicBool::new(false),
         unparker: unparker_of(&parker),
     });
+    let mut streaming = false;
     loop {
-        if let Some(task) = inner.pop().or_else(|| spin_for_work(&inner)) {
+        if let Some(task) = inner
+            .pop()
+            .or_else(|| spin_for_work(&inner, &mut streaming))
+        {
             run_task(&inner, task);
             continue;
         }
@@ -99,12 +103,27 @@ pub(super) fn run(inner: Arc<Inner>) {
 /// (two lock acquisitions and a futex call) per task when tasks arrive about
 /// as fast as workers finish them. Correctness never depends on it (E2 is
 /// the sleep path's; see `SPINS_BEFORE_PARK`).
-fn spin_for_work(inner: &Inner) -> Option<Task> {
+///
+/// `streaming` says the last wait ended at its first or second poll (within
+/// about 75 ns): the worker is keeping pace with a producer. Each poll of an
+/// empty queue reads the lines the producer is writing (the tail index, the
+/// next slot) and so costs the producer a cache-line transfer; a worker
+/// that polls right behind it slows every submit (BENCHMARKS.md, session 5).
+/// So a streaming worker first pauses `STREAMING_PAUSE` spin hints (about
+/// 1.6 µs) without touching the queue, then runs the tasks that came
+/// meanwhile back to back. A worker whose wait was longer polls at once, so
+/// a lone task is picked up as fast as before.
+fn spin_for_work(inner: &Inner, streaming: &mut bool) -> Option<Task> {
+    if *streaming {
+        pause(STREAMING_PAUSE);
+    }
     let backoff = crossbeam_utils::Backoff::new();
-    (0..SPINS_BEFORE_PARK).find_map(|_| {
+    let found = (0..SPINS_BEFORE_PARK).find_map(|poll| {
         snooze(&backoff);
-        inner.pop()
-    })
+        inner.pop().map(|task| (poll, task))
+    });
+    *streaming = matches!(found, Some((poll, _)) if poll < 2);
+    found.map(|(_, task)| task)
 }
 
 /// Runs one popped task, or fails it when the pool broke meanwhile (E7).

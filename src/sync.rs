@@ -199,9 +199,11 @@ pub(crate) const LOOM: bool = cfg!(loom);
 pub(crate) const SPINS_BEFORE_PARK: u32 = if LOOM { 0 } else { 20 };
 
 /// How long (in spin hints, about 25 ns each on the project machine, so
-/// about 1.6 µs) a worker that is keeping pace with its producers lets the
-/// queue fill before it polls again (`worker.rs`, `spin_for_work`). None
-/// under loom, for the reason `SPINS_BEFORE_PARK` gives.
+/// about 1.6 µs there; the length of a hint depends on the CPU) a worker
+/// that is keeping pace with its producers lets the queue fill before it
+/// polls again (`worker.rs`, `spin_for_work`). None under loom: a spin hint
+/// is invisible to loom, and with no spin rounds there the pause is never
+/// reached anyway.
 pub(crate) const STREAMING_PAUSE: u32 = if LOOM { 0 } else { 64 };
 
 /// `times` spin hints in a row: a short wait that keeps the thread on its

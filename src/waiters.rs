@@ -89,9 +89,11 @@ pub(crate) type EntryId = u64;
 struct List {
     closed: bool,
     /// Made by the first registration and kept (ids must not repeat). Boxed
-    /// because most futures never get a waiter: the list then costs one
-    /// word, not four, in every task's one allocation (BENCHMARKS.md,
-    /// session 5: a smaller cell makes `submit` cheaper).
+    /// because most futures never get a waiter: the list then costs two
+    /// words (this pointer and the flag), not five, in every task's one
+    /// allocation (BENCHMARKS.md, session 5: a smaller cell makes `submit`
+    /// cheaper). The first registration allocates twice: this box and the
+    /// `Vec`'s buffer.
     entries: Option<Box<Entries>>,
 }
 

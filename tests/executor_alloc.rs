@@ -170,20 +170,21 @@ fn f7_e1_bounded_submit_allocates_exactly_once() {
 }
 
 /// F7: the one allocation of a small task (a closure capturing a `usize`
-/// and returning one) is 88 bytes on a 64-bit target, so that glibc's
-/// `malloc` serves it from a 96-byte chunk: count, state, a one-word waiter
+/// and returning one) is at most 88 bytes on 64-bit Linux, so that glibc's
+/// `malloc` serves it from a 96-byte chunk: count, state, a two-word waiter
 /// list (its entries are boxed on the first registration), result slot and
-/// closure. A bigger cell makes every submit slower (BENCHMARKS.md, session
+/// closure. (Other targets' `Mutex` and allocator differ: only the count of
+/// one allocation is asserted there.) A bigger cell makes every submit slower (BENCHMARKS.md, session
 /// 5: 16 bytes more cost 4-5%).
 #[test]
-fn f7_a_small_task_is_one_allocation_of_88_bytes() {
+fn f7_a_small_task_is_one_allocation_of_at_most_88_bytes() {
     let (pair, n) = counted(|| {
         let i = std::hint::black_box(7usize);
         concurrent_futures::Task::new(move || i)
     });
     let bytes = BYTES.with(Cell::get);
     assert_eq!(n, 1, "F7: one allocation");
-    if cfg!(target_pointer_width = "64") {
+    if cfg!(all(target_pointer_width = "64", target_os = "linux")) {
         assert!(bytes <= 88, "F7: a small task's cell is {bytes} bytes");
     }
     let (task, fut) = pair;

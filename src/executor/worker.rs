@@ -110,9 +110,12 @@ pub(super) fn run(inner: Arc<Inner>) {
 /// next slot) and so costs the producer a cache-line transfer; a worker
 /// that polls right behind it slows every submit (BENCHMARKS.md, session 5).
 /// So a streaming worker first pauses `STREAMING_PAUSE` spin hints (about
-/// 1.6 µs) without touching the queue, then runs the tasks that came
-/// meanwhile back to back. A worker whose wait was longer polls at once, so
-/// a lone task is picked up as fast as before.
+/// 1.6 µs on the project machine) without touching the queue, then runs the
+/// tasks that came meanwhile back to back. A worker whose last wait was
+/// longer polls at once. The flag changes only at a wait: a streaming worker
+/// that then runs a long task, or drains a backlog, still pauses at its
+/// next empty queue, so a task arriving in that window starts up to one
+/// pause later.
 fn spin_for_work(inner: &Inner, streaming: &mut bool) -> Option<Task> {
     if *streaming {
         pause(STREAMING_PAUSE);

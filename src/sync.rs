@@ -189,7 +189,8 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) const LOOM: bool = cfg!(loom);
 
 /// How many times an idle worker re-pops the queue before it takes the sleep
-/// path, with a `Backoff` snooze between tries: sleeping and being woken cost
+/// path (and a `submit` re-checks a full bounded queue before it blocks,
+/// E8), with a `Backoff` snooze between tries: sleeping and being woken cost
 /// a lock and a futex call each, more than waiting out a task that is about
 /// to arrive. None under loom: the re-pops are only extra pops, which the
 /// models already explore, and a loom yield is not rescheduled while another

@@ -104,10 +104,9 @@ struct Entries {
 }
 
 impl List {
-    fn items_mut(&mut self) -> &mut [(EntryId, Waiter)] {
-        self.entries
-            .as_deref_mut()
-            .map_or(&mut [], |e| &mut e.items)
+    /// The registered entries; `None` until the first registration.
+    fn items(&mut self) -> Option<&mut Vec<(EntryId, Waiter)>> {
+        self.entries.as_deref_mut().map(|e| &mut e.items)
     }
 }
 
@@ -127,7 +126,10 @@ impl Waiters {
         }
         let replaced = state.set_waiters();
         if replaced.is_terminal() && !replaced.has_waiters() {
-            debug_assert!(list.items_mut().is_empty(), "F4: entries without WAITERS");
+            debug_assert!(
+                list.items().map_or(true, |items| items.is_empty()),
+                "F4: entries without WAITERS"
+            );
             list.closed = true;
             return Err(waiter);
         }
@@ -142,12 +144,12 @@ impl Waiters {
     /// future is then done, and the entry was or is being fired).
     pub(crate) fn deregister(&self, id: EntryId) -> bool {
         let mut list = lock(&self.list);
-        let Some(entries) = list.entries.as_deref_mut() else {
+        let Some(items) = list.items() else {
             return false;
         };
-        match entries.items.iter().position(|(i, _)| *i == id) {
+        match items.iter().position(|(i, _)| *i == id) {
             Some(pos) => {
-                let (_, waiter) = entries.items.remove(pos);
+                let (_, waiter) = items.remove(pos);
                 drop(list);
                 // Dropped outside the lock: a waker's drop is user code.
                 drop(waiter);
@@ -161,7 +163,7 @@ impl Waiters {
     pub(crate) fn update_waker(&self, id: EntryId, waker: &Waker) -> bool {
         {
             let mut list = lock(&self.list);
-            match list.items_mut().iter().find(|(i, _)| *i == id) {
+            match list.items().and_then(|v| v.iter().find(|(i, _)| *i == id)) {
                 None => return false,
                 // `will_wake` compares pointers; it runs no user code.
                 Some((_, Waiter::Waker(w))) if w.will_wake(waker) => return true,
@@ -171,7 +173,10 @@ impl Waiters {
         // Cloned outside the lock: a waker's clone is user code.
         let new = Waiter::Waker(waker.clone());
         let mut list = lock(&self.list);
-        let old = match list.items_mut().iter_mut().find(|(i, _)| *i == id) {
+        let old = match list
+            .items()
+            .and_then(|v| v.iter_mut().find(|(i, _)| *i == id))
+        {
             Some((_, entry)) => Ok(std::mem::replace(entry, new)),
             None => Err(new),
         };
@@ -197,11 +202,7 @@ impl Waiters {
         }
         let mut list = lock(&self.list);
         loop {
-            let entries = list
-                .entries
-                .as_deref_mut()
-                .map(|e| std::mem::take(&mut e.items))
-                .unwrap_or_default();
+            let entries = list.items().map(std::mem::take).unwrap_or_default();
             if entries.is_empty() {
                 // Every entry pushed so far has been fired: from now on a
                 // registrant acts on its waiter itself (F4, F5).

@@ -1,6 +1,8 @@
 //! What the queue benchmarks share: the contenders behind one trait, and
 //! the threaded workload (`queue.rs` under criterion, `queue_paired.rs` in
 //! alternating pairs).
+// Each bench target includes this file and uses only some of it.
+#![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
@@ -72,10 +74,38 @@ impl_q!(
     |s| s.1.try_recv().ok()
 );
 
-/// Contenders for a capacity (`None`: unbounded).
+/// A `usize` in a new type: `BoundedQueue<Copy2>` and `UnboundedQueue<Copy2>`
+/// are second instantiations of our queues, the same source compiled to the
+/// same instructions at another address in the binary.
+struct Copy2(usize);
+struct OurB2(concurrent_futures::queue::BoundedQueue<Copy2>);
+struct OurU2(concurrent_futures::queue::UnboundedQueue<Copy2>);
+impl_q!(
+    OurB2,
+    |s, v| spin_push(v, |v| s.0.push(Copy2(v)).map_err(|c| c.0)),
+    |s| s.0.pop().map(|c| c.0)
+);
+impl_q!(OurU2, |s, v| s.0.push(Copy2(v)), |s| s.0.pop().map(|c| c.0));
+
+/// Our queue again, as its second instantiation (see [`Copy2`]): the paired
+/// harness's placement control. Where ours and this copy differ, only the
+/// code's place in the binary differs.
+pub fn second_copy(cap: Option<usize>) -> MakeQ {
+    match cap {
+        Some(c) => Arc::new(move || {
+            Arc::new(OurB2(concurrent_futures::queue::BoundedQueue::new(c))) as Arc<dyn Q>
+        }),
+        None => Arc::new(|| {
+            Arc::new(OurU2(concurrent_futures::queue::UnboundedQueue::new())) as Arc<dyn Q>
+        }),
+    }
+}
+
 /// Makes a fresh, empty contender.
 pub type MakeQ = Arc<dyn Fn() -> Arc<dyn Q>>;
 
+/// Contenders for a capacity (`None`: unbounded), ours first, crossbeam's
+/// second.
 pub fn contenders(cap: Option<usize>) -> Vec<(&'static str, MakeQ)> {
     match cap {
         Some(c) => vec![

@@ -14,12 +14,19 @@
 //! the machine slows both halves of a pair alike. Its 95% confidence
 //! interval is distribution-free: the order statistics `n/2 ± 0.98·√n` of
 //! the sorted ratios.
+//!
+//! Each row also runs a placement control: ours against a second
+//! instantiation of ours (`BoundedQueue<Copy2>`, a `usize` newtype), which
+//! compiles to the same instructions at another address. The two differ
+//! only in where their code sits, so the control's ratio shows how far code
+//! placement alone moves a row in this binary: ours / crossbeam can be read
+//! no finer than that.
 
 use std::time::Duration;
 
 mod paired;
 mod queue_common;
-use queue_common::{cap_name, contenders, run_threads};
+use queue_common::{cap_name, contenders, run_threads, second_copy};
 
 /// Items moved per round, as in `queue.rs`.
 const N: usize = 20_000;
@@ -36,9 +43,9 @@ fn main() {
         .filter(|a| !a.starts_with("--"))
         .collect();
     println!(
-        "| scenario | ours / crossbeam, median of {ROUNDS} pairs | 95% CI | quartiles | pairs ours faster | median ours | median crossbeam |"
+        "| scenario | ours / crossbeam, median of {ROUNDS} pairs | 95% CI | quartiles | pairs ours faster | median ours | median crossbeam | control: ours / ours' [95% CI] |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     for (p, c) in [(1, 1), (2, 2), (4, 1)] {
         for cap in [Some(16), Some(1024), None] {
             let name = format!("{p}P{c}C/{}", cap_name(cap));
@@ -48,21 +55,26 @@ fn main() {
             let all = contenders(cap);
             let (ours, theirs) = (&all[0], &all[1]);
             assert!(ours.0.starts_with("ours") && theirs.0.starts_with("crossbeam"));
+            let copy = second_copy(cap);
             let round = |make: &dyn Fn() -> std::sync::Arc<dyn queue_common::Q>| {
                 run_threads(make(), p, c, N, 1)
             };
             let pairs = paired::run(ROUNDS, WARM_UP, || round(&*ours.1), || round(&*theirs.1));
+            let control = paired::run(ROUNDS, WARM_UP, || round(&*ours.1), || round(&*copy));
+            let control = paired::Ratios::of(&control.a, &control.b);
+            let (control_lo, control_hi) = control.median_ci();
             let ratios = paired::Ratios::of(&pairs.a, &pairs.b);
             let (lo, hi) = ratios.median_ci();
             let (t_ours, t_theirs) = (paired::sorted(pairs.a), paired::sorted(pairs.b));
             println!(
-                "| {name} | **{:.2}×** | {lo:.2}–{hi:.2} | {:.2}–{:.2} | {}/{ROUNDS} | {} | {} |",
+                "| {name} | **{:.2}×** | {lo:.2}–{hi:.2} | {:.2}–{:.2} | {}/{ROUNDS} | {} | {} | {:.2} [{control_lo:.2}–{control_hi:.2}] |",
                 ratios.quantile(0.5),
                 ratios.quantile(0.25),
                 ratios.quantile(0.75),
                 ratios.below_one(),
                 show(paired::quantile(&t_ours, 0.5)),
                 show(paired::quantile(&t_theirs, 0.5)),
+                control.quantile(0.5),
             );
         }
     }

@@ -5,7 +5,7 @@
 //!   add done-callbacks, or `.await` it.
 //! * [`Promise`] and [`Task`]: the writing ends, for executor authors.
 //! * [`ThreadPoolExecutor`]: a pool of worker threads (Python's), with
-//!   [`wait`] and [`as_completed`] over its futures.
+//!   [`wait`](fn@wait) and [`as_completed`] over its futures.
 //! * [`queue`]: the lock-free MPMC queues under the executor.
 //!
 //! Every guarantee is a numbered clause in `SPEC.md`, checked by loom models

@@ -56,43 +56,64 @@ fn q1_spsc_fifo_order_wraps() {
 }
 
 /// Q2, Q1: two producers, one consumer: nothing lost, each producer's items
-/// in order. Preemption bound 2.
+/// in order; either producer's first item can come first, and both do.
+/// Preemption bound 1.
 #[test]
 fn q2_two_producers_one_consumer_no_loss() {
-    check("q2_two_producers_one_consumer_no_loss", Some(1), || {
-        let q = Arc::new(BoundedQueue::new(2));
-        let start = StartLine::new();
-        let ps: Vec<_> = [vec![10, 11], vec![20]]
-            .into_iter()
-            .map(|items| {
-                let (q, start) = (q.clone(), start.clone());
-                thread::spawn(move || {
-                    start.pass();
-                    items.into_iter().for_each(|i| push_wait(&q, i));
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check(
+        "q2_two_producers_one_consumer_no_loss",
+        Some(1),
+        move || {
+            let q = Arc::new(BoundedQueue::new(2));
+            let start = StartLine::new();
+            let ps: Vec<_> = [vec![10, 11], vec![20]]
+                .into_iter()
+                .map(|items| {
+                    let (q, start) = (q.clone(), start.clone());
+                    thread::spawn(move || {
+                        start.pass();
+                        items.into_iter().for_each(|i| push_wait(&q, i));
+                    })
                 })
-            })
-            .collect();
-        start.pass();
-        let mut got: Vec<i32> = (0..3).map(|_| pop_wait(|| q.pop())).collect();
-        ps.into_iter().for_each(|p| p.join().unwrap());
-        assert_eq!(q.pop(), None, "Q2: duplicate");
-        let pos = |x| got.iter().position(|&g| g == x).unwrap();
-        assert!(pos(10) < pos(11), "Q1: {got:?}");
-        got.sort_unstable();
-        assert_eq!(got, [10, 11, 20], "Q2");
-    });
+                .collect();
+            start.pass();
+            let mut got: Vec<i32> = (0..3).map(|_| pop_wait(|| q.pop())).collect();
+            ps.into_iter().for_each(|p| p.join().unwrap());
+            assert_eq!(q.pop(), None, "Q2: duplicate");
+            let pos = |x| got.iter().position(|&g| g == x).unwrap();
+            assert!(pos(10) < pos(11), "Q1: {got:?}");
+            s.record(if pos(10) < pos(20) {
+                "10 first"
+            } else {
+                "20 first"
+            });
+            got.sort_unstable();
+            assert_eq!(got, [10, 11, 20], "Q2");
+        },
+    );
+    seen.assert_all("Q2 two producers", &["10 first", "20 first"]);
 }
 
-/// Q2, Q3: one producer, two consumers on capacity 1: no item popped twice,
-/// none lost (a rejected second push keeps its value; the rest is drained
-/// after the threads finish).
+/// Q2: one producer, two consumers on capacity 2, which holds item 1: the
+/// consumers race each other for it, and the producer's push of item 2
+/// races them both. No item is popped twice and none is lost (what the
+/// consumers did not get is drained after the threads finish). One or both
+/// consumers get an item, each consumer can be the one that gets item 1,
+/// and all of these happen. Exhaustive: with item 1 already there and room
+/// for item 2, at most one thread ever waits (a consumer, on the producer's
+/// in-flight push), so loom's scheduler never has two spinners to alternate.
 #[test]
 fn q2_one_producer_two_consumers_no_duplicate() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
     check(
         "q2_one_producer_two_consumers_no_duplicate",
-        Some(1),
-        || {
-            let q = Arc::new(BoundedQueue::new(1));
+        None,
+        move || {
+            let q = Arc::new(BoundedQueue::new(2));
+            q.push(1).unwrap();
             let start = StartLine::new();
             let cs: Vec<_> = (0..2)
                 .map(|_| {
@@ -104,16 +125,31 @@ fn q2_one_producer_two_consumers_no_duplicate() {
                 })
                 .collect();
             start.pass();
-            q.push(1).unwrap();
-            let held = q.push(2).err();
-            let mut got: Vec<i32> = cs.into_iter().filter_map(|c| c.join().unwrap()).collect();
-            got.extend(held);
+            q.push(2).unwrap();
+            let popped: Vec<Option<i32>> = cs.into_iter().map(|c| c.join().unwrap()).collect();
+            s.record(match popped[..] {
+                [Some(1), Some(2)] => "first consumer got 1, both got one",
+                [Some(2), Some(1)] => "second consumer got 1, both got one",
+                [Some(1), None] => "first consumer got 1, only it",
+                [None, Some(1)] => "second consumer got 1, only it",
+                _ => panic!("Q2: {popped:?}"),
+            });
+            let mut got: Vec<i32> = popped.into_iter().flatten().collect();
             while let Some(v) = q.pop() {
                 got.push(v);
             }
             got.sort_unstable();
             assert_eq!(got, [1, 2], "Q2");
         },
+    );
+    seen.assert_all(
+        "Q2 two consumers",
+        &[
+            "first consumer got 1, both got one",
+            "second consumer got 1, both got one",
+            "first consumer got 1, only it",
+            "second consumer got 1, only it",
+        ],
     );
 }
 
@@ -170,10 +206,15 @@ fn q4_pop_on_empty_races_push() {
 }
 
 /// Q5: a queue dropped with items inside (and maybe one rejected push)
-/// drops every item exactly once.
+/// drops every item exactly once. Three pushes race into capacity 2 with
+/// one pop after the main thread's push: all are accepted (the pop came
+/// first), or the producer's second push is rejected, or the main thread's
+/// push is (the producer filled the queue first); all three happen.
 #[test]
 fn q5_drop_nonempty_queue_drops_each_once() {
-    check("q5_drop_nonempty_queue_drops_each_once", None, || {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check("q5_drop_nonempty_queue_drops_each_once", None, move || {
         let drops = StdArc::new(StdAtomicUsize::new(0));
         let q = Arc::new(BoundedQueue::new(2));
         let start = StartLine::new();
@@ -182,14 +223,73 @@ fn q5_drop_nonempty_queue_drops_each_once() {
             thread::spawn(move || {
                 start.pass();
                 let _ = q.push(Counted(d.clone()));
-                let _ = q.push(Counted(d)); // may be rejected: dropped here
+                q.push(Counted(d)).is_err() // if rejected, dropped here
             })
         };
         start.pass();
-        let _ = q.push(Counted(drops.clone()));
+        let mine_rejected = q.push(Counted(drops.clone())).is_err(); // dropped here
         drop(q.pop());
-        p.join().unwrap();
+        let theirs_rejected = p.join().unwrap();
         drop(q);
         assert_eq!(drops.load(Relaxed), 3, "Q5");
+        s.record(match (mine_rejected, theirs_rejected) {
+            (false, false) => "all accepted",
+            (false, true) => "producer's second push rejected",
+            (true, false) => "main thread's push rejected",
+            (true, true) => panic!("Q3: two rejections with room for one more"),
+        });
     });
+    seen.assert_all(
+        "Q5 drop",
+        &[
+            "all accepted",
+            "producer's second push rejected",
+            "main thread's push rejected",
+        ],
+    );
+}
+
+/// Q4 (the `SeqCst` fence argument): each of two threads pushes to one
+/// queue, then pops the other. The two pops cannot both report "empty":
+/// each empty verdict reads the other queue's tail after a `fence(SeqCst)`
+/// that follows this thread's own push, and of two such fences the later
+/// one sees the push before the earlier. One, the other or both pops get an
+/// item, and all three happen.
+#[test]
+fn q4_push_then_pop_the_other_queue_not_both_empty() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check(
+        "q4_push_then_pop_the_other_queue_not_both_empty",
+        None,
+        move || {
+            let (a, b) = (
+                Arc::new(BoundedQueue::new(1)),
+                Arc::new(BoundedQueue::new(1)),
+            );
+            let start = StartLine::new();
+            let t = {
+                let (a, b, start) = (a.clone(), b.clone(), start.clone());
+                thread::spawn(move || {
+                    start.pass();
+                    b.push(2).unwrap();
+                    a.pop()
+                })
+            };
+            start.pass();
+            a.push(1).unwrap();
+            let mine = b.pop();
+            let theirs = t.join().unwrap();
+            s.record(match (mine, theirs) {
+                (Some(2), Some(1)) => "both got one",
+                (Some(2), None) => "main got one",
+                (None, Some(1)) => "spawned got one",
+                other => panic!("Q4: {other:?}: both pops saw an empty queue"),
+            });
+        },
+    );
+    seen.assert_all(
+        "Q4 not both empty",
+        &["both got one", "main got one", "spawned got one"],
+    );
 }

@@ -22,10 +22,15 @@ use loom::thread;
 fn q7_spsc_crosses_block_in_order() {
     check("q7_spsc_crosses_block_in_order", None, || {
         let q = Arc::new(UnboundedQueue::new());
+        let start = StartLine::new();
         let p = {
-            let q = q.clone();
-            thread::spawn(move || (0..3).for_each(|i| q.push(i)))
+            let (q, start) = (q.clone(), start.clone());
+            thread::spawn(move || {
+                start.pass();
+                (0..3).for_each(|i| q.push(i));
+            })
         };
+        start.pass();
         for i in 0..3 {
             assert_eq!(pop_wait(|| q.pop()), i, "Q1");
         }
@@ -47,10 +52,15 @@ fn q7_retired_block_is_linked_again() {
         let q = Arc::new(UnboundedQueue::new());
         q.push(0);
         q.push(1);
+        let start = StartLine::new();
         let c = {
-            let q = q.clone();
-            thread::spawn(move || [q.pop(), q.pop()])
+            let (q, start) = (q.clone(), start.clone());
+            thread::spawn(move || {
+                start.pass();
+                [q.pop(), q.pop()]
+            })
         };
+        start.pass();
         q.push(2);
         q.push(3);
         q.push(4);
@@ -92,10 +102,15 @@ fn q7_full_spare_places_free_the_extra_block() {
         move || {
             let q = Arc::new(UnboundedQueue::new());
             (0..8).for_each(|i| q.push(i));
+            let start = StartLine::new();
             let c = {
-                let q = q.clone();
-                thread::spawn(move || (0..6).map(|_| q.pop()).collect::<Vec<_>>())
+                let (q, start) = (q.clone(), start.clone());
+                thread::spawn(move || {
+                    start.pass();
+                    (0..6).map(|_| q.pop()).collect::<Vec<_>>()
+                })
             };
+            start.pass();
             q.push(8);
             q.push(9);
             let drained = c.join().unwrap();
@@ -122,59 +137,100 @@ fn q7_full_spare_places_free_the_extra_block() {
 }
 
 /// Q2, Q1, Q7: two producers (2 items each, so 2 block links race with the
-/// consumer), one consumer: nothing lost, each producer's order kept.
+/// consumer), one consumer: nothing lost, each producer's order kept;
+/// either producer's first item can come first, and both do. Preemption
+/// bound 1 (see the loom notes in SPEC.md).
 #[test]
 fn q2_two_producers_one_consumer_cross_blocks() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
     check(
         "q2_two_producers_one_consumer_cross_blocks",
         Some(1),
-        || {
+        move || {
             let q = Arc::new(UnboundedQueue::new());
+            let start = StartLine::new();
             let ps: Vec<_> = [[10, 11], [20, 21]]
                 .into_iter()
                 .map(|items| {
-                    let q = q.clone();
-                    thread::spawn(move || items.into_iter().for_each(|i| q.push(i)))
+                    let (q, start) = (q.clone(), start.clone());
+                    thread::spawn(move || {
+                        start.pass();
+                        items.into_iter().for_each(|i| q.push(i));
+                    })
                 })
                 .collect();
+            start.pass();
             let mut got: Vec<i32> = (0..4).map(|_| pop_wait(|| q.pop())).collect();
             ps.into_iter().for_each(|p| p.join().unwrap());
             assert_eq!(q.pop(), None, "Q2: duplicate");
             let pos = |x| got.iter().position(|&g| g == x).unwrap();
             assert!(pos(10) < pos(11) && pos(20) < pos(21), "Q1: {got:?}");
+            s.record(if pos(10) < pos(20) {
+                "10 first"
+            } else {
+                "20 first"
+            });
             got.sort_unstable();
             assert_eq!(got, [10, 11, 20, 21], "Q2");
         },
     );
+    seen.assert_all("Q2 two producers", &["10 first", "20 first"]);
 }
 
 /// Q2, Q7: one producer, two consumers racing over a block boundary (3
 /// items): no duplicate, no loss; the block is freed by its last reader.
+/// The consumers get 0 to 3 items between them, and each count happens.
+/// Preemption bound 1 (see the loom notes in SPEC.md).
 #[test]
 fn q2_one_producer_two_consumers_no_duplicate() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
     check(
         "q2_one_producer_two_consumers_no_duplicate",
         Some(1),
-        || {
+        move || {
             let q = Arc::new(UnboundedQueue::new());
+            let start = StartLine::new();
             let cs: Vec<_> = (0..2)
                 .map(|_| {
-                    let q = q.clone();
-                    thread::spawn(move || [q.pop(), q.pop()])
+                    let (q, start) = (q.clone(), start.clone());
+                    thread::spawn(move || {
+                        start.pass();
+                        [q.pop(), q.pop()]
+                    })
                 })
                 .collect();
+            start.pass();
             (1..=3).for_each(|i| q.push(i));
             let mut got: Vec<i32> = cs
                 .into_iter()
                 .flat_map(|c| c.join().unwrap())
                 .flatten()
                 .collect();
+            s.record(
+                [
+                    "consumers got 0",
+                    "consumers got 1",
+                    "consumers got 2",
+                    "consumers got 3",
+                ][got.len()],
+            );
             while let Some(v) = q.pop() {
                 got.push(v);
             }
             got.sort_unstable();
             assert_eq!(got, [1, 2, 3], "Q2");
         },
+    );
+    seen.assert_all(
+        "Q2 two consumers",
+        &[
+            "consumers got 0",
+            "consumers got 1",
+            "consumers got 2",
+            "consumers got 3",
+        ],
     );
 }
 
@@ -196,10 +252,13 @@ fn q4_pop_on_empty_races_push() {
 }
 
 /// Q5, Q7: a queue spanning two blocks, popped concurrently, then dropped
-/// with items inside: every item dropped exactly once.
+/// with items inside: every item dropped exactly once. The racing pop finds
+/// the first item or an empty queue, and both happen.
 #[test]
 fn q5_drop_nonempty_queue_drops_each_once() {
-    check("q5_drop_nonempty_queue_drops_each_once", None, || {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check("q5_drop_nonempty_queue_drops_each_once", None, move || {
         let drops = StdArc::new(StdAtomicUsize::new(0));
         let q = Arc::new(UnboundedQueue::new());
         let start = StartLine::new();
@@ -211,9 +270,57 @@ fn q5_drop_nonempty_queue_drops_each_once() {
             })
         };
         start.pass();
-        drop(q.pop());
+        let popped = q.pop().is_some(); // dropped here
         p.join().unwrap();
         drop(q);
         assert_eq!(drops.load(Relaxed), 3, "Q5");
+        s.record(if popped {
+            "popped one"
+        } else {
+            "found it empty"
+        });
     });
+    seen.assert_all("Q5 drop", &["popped one", "found it empty"]);
+}
+
+/// Q4 (the `SeqCst` fence argument), as for the bounded queue: each of two
+/// threads pushes to one queue, then pops the other; the two pops cannot
+/// both report "empty", and one, the other or both get an item.
+#[test]
+fn q4_push_then_pop_the_other_queue_not_both_empty() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check(
+        "q4_push_then_pop_the_other_queue_not_both_empty",
+        None,
+        move || {
+            let (a, b) = (
+                Arc::new(UnboundedQueue::new()),
+                Arc::new(UnboundedQueue::new()),
+            );
+            let start = StartLine::new();
+            let t = {
+                let (a, b, start) = (a.clone(), b.clone(), start.clone());
+                thread::spawn(move || {
+                    start.pass();
+                    b.push(2);
+                    a.pop()
+                })
+            };
+            start.pass();
+            a.push(1);
+            let mine = b.pop();
+            let theirs = t.join().unwrap();
+            s.record(match (mine, theirs) {
+                (Some(2), Some(1)) => "both got one",
+                (Some(2), None) => "main got one",
+                (None, Some(1)) => "spawned got one",
+                other => panic!("Q4: {other:?}: both pops saw an empty queue"),
+            });
+        },
+    );
+    seen.assert_all(
+        "Q4 not both empty",
+        &["both got one", "main got one", "spawned got one"],
+    );
 }

@@ -10,39 +10,34 @@ mod queue_common;
 use queue_common::{cap_name, contenders, run_threads};
 
 /// push+pop pair in one thread; fill-then-drain 1k (capacity >= 1k only).
+/// Pops go through the contender's consumer pop ([`queue_common::Q::consumer`]),
+/// as in the threaded rows.
 fn single_thread(c: &mut Criterion) {
     for cap in [Some(16), Some(1024), None] {
         let mut g = c.benchmark_group(format!("pair/{}", cap_name(cap)));
-        for (name, make) in contenders(cap) {
+        for (name, make, _) in contenders(cap) {
             let q = make();
+            let mut pop = q.clone().consumer();
             g.bench_function(name, |b| {
                 b.iter(|| {
                     q.push(std::hint::black_box(1));
-                    std::hint::black_box(q.pop())
-                })
-            });
-        }
-        if cap.is_none() {
-            let (tx, rx) = std::sync::mpsc::channel::<usize>();
-            g.bench_function("std mpsc", |b| {
-                b.iter(|| {
-                    tx.send(std::hint::black_box(1)).unwrap();
-                    std::hint::black_box(rx.try_recv().ok())
+                    std::hint::black_box(pop())
                 })
             });
         }
         g.finish();
         if cap != Some(16) {
             let mut g = c.benchmark_group(format!("fill_drain_1k/{}", cap_name(cap)));
-            for (name, make) in contenders(cap) {
+            for (name, make, _) in contenders(cap) {
                 let q = make();
+                let mut pop = q.clone().consumer();
                 g.bench_function(name, |b| {
                     b.iter(|| {
                         for i in 0..1000 {
                             q.push(i);
                         }
                         for _ in 0..1000 {
-                            std::hint::black_box(q.pop());
+                            std::hint::black_box(pop());
                         }
                     })
                 });
@@ -55,13 +50,17 @@ fn single_thread(c: &mut Criterion) {
 /// Long-lived threads: `p` producers and `c` consumers move `n` items per
 /// iteration; measured with `iter_custom` from the first thread leaving the
 /// start barrier to the last thread finishing its share (`run_threads`).
+/// Contenders serving fewer consumers (std mpsc: one) sit out the row.
 fn threaded(c: &mut Criterion) {
     const N: usize = 20_000;
     for (p, cn) in [(1, 1), (2, 2), (4, 1)] {
         for cap in [Some(16), Some(1024), None] {
             let mut g = c.benchmark_group(format!("{p}P{cn}C/{}", cap_name(cap)));
             g.throughput(criterion::Throughput::Elements(N as u64));
-            for (name, make) in contenders(cap) {
+            for (name, make, max_consumers) in contenders(cap) {
+                if cn > max_consumers {
+                    continue;
+                }
                 g.bench_with_input(BenchmarkId::from_parameter(name), &make, |b, make| {
                     b.iter_custom(|iters| run_threads(make(), p, cn, N, iters))
                 });

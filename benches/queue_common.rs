@@ -5,14 +5,25 @@
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// The operations every contender offers (push spins on full, pop may fail).
+/// A consumer's pop (may fail on an empty queue): one indirect call per pop
+/// for every contender.
+pub type Pop = Box<dyn FnMut() -> Option<usize> + Send>;
+
+/// The operations every contender offers (push spins on full).
+///
+/// Pops go through a [`Pop`] each consumer takes once, not through `&self`:
+/// std's mpsc `Receiver` is `Send` but not `Sync`, so it cannot be popped
+/// from a shared object without a lock, and a lock per pop would measure the
+/// lock. Each consumer owns its `Pop` instead.
 pub trait Q: Send + Sync + 'static {
     fn push(&self, v: usize);
-    fn pop(&self) -> Option<usize>;
+    /// This consumer's pop; call once per consumer, before timing.
+    fn consumer(self: Arc<Self>) -> Pop;
 }
 
 macro_rules! impl_q {
@@ -23,10 +34,11 @@ macro_rules! impl_q {
                 let $s = self;
                 $push
             }
-            #[inline]
-            fn pop(&self) -> Option<usize> {
-                let $s2 = self;
-                $pop
+            fn consumer(self: Arc<Self>) -> Pop {
+                Box::new(move || {
+                    let $s2 = &*self;
+                    $pop
+                })
             }
         }
     };
@@ -53,6 +65,13 @@ struct Cc(
     crossbeam_channel::Receiver<usize>,
 );
 struct Fl(flume::Sender<usize>, flume::Receiver<usize>);
+/// std's channel, `channel` (`S` = `Sender`) or `sync_channel`
+/// (`S` = `SyncSender`). Its one `Receiver` waits here until the one
+/// consumer takes it ([`Mpsc::take_rx`]).
+struct Mpsc<S> {
+    tx: S,
+    rx: Mutex<Option<mpsc::Receiver<usize>>>,
+}
 
 impl_q!(OurB, |s, v| spin_push(v, |v| s.0.push(v)), |s| s.0.pop());
 impl_q!(OurU, |s, v| s.0.push(v), |s| s.0.pop());
@@ -73,6 +92,55 @@ impl_q!(
     |s, v| spin_push(v, |v| s.0.try_send(v).map_err(|e| e.into_inner())),
     |s| s.1.try_recv().ok()
 );
+
+impl<S> Mpsc<S> {
+    fn new((tx, rx): (S, mpsc::Receiver<usize>)) -> Self {
+        Mpsc {
+            tx,
+            rx: Mutex::new(Some(rx)),
+        }
+    }
+
+    /// The receiver, once: a fresh contender serves one consumer (its
+    /// [`Contender`] entry says so, and the makers give a fresh one per run).
+    fn take_rx(&self) -> mpsc::Receiver<usize> {
+        self.rx
+            .lock()
+            .unwrap()
+            .take()
+            .expect("std mpsc has one receiver: one consumer per contender")
+    }
+}
+
+impl Q for Mpsc<mpsc::Sender<usize>> {
+    #[inline]
+    fn push(&self, v: usize) {
+        self.tx
+            .send(v)
+            .expect("the receiver lives as long as the run");
+    }
+    fn consumer(self: Arc<Self>) -> Pop {
+        let rx = self.take_rx();
+        Box::new(move || rx.try_recv().ok())
+    }
+}
+
+impl Q for Mpsc<mpsc::SyncSender<usize>> {
+    #[inline]
+    fn push(&self, v: usize) {
+        spin_push(v, |v| match self.tx.try_send(v) {
+            Ok(()) => Ok(()),
+            Err(mpsc::TrySendError::Full(v)) => Err(v),
+            Err(mpsc::TrySendError::Disconnected(_)) => {
+                panic!("the receiver lives as long as the run")
+            }
+        })
+    }
+    fn consumer(self: Arc<Self>) -> Pop {
+        let rx = self.take_rx();
+        Box::new(move || rx.try_recv().ok())
+    }
+}
 
 /// A `usize` in a new type: `BoundedQueue<Copy2>` and `UnboundedQueue<Copy2>`
 /// are second instantiations of our queues, the same source compiled to the
@@ -104,9 +172,16 @@ pub fn second_copy(cap: Option<usize>) -> MakeQ {
 /// Makes a fresh, empty contender.
 pub type MakeQ = Arc<dyn Fn() -> Arc<dyn Q>>;
 
+/// A contender's name, its maker, and how many consumers it serves at most
+/// (std mpsc: one, it has a single receiver; rows with more skip it).
+pub type Contender = (&'static str, MakeQ, usize);
+
+/// No limit on consumers: the multi-consumer queues and channels.
+const MANY: usize = usize::MAX;
+
 /// Contenders for a capacity (`None`: unbounded), ours first, crossbeam's
 /// second.
-pub fn contenders(cap: Option<usize>) -> Vec<(&'static str, MakeQ)> {
+pub fn contenders(cap: Option<usize>) -> Vec<Contender> {
     match cap {
         Some(c) => vec![
             (
@@ -114,16 +189,19 @@ pub fn contenders(cap: Option<usize>) -> Vec<(&'static str, MakeQ)> {
                 Arc::new(move || {
                     Arc::new(OurB(concurrent_futures::queue::BoundedQueue::new(c))) as Arc<dyn Q>
                 }),
+                MANY,
             ),
             (
                 "crossbeam ArrayQueue",
                 Arc::new(move || Arc::new(Aq(crossbeam_queue::ArrayQueue::new(c))) as Arc<dyn Q>),
+                MANY,
             ),
             (
                 "concurrent-queue bounded",
                 Arc::new(move || {
                     Arc::new(Cq(concurrent_queue::ConcurrentQueue::bounded(c))) as Arc<dyn Q>
                 }),
+                MANY,
             ),
             (
                 "crossbeam-channel bounded",
@@ -131,6 +209,7 @@ pub fn contenders(cap: Option<usize>) -> Vec<(&'static str, MakeQ)> {
                     let (s, r) = crossbeam_channel::bounded(c);
                     Arc::new(Cc(s, r)) as Arc<dyn Q>
                 }),
+                MANY,
             ),
             (
                 "flume bounded",
@@ -138,6 +217,12 @@ pub fn contenders(cap: Option<usize>) -> Vec<(&'static str, MakeQ)> {
                     let (s, r) = flume::bounded(c);
                     Arc::new(Fl(s, r)) as Arc<dyn Q>
                 }),
+                MANY,
+            ),
+            (
+                "std mpsc sync_channel",
+                Arc::new(move || Arc::new(Mpsc::new(mpsc::sync_channel(c))) as Arc<dyn Q>),
+                1,
             ),
         ],
         None => vec![
@@ -146,16 +231,19 @@ pub fn contenders(cap: Option<usize>) -> Vec<(&'static str, MakeQ)> {
                 Arc::new(|| {
                     Arc::new(OurU(concurrent_futures::queue::UnboundedQueue::new())) as Arc<dyn Q>
                 }),
+                MANY,
             ),
             (
                 "crossbeam SegQueue",
                 Arc::new(|| Arc::new(Sq(crossbeam_queue::SegQueue::new())) as Arc<dyn Q>),
+                MANY,
             ),
             (
                 "concurrent-queue unbounded",
                 Arc::new(|| {
                     Arc::new(Cq(concurrent_queue::ConcurrentQueue::unbounded())) as Arc<dyn Q>
                 }),
+                MANY,
             ),
             (
                 "crossbeam-channel unbounded",
@@ -163,6 +251,7 @@ pub fn contenders(cap: Option<usize>) -> Vec<(&'static str, MakeQ)> {
                     let (s, r) = crossbeam_channel::unbounded();
                     Arc::new(Cc(s, r)) as Arc<dyn Q>
                 }),
+                MANY,
             ),
             (
                 "flume unbounded",
@@ -170,6 +259,12 @@ pub fn contenders(cap: Option<usize>) -> Vec<(&'static str, MakeQ)> {
                     let (s, r) = flume::unbounded();
                     Arc::new(Fl(s, r)) as Arc<dyn Q>
                 }),
+                MANY,
+            ),
+            (
+                "std mpsc",
+                Arc::new(|| Arc::new(Mpsc::new(mpsc::channel())) as Arc<dyn Q>),
+                1,
             ),
         ],
     }
@@ -199,8 +294,16 @@ pub fn run_threads(q: Arc<dyn Q>, p: usize, c: usize, n: usize, iters: u64) -> D
     let round = Arc::new(AtomicU64::new(0));
     let end = Arc::new(Barrier::new(threads + 1));
     let spans = Arc::new(Mutex::new(Vec::with_capacity(threads)));
-    let handles: Vec<_> = (0..threads)
-        .map(|t| {
+    // Each consumer's pop, taken before any thread starts: a contender
+    // refusing a consumer (std mpsc's second) panics here, not in a thread
+    // while the others wait at the gate.
+    let pops: Vec<Option<Pop>> = (0..threads)
+        .map(|t| (t >= p).then(|| q.clone().consumer()))
+        .collect();
+    let handles: Vec<_> = pops
+        .into_iter()
+        .enumerate()
+        .map(|(t, mut pop)| {
             let (q, arrived, round, end, spans) = (
                 q.clone(),
                 arrived.clone(),
@@ -222,11 +325,12 @@ pub fn run_threads(q: Arc<dyn Q>, p: usize, c: usize, n: usize, iters: u64) -> D
                             q.push(i);
                         }
                     } else {
+                        let pop = pop.as_mut().expect("taken for every consumer");
                         let per = n / c;
                         let mut got = 0;
                         let backoff = crossbeam_utils::Backoff::new();
                         while got < per {
-                            if q.pop().is_some() {
+                            if pop().is_some() {
                                 got += 1;
                                 backoff.reset();
                             } else {

@@ -50,6 +50,10 @@
 //!   the full/empty verdict is ordered in one total order with every claim:
 //!   if a push to queue A and a pop of queue B in one thread race the mirror
 //!   pair in another thread, not both pops can report "empty".
+//! * `len`, `is_empty`, `is_full` load the positions `SeqCst`, in one total
+//!   order with the claim CASes (`len` retries until `tail` is unchanged
+//!   around its `head` read). `Drop` has `&mut self`, so its loads are
+//!   `Relaxed`.
 
 use std::fmt;
 use std::mem::MaybeUninit;

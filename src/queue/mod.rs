@@ -12,15 +12,21 @@
 //! Both are `Send + Sync` when `T: Send`, keep the order of each producer's
 //! pushes, never lose nor duplicate an element, and drop every element
 //! exactly once (the ones still inside when the queue is dropped included).
-//! Neither ever blocks in `pop` on an empty queue: it returns `None` at once.
+//! A `pop` that finds the queue empty returns `None` at once, with one
+//! exception in the unbounded queue: a pop that arrives while another
+//! consumer is moving `head` onto the next block waits for that move, and
+//! the move waits for the producer that linked the block (see Progress).
 //!
 //! # Progress
 //!
-//! The queues are lock-free in the usual sense for operations that find the
-//! queue empty or full, but a push is two steps (claim a position, then
-//! publish the value): a producer preempted between the two makes the
-//! consumer of that position wait for it, and a consumer preempted between
-//! claiming and releasing a slot makes the producer of the next lap wait.
+//! An operation that finds the queue empty (pop) or full (bounded push)
+//! returns at once, except in the unbounded case below. A push or a pop is
+//! two steps (claim a position, then publish or release it): a producer
+//! preempted between the two makes the consumer of that position wait for
+//! it, and a consumer preempted between claiming and releasing a slot makes
+//! the producer of the next lap wait. In the unbounded queue, a producer
+//! preempted while it links the next block makes the consumers that reach
+//! the end of the block wait, even when the queue is empty.
 //! This is the same trade-off as crossbeam's `ArrayQueue` and `SegQueue`.
 //! `SPEC.md` (clauses `Q1`..`Q7`) states each guarantee precisely and
 //! names the loom models and tests that check it.

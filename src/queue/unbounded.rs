@@ -61,6 +61,12 @@
 //!   swap to null, so its writes to the block happen after the reset and
 //!   after every old access. A place is only ever swapped whole, so there is
 //!   no ABA: the scan's `Relaxed` null check is only a hint.
+//! * The `Relaxed` load of the next block's `next` when `head` moves on only
+//!   sets the `HAS_NEXT` hint: a null read makes later pops check `tail`.
+//! * `len` loads the indices `SeqCst`, in one total order with the index
+//!   CASes, and retries until `tail` is unchanged around its `head` read.
+//! * `Drop` has `&mut self` (every operation happened before it), so its
+//!   loads are `Relaxed`.
 
 use std::alloc::{self, Layout};
 use std::fmt;
@@ -622,6 +628,7 @@ impl<T> Drop for UnboundedQueue<T> {
                 // SAFETY: per Q7 a block between head and tail is live and has
                 // a successor; after this nothing refers to it.
                 unsafe {
+                    // ORDERING: Relaxed, exclusive access (see the top of `drop`).
                     let next = (*block).next.load(Ordering::Relaxed);
                     Block::free(block);
                     block = next;

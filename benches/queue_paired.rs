@@ -1,6 +1,6 @@
-//! The threaded queue workloads of `queue.rs`, ours against crossbeam in
-//! alternating pairs: a paired comparison for a machine with fewer cores
-//! than threads.
+//! The queue workloads of `queue.rs` (single-thread and threaded), ours
+//! against crossbeam in alternating pairs: a paired comparison for a noisy
+//! machine with fewer cores than threads.
 //!
 //! Run: `cargo bench -p concurrent-futures-benches --bench queue_paired`.
 //!
@@ -13,7 +13,10 @@
 //! the statistic is the median of the per-round ratios, so a slow phase of
 //! the machine slows both halves of a pair alike. Its 95% confidence
 //! interval is distribution-free: the order statistics `n/2 ± 0.98·√n` of
-//! the sorted ratios.
+//! the sorted ratios. The single-thread rows are paired too: criterion runs
+//! one contender after another, and a slow phase of the host can land on one
+//! of them alone (session 6: the same binary's `fill_drain_1k/cap1024` took
+//! 13.3 µs in a full criterion run and 8.2–8.3 µs in two short ones).
 //!
 //! Each row also runs a placement control: ours against a second
 //! instantiation of ours (`BoundedQueue<Copy2>`, a `usize` newtype), which
@@ -22,11 +25,13 @@
 //! placement alone moves a row in this binary: ours / crossbeam can be read
 //! no finer than that.
 
-use std::time::Duration;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 mod paired;
 mod queue_common;
-use queue_common::{cap_name, contenders, run_threads, second_copy};
+use queue_common::{cap_name, contenders, run_threads, second_copy, Q};
 
 /// Items moved per round, as in `queue.rs`.
 const N: usize = 20_000;
@@ -46,36 +51,106 @@ fn main() {
         "| scenario | ours / crossbeam, median of {ROUNDS} pairs | 95% CI | quartiles | pairs ours faster | median ours | median crossbeam | control: ours / ours' [95% CI] |"
     );
     println!("|---|---|---|---|---|---|---|---|");
+    for scenario in scenarios() {
+        let name = scenario.name();
+        if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
+            continue;
+        }
+        let cap = scenario.cap();
+        let all = contenders(cap);
+        let (ours, theirs) = (&all[0], &all[1]);
+        assert!(ours.0.starts_with("ours") && theirs.0.starts_with("crossbeam"));
+        let copy = second_copy(cap);
+        let round = |make: &dyn Fn() -> Arc<dyn Q>| scenario.round(make());
+        let pairs = paired::run(ROUNDS, WARM_UP, || round(&*ours.1), || round(&*theirs.1));
+        let control = paired::run(ROUNDS, WARM_UP, || round(&*ours.1), || round(&*copy));
+        let control = paired::Ratios::of(&control.a, &control.b);
+        let (control_lo, control_hi) = control.median_ci();
+        let ratios = paired::Ratios::of(&pairs.a, &pairs.b);
+        let (lo, hi) = ratios.median_ci();
+        let (t_ours, t_theirs) = (paired::sorted(pairs.a), paired::sorted(pairs.b));
+        println!(
+            "| {name} | **{:.2}×** | {lo:.2}–{hi:.2} | {:.2}–{:.2} | {}/{ROUNDS} | {} | {} | {:.2} [{control_lo:.2}–{control_hi:.2}] |",
+            ratios.quantile(0.5),
+            ratios.quantile(0.25),
+            ratios.quantile(0.75),
+            ratios.below_one(),
+            show(paired::quantile(&t_ours, 0.5)),
+            show(paired::quantile(&t_theirs, 0.5)),
+            control.quantile(0.5),
+        );
+    }
+}
+
+/// The workloads of `queue.rs`, each as one round.
+enum Scenario {
+    /// `PAIRS` push+pop pairs in one thread.
+    Pair(Option<usize>),
+    /// `FILLS` times: 1000 pushes, then 1000 pops, in one thread.
+    FillDrain(Option<usize>),
+    /// `N` items from `p` producers to `c` consumers (`run_threads`).
+    Threads(usize, usize, Option<usize>),
+}
+
+/// Push+pop pairs per single-thread round (about 1.5 ms).
+const PAIRS: usize = 100_000;
+/// Fill-and-drain cycles of 1000 items per round (about 1 ms).
+const FILLS: usize = 100;
+
+/// Every scenario of `queue.rs`: the single-thread rows first (fill-drain
+/// only where 1000 items fit), then the threaded ones.
+fn scenarios() -> Vec<Scenario> {
+    let caps = [Some(16), Some(1024), None];
+    let mut all: Vec<Scenario> = caps.iter().map(|&c| Scenario::Pair(c)).collect();
+    all.extend([Some(1024), None].map(Scenario::FillDrain));
     for (p, c) in [(1, 1), (2, 2), (4, 1)] {
-        for cap in [Some(16), Some(1024), None] {
-            let name = format!("{p}P{c}C/{}", cap_name(cap));
-            if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
-                continue;
+        all.extend(caps.iter().map(|&cap| Scenario::Threads(p, c, cap)));
+    }
+    all
+}
+
+impl Scenario {
+    fn cap(&self) -> Option<usize> {
+        match *self {
+            Scenario::Pair(cap) | Scenario::FillDrain(cap) | Scenario::Threads(_, _, cap) => cap,
+        }
+    }
+
+    fn name(&self) -> String {
+        let cap = cap_name(self.cap());
+        match self {
+            Scenario::Pair(_) => format!("pair/{cap}"),
+            Scenario::FillDrain(_) => format!("fill_drain_1k/{cap}"),
+            Scenario::Threads(p, c, _) => format!("{p}P{c}C/{cap}"),
+        }
+    }
+
+    /// Runs one round on a fresh queue and returns its time.
+    fn round(&self, q: Arc<dyn Q>) -> Duration {
+        match *self {
+            Scenario::Threads(p, c, _) => run_threads(q, p, c, N, 1),
+            Scenario::Pair(_) => {
+                let mut pop = q.clone().consumer();
+                let began = Instant::now();
+                for i in 0..PAIRS {
+                    q.push(black_box(i));
+                    black_box(pop());
+                }
+                began.elapsed()
             }
-            let all = contenders(cap);
-            let (ours, theirs) = (&all[0], &all[1]);
-            assert!(ours.0.starts_with("ours") && theirs.0.starts_with("crossbeam"));
-            let copy = second_copy(cap);
-            let round = |make: &dyn Fn() -> std::sync::Arc<dyn queue_common::Q>| {
-                run_threads(make(), p, c, N, 1)
-            };
-            let pairs = paired::run(ROUNDS, WARM_UP, || round(&*ours.1), || round(&*theirs.1));
-            let control = paired::run(ROUNDS, WARM_UP, || round(&*ours.1), || round(&*copy));
-            let control = paired::Ratios::of(&control.a, &control.b);
-            let (control_lo, control_hi) = control.median_ci();
-            let ratios = paired::Ratios::of(&pairs.a, &pairs.b);
-            let (lo, hi) = ratios.median_ci();
-            let (t_ours, t_theirs) = (paired::sorted(pairs.a), paired::sorted(pairs.b));
-            println!(
-                "| {name} | **{:.2}×** | {lo:.2}–{hi:.2} | {:.2}–{:.2} | {}/{ROUNDS} | {} | {} | {:.2} [{control_lo:.2}–{control_hi:.2}] |",
-                ratios.quantile(0.5),
-                ratios.quantile(0.25),
-                ratios.quantile(0.75),
-                ratios.below_one(),
-                show(paired::quantile(&t_ours, 0.5)),
-                show(paired::quantile(&t_theirs, 0.5)),
-                control.quantile(0.5),
-            );
+            Scenario::FillDrain(_) => {
+                let mut pop = q.clone().consumer();
+                let began = Instant::now();
+                for _ in 0..FILLS {
+                    for i in 0..1000 {
+                        q.push(black_box(i));
+                    }
+                    for _ in 0..1000 {
+                        black_box(pop());
+                    }
+                }
+                began.elapsed()
+            }
         }
     }
 }

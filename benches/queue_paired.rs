@@ -18,12 +18,12 @@
 //! of them alone (session 6: the same binary's `fill_drain_1k/cap1024` took
 //! 13.3 µs in a full criterion run and 8.2–8.3 µs in two short ones).
 //!
-//! Each row also runs a placement control: ours against a second
-//! instantiation of ours (`BoundedQueue<Copy2>`, a `usize` newtype), which
-//! compiles to the same instructions at another address. The two differ
-//! only in where their code sits, so the control's ratio shows how far code
-//! placement alone moves a row in this binary: ours / crossbeam can be read
-//! no finer than that.
+//! Each row also runs a control: ours against ours through a second set of
+//! wrappers (`BoundedQueue<Copy2>`, a `usize` newtype; the linker folds the
+//! two instantiations of the queue into one function). Both run the very
+//! same queue code, so the control's ratio shows how far everything but the
+//! queue (where the wrappers sit, which slot of the pair a contender has)
+//! moves a row in this binary: ours / crossbeam can be read no finer.
 
 use std::hint::black_box;
 use std::sync::Arc;

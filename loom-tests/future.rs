@@ -23,7 +23,7 @@ use loom::thread;
 
 mod common;
 
-use common::{check, Outcomes};
+use common::{check, Outcomes, StartLine};
 
 /// Keeps the expected panics of the models (payload `"boom"`) off stderr;
 /// every other panic still goes to the default hook.
@@ -58,6 +58,16 @@ struct DropGuard(Count);
 impl Drop for DropGuard {
     fn drop(&mut self) {
         self.0.bump();
+    }
+}
+
+/// Records which loom thread dropped it (std types: no sync point). Loom runs
+/// every model thread on one OS thread, so the id is loom's.
+struct DropOn(StdArc<StdMutex<Vec<thread::ThreadId>>>);
+
+impl Drop for DropOn {
+    fn drop(&mut self) {
+        self.0.lock().unwrap().push(thread::current().id());
     }
 }
 
@@ -161,7 +171,9 @@ fn f1_f2_cancel_vs_cancel_vs_start() {
 
 /// F3, F4, F8: a blocked `result(None)` and `result(Some(Duration::MAX))`
 /// race the finish: no lost wake-up (a lost one is a loom deadlock) and the
-/// value read is the one written.
+/// value read is the one written. No outcome check: the waiter's two paths
+/// (found it done, or registered and parked) give the same value, and which
+/// one it took is not observable without a hook in the library.
 #[test]
 fn f3_f4_f8_finish_vs_blocked_result() {
     check("f3_f4_f8_finish_vs_blocked_result", None, || {
@@ -180,17 +192,40 @@ fn f3_f4_f8_finish_vs_blocked_result() {
 /// Release of the finishing CAS and the Acquire of `State::load` (see the
 /// teeth table in SPEC.md). It spins because loom's partial-order reduction
 /// does not reorder a lone load against the peer's later CAS: with a single
-/// `done()` check the "done" branch would never be explored.
+/// `done()` check the "done" branch would never be explored. For the same
+/// reason both threads first pass a `StartLine`: without it (26 executions)
+/// the first zero-timeout `result` always timed out and `done()` was never
+/// true at its first check, so the read of a done future through a zero
+/// timeout was never explored. Outcomes: the first zero timeout finds it
+/// done; or it times out and `done()` is then true at once, or only after
+/// spinning. All three happen.
 #[test]
 fn f3_f8_done_then_zero_timeout_result() {
-    check("f3_f8_done_then_zero_timeout_result", None, || {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check("f3_f8_done_then_zero_timeout_result", None, move || {
         let (task, fut) = Task::new(|| String::from("seven"));
-        let worker = thread::spawn(move || task.run());
-        match fut.result(Some(Duration::ZERO)) {
-            Ok(v) => assert_eq!(v, "seven"),
-            Err(e) => assert_eq!(e, FutureError::Timeout, "F8: zero never blocks"),
-        }
+        let start = StartLine::new();
+        let st = start.clone();
+        let worker = thread::spawn(move || {
+            st.pass();
+            task.run()
+        });
+        start.pass();
+        let found_done = match fut.result(Some(Duration::ZERO)) {
+            Ok(v) => {
+                assert_eq!(v, "seven");
+                true
+            }
+            Err(e) => {
+                assert_eq!(e, FutureError::Timeout, "F8: zero never blocks");
+                false
+            }
+        };
+        let mut spun = false;
         while !fut.done() {
+            assert!(!found_done, "F2: a done future stays done");
+            spun = true;
             thread::yield_now();
         }
         let v = fut
@@ -198,38 +233,94 @@ fn f3_f8_done_then_zero_timeout_result() {
             .expect("F3: done, no timeout");
         assert_eq!(v, "seven");
         worker.join().unwrap();
+        s.record(match (found_done, spun) {
+            (true, _) => "zero timeout found it done",
+            (false, false) => "timed out, then done() at once",
+            (false, true) => "timed out, then spun on done()",
+        });
     });
+    seen.assert_all(
+        "f3_f8_done_then_zero_timeout_result",
+        &[
+            "zero timeout found it done",
+            "timed out, then done() at once",
+            "timed out, then spun on done()",
+        ],
+    );
 }
 
 /// F4, F5: two callbacks added while the task finishes: each runs exactly
 /// once, in the order added, and sees the result. Each callback takes its
 /// position from a loom `fetch_add`, so loom sees the callbacks conflict and
 /// explores a late `add_done_callback` racing the drain that fires the first.
+/// Outcomes (which loom thread ran each callback; and whether the first had
+/// started when the second's `add_done_callback` returned, a std flag: no
+/// loom operation lies between the drain's take and the callback's start,
+/// nor between the registrant's push and that return, so the flag tells
+/// whether the second was taken in the first callback's batch): both run
+/// inline by the adder; the first by the finishing worker, the second inline;
+/// both by the worker in one batch; both by the worker, the second queued
+/// behind the running first (the case of the F5 order bug). All four happen.
 #[test]
 fn f4_f5_finish_vs_add_done_callback() {
-    check("f4_f5_finish_vs_add_done_callback", None, || {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check("f4_f5_finish_vs_add_done_callback", None, move || {
         let next = loom::sync::Arc::new(loom::sync::atomic::AtomicUsize::new(0));
         let log = StdArc::new(StdMutex::new(Vec::new()));
+        let first_started = StdArc::new(std::sync::atomic::AtomicBool::new(false));
+        let adder = thread::current().id();
         let (task, fut) = Task::new(|| 7u32);
         let worker = thread::spawn(move || task.run());
         for id in [0, 1] {
-            let (log, next) = (log.clone(), next.clone());
+            let (log, next, started) = (log.clone(), next.clone(), first_started.clone());
             fut.add_done_callback(move |f| {
+                if id == 0 {
+                    started.store(true, SeqCst);
+                }
+                let inline = thread::current().id() == adder;
                 let v = *f.result(Some(Duration::ZERO)).expect("F3 in a callback");
                 let pos = next.fetch_add(1, loom::sync::atomic::Ordering::AcqRel);
-                log.lock().unwrap().push((id, pos, v));
+                log.lock().unwrap().push((id, pos, v, inline));
             });
         }
+        // Read before any further loom operation of this thread.
+        let first_started = first_started.load(SeqCst);
         worker.join().unwrap();
-        assert_eq!(*log.lock().unwrap(), [(0, 0, 7), (1, 1, 7)], "F5");
+        let log = log.lock().unwrap();
+        let order: Vec<_> = log.iter().map(|&(id, pos, v, _)| (id, pos, v)).collect();
+        assert_eq!(order, [(0, 0, 7), (1, 1, 7)], "F5");
+        s.record(match (log[0].3, log[1].3, first_started) {
+            (true, true, _) => "both inline",
+            (false, true, _) => "first by the worker, second inline",
+            (false, false, false) => "both by the worker in one batch",
+            (false, false, true) => "both by the worker, second queued behind the first",
+            (true, false, _) => panic!("F5: the first ran inline, the second on the worker"),
+        });
     });
+    seen.assert_all(
+        "f4_f5_finish_vs_add_done_callback",
+        &[
+            "both inline",
+            "first by the worker, second inline",
+            "both by the worker in one batch",
+            "both by the worker, second queued behind the first",
+        ],
+    );
 }
 
 /// F4, F5, F10: a cancel races a blocked waiter and a callback: both are woken
 /// exactly once; the later-dropped task leaves the future cancelled.
+/// Outcomes (the callback's count, read as the waiter returns): the waiter is
+/// back before the callback finished on the cancelling thread (so it saw the
+/// cancel itself: the drain fires the callback first and would wake the
+/// waiter only after it), or after. Both happen. Whether the waiter parked is
+/// not observable without a hook in the library.
 #[test]
 fn f4_f5_cancel_vs_waiter() {
-    check("f4_f5_cancel_vs_waiter", None, || {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check("f4_f5_cancel_vs_waiter", None, move || {
         let calls = Count::default();
         let (task, fut) = Task::new(|| 7u32);
         let c = calls.clone();
@@ -240,18 +331,36 @@ fn f4_f5_cancel_vs_waiter() {
         let f2 = fut.clone();
         let canceller = thread::spawn(move || assert!(f2.cancel(), "F1: no start"));
         assert_eq!(fut.result(None), Err(FutureError::Cancelled), "F4");
+        s.record(if calls.get() == 0 {
+            "waiter back before the callback finished"
+        } else {
+            "callback finished before the waiter was back"
+        });
         canceller.join().unwrap();
         drop(task);
         assert_eq!(calls.get(), 1, "F5: exactly once");
         assert!(fut.cancelled(), "F10: a cancelled future is not broken");
     });
+    seen.assert_all(
+        "f4_f5_cancel_vs_waiter",
+        &[
+            "waiter back before the callback finished",
+            "callback finished before the waiter was back",
+        ],
+    );
 }
 
 /// F4: an async `Wait` (`(&fut).await`) polled while the task finishes: if a
-/// poll returned `Pending`, its waker is woken exactly once.
+/// poll returned `Pending`, its waker is woken exactly once. Outcomes: the
+/// first poll is `Ready` with the waker never fired (done before it
+/// registered), `Ready` with the waker fired anyway (registered, then the
+/// re-check found it done and the drain fired the entry), or `Pending` and
+/// then woken. All three happen.
 #[test]
 fn f4_async_wait_vs_finish() {
-    check("f4_async_wait_vs_finish", None, || {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check("f4_async_wait_vs_finish", None, move || {
         let (task, fut) = Task::new(|| 7u32);
         let worker = thread::spawn(move || task.run());
         let (count, waker) = counting_waker();
@@ -261,23 +370,44 @@ fn f4_async_wait_vs_finish() {
             Poll::Ready(r) => {
                 assert_eq!(r, Ok(&7));
                 worker.join().unwrap();
-                assert!(count.0.load(SeqCst) <= 1, "F4: at most once");
+                let fired = count.0.load(SeqCst);
+                assert!(fired <= 1, "F4: at most once");
+                s.record(if fired == 0 {
+                    "ready, waker never fired"
+                } else {
+                    "ready, registered waker fired anyway"
+                });
             }
             Poll::Pending => {
                 worker.join().unwrap();
                 assert_eq!(count.0.load(SeqCst), 1, "F4: the waker fired once");
                 assert_eq!(wait.as_mut().poll(&mut cx), Poll::Ready(Ok(&7)));
+                s.record("pending, then woken");
             }
         }
     });
+    seen.assert_all(
+        "f4_async_wait_vs_finish",
+        &[
+            "ready, waker never fired",
+            "ready, registered waker fired anyway",
+            "pending, then woken",
+        ],
+    );
 }
 
 /// F4: `fut.await` (`Join`) polled twice with two different wakers while the
 /// task finishes: the waker of the last `Pending` poll is woken exactly once
-/// (the registration is updated, not duplicated).
+/// (the registration is updated, not duplicated). Outcomes: `Ready` at the
+/// first poll; `Ready` at the second with the first waker fired (the drain
+/// took the entry before the update) or with the second fired (updated,
+/// then drained); `Pending` twice and the second waker fired. All four
+/// happen.
 #[test]
 fn f4_async_join_rewake_vs_finish() {
-    check("f4_async_join_rewake_vs_finish", None, || {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check("f4_async_join_rewake_vs_finish", None, move || {
         let (task, fut) = Task::new(|| 7u32);
         let worker = thread::spawn(move || task.run());
         let (count_a, waker_a) = counting_waker();
@@ -287,6 +417,7 @@ fn f4_async_join_rewake_vs_finish() {
         if let Poll::Ready(r) = first {
             assert_eq!(r, Ok(7));
             worker.join().unwrap();
+            s.record("ready at the first poll");
             return;
         }
         let second = join.as_mut().poll(&mut Context::from_waker(&waker_b));
@@ -297,56 +428,123 @@ fn f4_async_join_rewake_vs_finish() {
             "F4: one entry, fired once: {a} {b}"
         );
         match second {
-            Poll::Ready(r) => assert_eq!(r, Ok(7)),
+            Poll::Ready(r) => {
+                assert_eq!(r, Ok(7));
+                assert_eq!(a + b, 1, "F4: the registered entry was drained");
+                s.record(if a == 1 {
+                    "ready at the second poll, first waker fired"
+                } else {
+                    "ready at the second poll, second waker fired"
+                });
+            }
             Poll::Pending => {
                 assert_eq!(b, 1, "F4: the current waker fired");
                 let third = join.as_mut().poll(&mut Context::from_waker(&waker_b));
                 assert_eq!(third, Poll::Ready(Ok(7)));
+                s.record("pending twice, second waker fired");
             }
         }
     });
+    seen.assert_all(
+        "f4_async_join_rewake_vs_finish",
+        &[
+            "ready at the first poll",
+            "ready at the second poll, first waker fired",
+            "ready at the second poll, second waker fired",
+            "pending twice, second waker fired",
+        ],
+    );
 }
 
 /// F4, F8: an async wait polled once and then dropped (its registration taken
 /// back) while the task finishes; a second waiter blocked meanwhile is still
-/// woken, and the dropped waker fires at most once.
+/// woken, and the dropped waker fires at most once. Outcomes: the poll is
+/// `Ready` (waker fired or not), or `Pending` and the drop took the entry back
+/// before the drain (never fired) or the drain took it first (fired once).
+/// All four happen. Whether the blocked waiter parked is not observable.
 #[test]
 fn f4_f8_dropped_wait_vs_finish() {
-    check("f4_f8_dropped_wait_vs_finish", None, || {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check("f4_f8_dropped_wait_vs_finish", None, move || {
         let (task, fut) = Task::new(|| 7u32);
         let worker = thread::spawn(move || task.run());
         let (count, waker) = counting_waker();
-        {
+        let ready = {
             let mut wait = pin!((&fut).into_future());
-            let _ = wait.as_mut().poll(&mut Context::from_waker(&waker));
-        }
+            wait.as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_ready()
+        };
         assert_eq!(fut.result(None), Ok(&7), "F4");
         worker.join().unwrap();
-        assert!(count.0.load(SeqCst) <= 1, "F4: at most once");
+        let fired = count.0.load(SeqCst);
+        assert!(fired <= 1, "F4: at most once");
+        s.record(match (ready, fired) {
+            (true, 0) => "ready, waker never fired",
+            (true, _) => "ready, registered waker fired anyway",
+            (false, 0) => "pending, taken back before the drain",
+            (false, _) => "pending, drained before the drop",
+        });
     });
+    seen.assert_all(
+        "f4_f8_dropped_wait_vs_finish",
+        &[
+            "ready, waker never fired",
+            "ready, registered waker fired anyway",
+            "pending, taken back before the drain",
+            "pending, drained before the drop",
+        ],
+    );
 }
 
 /// F7, F6: the last handle drop races the finish: the value and the closure
 /// are each dropped exactly once and the allocation is freed (the cell's
-/// loom leak tracker fails the model on a leak).
+/// loom leak tracker fails the model on a leak). Outcomes (the thread that
+/// dropped the value, i.e. freed the cell): the worker's `Task`, the other
+/// thread's clone, or this thread's `Future` was the last handle. All three
+/// happen.
 #[test]
 fn f7_f6_drop_last_handle_vs_finish() {
-    check("f7_f6_drop_last_handle_vs_finish", None, || {
-        let (value_drops, func_drops) = (Count::default(), Count::default());
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check("f7_f6_drop_last_handle_vs_finish", None, move || {
+        let func_drops = Count::default();
+        let value_drops = StdArc::new(StdMutex::new(Vec::new()));
         let (vd, guard) = (value_drops.clone(), DropGuard(func_drops.clone()));
         let (task, fut) = Task::new(move || {
             let _guard = guard;
-            DropGuard(vd)
+            DropOn(vd)
         });
         let f2 = fut.clone();
         let worker = thread::spawn(move || task.run());
         let dropper = thread::spawn(move || drop(f2));
         drop(fut);
+        let (main, worker_id, dropper_id) = (
+            thread::current().id(),
+            worker.thread().id(),
+            dropper.thread().id(),
+        );
         worker.join().unwrap();
         dropper.join().unwrap();
-        assert_eq!(value_drops.get(), 1, "F7: the value is dropped once");
+        let dropped_on = value_drops.lock().unwrap().clone();
+        assert_eq!(dropped_on.len(), 1, "F7: the value is dropped once");
         assert_eq!(func_drops.get(), 1, "F6: the closure is dropped once");
+        s.record(match dropped_on[0] {
+            id if id == worker_id => "the task went last",
+            id if id == dropper_id => "the clone went last",
+            id if id == main => "the future went last",
+            id => panic!("F7: freed on an unknown thread {id:?}"),
+        });
     });
+    seen.assert_all(
+        "f7_f6_drop_last_handle_vs_finish",
+        &[
+            "the task went last",
+            "the clone went last",
+            "the future went last",
+        ],
+    );
 }
 
 /// F7, F10, F6: an unrun task is dropped while a cancel races it and the
@@ -462,7 +660,10 @@ fn f1_f10_promise_start_vs_cancel_then_drop() {
 }
 
 /// F9, F4: a panicking closure finishes the future with `Panicked` (message
-/// kept) and wakes the blocked waiter; `run()` returns normally.
+/// kept) and wakes the blocked waiter; `run()` returns normally. No outcome
+/// check: as in `f3_f4_f8_finish_vs_blocked_result`, whether the waiter
+/// parked is not observable without a hook in the library, and the result
+/// is the same either way.
 #[test]
 fn f9_panicking_closure_vs_waiter() {
     quiet_expected_panics();
@@ -480,7 +681,8 @@ fn f9_panicking_closure_vs_waiter() {
 }
 
 /// F11: a clone moved to another thread shares the state: its cancel is the
-/// original's, and the two compare equal.
+/// original's, and the two compare equal. No race (the cancel is joined
+/// before anything else touches the future): one outcome, one execution.
 #[test]
 fn f11_clone_on_another_thread_shares_state() {
     check("f11_clone_on_another_thread_shares_state", None, || {

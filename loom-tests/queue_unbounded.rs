@@ -11,7 +11,10 @@ use std::sync::Arc as StdArc;
 
 mod common;
 
-use common::{check, pop_on_empty_vs_push, pop_wait, Counted, Outcomes, StartLine};
+use common::{
+    check, pop_on_empty_vs_push, pop_wait, push_then_pop_the_other, Counted, Outcomes, StartLine,
+    PUSH_THEN_POP_THE_OTHER,
+};
 use concurrent_futures::queue::UnboundedQueue;
 use loom::sync::Arc;
 use loom::thread;
@@ -294,33 +297,12 @@ fn q4_push_then_pop_the_other_queue_not_both_empty() {
         "q4_push_then_pop_the_other_queue_not_both_empty",
         None,
         move || {
-            let (a, b) = (
-                Arc::new(UnboundedQueue::new()),
-                Arc::new(UnboundedQueue::new()),
-            );
-            let start = StartLine::new();
-            let t = {
-                let (a, b, start) = (a.clone(), b.clone(), start.clone());
-                thread::spawn(move || {
-                    start.pass();
-                    b.push(2);
-                    a.pop()
-                })
-            };
-            start.pass();
-            a.push(1);
-            let mine = b.pop();
-            let theirs = t.join().unwrap();
-            s.record(match (mine, theirs) {
-                (Some(2), Some(1)) => "both got one",
-                (Some(2), None) => "main got one",
-                (None, Some(1)) => "spawned got one",
-                other => panic!("Q4: {other:?}: both pops saw an empty queue"),
-            });
+            s.record(push_then_pop_the_other(
+                UnboundedQueue::new,
+                |q, v| q.push(v),
+                |q| q.pop(),
+            ));
         },
     );
-    seen.assert_all(
-        "Q4 not both empty",
-        &["both got one", "main got one", "spawned got one"],
-    );
+    seen.assert_all("Q4 not both empty", &PUSH_THEN_POP_THE_OTHER);
 }

@@ -128,3 +128,37 @@ pub fn pop_on_empty_vs_push<Q: Send + Sync + 'static>(
         "empty"
     }
 }
+
+/// The outcomes of [`push_then_pop_the_other`], every one of which must occur.
+pub const PUSH_THEN_POP_THE_OTHER: [&str; 3] = ["both got one", "main got one", "spawned got one"];
+
+/// Q4 (the `SeqCst` fence argument): each of two threads pushes to one of
+/// two fresh queues, then pops the other. The two pops cannot both report
+/// "empty" (panics if they do). Returns which pops got an item, one of
+/// [`PUSH_THEN_POP_THE_OTHER`].
+pub fn push_then_pop_the_other<Q: Send + Sync + 'static>(
+    new: fn() -> Q,
+    push: fn(&Q, i32),
+    pop: fn(&Q) -> Option<i32>,
+) -> &'static str {
+    let (a, b) = (Arc::new(new()), Arc::new(new()));
+    let start = StartLine::new();
+    let t = {
+        let (a, b, start) = (a.clone(), b.clone(), start.clone());
+        loom::thread::spawn(move || {
+            start.pass();
+            push(&b, 2);
+            pop(&a)
+        })
+    };
+    start.pass();
+    push(&a, 1);
+    let mine = pop(&b);
+    let theirs = t.join().unwrap();
+    match (mine, theirs) {
+        (Some(2), Some(1)) => PUSH_THEN_POP_THE_OTHER[0],
+        (Some(2), None) => PUSH_THEN_POP_THE_OTHER[1],
+        (None, Some(1)) => PUSH_THEN_POP_THE_OTHER[2],
+        other => panic!("Q4: {other:?}: both pops saw an empty queue"),
+    }
+}

@@ -49,7 +49,7 @@ fn single_thread(c: &mut Criterion) {
 
 /// Long-lived threads: `p` producers and `c` consumers move `n` items per
 /// iteration; measured with `iter_custom` from the first thread leaving the
-/// start barrier to the last thread finishing its share (`run_threads`).
+/// start gate to the last thread finishing its share (`run_threads`).
 /// Contenders serving fewer consumers (std mpsc: one) sit out the row.
 fn threaded(c: &mut Criterion) {
     const N: usize = 20_000;

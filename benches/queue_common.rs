@@ -147,7 +147,8 @@ impl Q for Mpsc<mpsc::SyncSender<usize>> {
 /// instructions, and the linker folds each pair into one function (one
 /// address for both, checked with `nm` in session 6), so the control runs
 /// the very same queue code as ours; only the harness's thin wrappers
-/// around it (`OurB2`'s push adapter and pop closure) are separate copies.
+/// around it (the push adapters and pop closures of `OurB2` and `OurU2`)
+/// are separate copies.
 struct Copy2(usize);
 struct OurB2(concurrent_futures::queue::BoundedQueue<Copy2>);
 struct OurU2(concurrent_futures::queue::UnboundedQueue<Copy2>);

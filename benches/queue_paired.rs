@@ -19,8 +19,9 @@
 //! 13.3 µs in a full criterion run and 8.2–8.3 µs in two short ones).
 //!
 //! Each row also runs a control: ours against ours through a second set of
-//! wrappers (`BoundedQueue<Copy2>`, a `usize` newtype; the linker folds the
-//! two instantiations of the queue into one function). Both run the very
+//! wrappers (`BoundedQueue<Copy2>` or `UnboundedQueue<Copy2>`, a `usize`
+//! newtype; the linker folds the two instantiations of each queue into one
+//! function). Both run the very
 //! same queue code, so the control's ratio shows how far everything but the
 //! queue (where the wrappers sit, which slot of the pair a contender has)
 //! moves a row in this binary: ours / crossbeam can be read no finer.

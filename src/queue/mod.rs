@@ -25,8 +25,9 @@
 //! preempted between the two makes the consumer of that position wait for
 //! it, and a consumer preempted between claiming and releasing a slot makes
 //! the producer of the next lap wait. In the unbounded queue, a producer
-//! preempted while it links the next block makes the consumers that reach
-//! the end of the block wait, even when the queue is empty.
+//! preempted while it links the next block, or a consumer preempted while it
+//! moves `head` onto that block, makes the consumers that reach the end of
+//! the block wait, even when the queue is empty.
 //! This is the same trade-off as crossbeam's `ArrayQueue` and `SegQueue`.
 //! `SPEC.md` (clauses `Q1`..`Q7`) states each guarantee precisely and
 //! names the loom models and tests that check it.

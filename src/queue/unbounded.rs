@@ -240,7 +240,8 @@ impl<T> End<T> {
 ///
 /// `push` never fails (when the last block of 31 slots fills up, it links
 /// a block drained earlier, or allocates one if none is spare); popping an
-/// empty queue returns `None` at once. See the
+/// empty queue returns `None` at once, except while another consumer moves
+/// `head` to the next block (Q4). See the
 /// [module docs](super) for the progress guarantees and `SPEC.md` (clauses
 /// `Q1`..`Q7`) for the full contract.
 ///
@@ -468,9 +469,11 @@ impl<T> UnboundedQueue<T> {
     /// empty.
     ///
     /// Linearizes at the claim of the head position (or, when empty, at the
-    /// read of `tail` that proved it). Returns at once on an empty queue;
-    /// waits only while the producer of the claimed slot has not finished
-    /// writing it, or another consumer is moving `head` to the next block.
+    /// read of `tail` that proved it). Waits only while the producer of the
+    /// claimed slot has not finished writing it, or while another consumer
+    /// is moving `head` to the next block (which can happen on an empty
+    /// queue, see Q4 in `SPEC.md`); otherwise returns at once, `None` on an
+    /// empty queue.
     ///
     /// ```
     /// let q = concurrent_futures::queue::UnboundedQueue::new();

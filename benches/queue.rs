@@ -7,7 +7,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
 mod queue_common;
-use queue_common::{cap_name, contenders, run_threads};
+use queue_common::{cap_name, contenders, fill_drain, holds_a_fill, pairs, run_threads};
 
 /// push+pop pair in one thread; fill-then-drain 1k (capacity >= 1k only).
 /// Pops go through the contender's consumer pop ([`queue_common::Q::consumer`]),
@@ -18,29 +18,15 @@ fn single_thread(c: &mut Criterion) {
         for (name, make, _) in contenders(cap) {
             let q = make();
             let mut pop = q.clone().consumer();
-            g.bench_function(name, |b| {
-                b.iter(|| {
-                    q.push(std::hint::black_box(1));
-                    std::hint::black_box(pop())
-                })
-            });
+            g.bench_function(name, |b| b.iter(|| pairs(&*q, &mut pop, 1)));
         }
         g.finish();
-        if cap != Some(16) {
+        if holds_a_fill(cap) {
             let mut g = c.benchmark_group(format!("fill_drain_1k/{}", cap_name(cap)));
             for (name, make, _) in contenders(cap) {
                 let q = make();
                 let mut pop = q.clone().consumer();
-                g.bench_function(name, |b| {
-                    b.iter(|| {
-                        for i in 0..1000 {
-                            q.push(i);
-                        }
-                        for _ in 0..1000 {
-                            std::hint::black_box(pop());
-                        }
-                    })
-                });
+                g.bench_function(name, |b| b.iter(|| fill_drain(&*q, &mut pop, 1)));
             }
             g.finish();
         }

@@ -101,14 +101,17 @@ impl<S> Mpsc<S> {
         }
     }
 
-    /// The receiver, once: a fresh contender serves one consumer (its
-    /// [`Contender`] entry says so, and the makers give a fresh one per run).
-    fn take_rx(&self) -> mpsc::Receiver<usize> {
-        self.rx
+    /// The one consumer's pop, which owns the receiver: a fresh contender
+    /// serves one consumer (its [`Contender`] entry says so, and the makers
+    /// give a fresh one per run).
+    fn take_pop(&self) -> Pop {
+        let rx = self
+            .rx
             .lock()
             .unwrap()
             .take()
-            .expect("std mpsc has one receiver: one consumer per contender")
+            .expect("std mpsc has one receiver: one consumer per contender");
+        Box::new(move || rx.try_recv().ok())
     }
 }
 
@@ -120,8 +123,7 @@ impl Q for Mpsc<mpsc::Sender<usize>> {
             .expect("the receiver lives as long as the run");
     }
     fn consumer(self: Arc<Self>) -> Pop {
-        let rx = self.take_rx();
-        Box::new(move || rx.try_recv().ok())
+        self.take_pop()
     }
 }
 
@@ -137,8 +139,7 @@ impl Q for Mpsc<mpsc::SyncSender<usize>> {
         })
     }
     fn consumer(self: Arc<Self>) -> Pop {
-        let rx = self.take_rx();
-        Box::new(move || rx.try_recv().ok())
+        self.take_pop()
     }
 }
 
@@ -272,6 +273,37 @@ pub fn contenders(cap: Option<usize>) -> Vec<Contender> {
                 1,
             ),
         ],
+    }
+}
+
+/// Items per fill in `fill_drain_1k`.
+pub const FILL: usize = 1000;
+
+/// Whether `fill_drain_1k` applies: the queue holds `FILL` items.
+pub fn holds_a_fill(cap: Option<usize>) -> bool {
+    cap.is_none_or(|c| c >= FILL)
+}
+
+/// The `pair` workload: `n` times, one push then one pop, in this thread.
+#[inline]
+pub fn pairs(q: &dyn Q, pop: &mut Pop, n: usize) {
+    for i in 0..n {
+        q.push(std::hint::black_box(i));
+        std::hint::black_box(pop());
+    }
+}
+
+/// The `fill_drain_1k` workload: `cycles` times, `FILL` pushes then `FILL`
+/// pops, in this thread (only where [`holds_a_fill`]).
+#[inline]
+pub fn fill_drain(q: &dyn Q, pop: &mut Pop, cycles: usize) {
+    for _ in 0..cycles {
+        for i in 0..FILL {
+            q.push(std::hint::black_box(i));
+        }
+        for _ in 0..FILL {
+            std::hint::black_box(pop());
+        }
     }
 }
 

@@ -26,13 +26,14 @@
 //! queue (where the wrappers sit, which slot of the pair a contender has)
 //! moves a row in this binary: ours / crossbeam can be read no finer.
 
-use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod paired;
 mod queue_common;
-use queue_common::{cap_name, contenders, run_threads, second_copy, Q};
+use queue_common::{
+    cap_name, contenders, fill_drain, holds_a_fill, pairs, run_threads, second_copy, Q,
+};
 
 /// Items moved per round, as in `queue.rs`.
 const N: usize = 20_000;
@@ -87,7 +88,7 @@ fn main() {
 enum Scenario {
     /// `PAIRS` push+pop pairs in one thread.
     Pair(Option<usize>),
-    /// `FILLS` times: 1000 pushes, then 1000 pops, in one thread.
+    /// `FILLS` times: `FILL` pushes, then `FILL` pops, in one thread.
     FillDrain(Option<usize>),
     /// `N` items from `p` producers to `c` consumers (`run_threads`).
     Threads(usize, usize, Option<usize>),
@@ -95,15 +96,19 @@ enum Scenario {
 
 /// Push+pop pairs per single-thread round (about 1.5 ms).
 const PAIRS: usize = 100_000;
-/// Fill-and-drain cycles of 1000 items per round (about 1 ms).
+/// Fill-and-drain cycles per round (about 1 ms).
 const FILLS: usize = 100;
 
 /// Every scenario of `queue.rs`: the single-thread rows first (fill-drain
-/// only where 1000 items fit), then the threaded ones.
+/// only where `FILL` items fit), then the threaded ones.
 fn scenarios() -> Vec<Scenario> {
     let caps = [Some(16), Some(1024), None];
     let mut all: Vec<Scenario> = caps.iter().map(|&c| Scenario::Pair(c)).collect();
-    all.extend([Some(1024), None].map(Scenario::FillDrain));
+    all.extend(
+        caps.into_iter()
+            .filter(|&c| holds_a_fill(c))
+            .map(Scenario::FillDrain),
+    );
     for (p, c) in [(1, 1), (2, 2), (4, 1)] {
         all.extend(caps.iter().map(|&cap| Scenario::Threads(p, c, cap)));
     }
@@ -133,23 +138,13 @@ impl Scenario {
             Scenario::Pair(_) => {
                 let mut pop = q.clone().consumer();
                 let began = Instant::now();
-                for i in 0..PAIRS {
-                    q.push(black_box(i));
-                    black_box(pop());
-                }
+                pairs(&*q, &mut pop, PAIRS);
                 began.elapsed()
             }
             Scenario::FillDrain(_) => {
                 let mut pop = q.clone().consumer();
                 let began = Instant::now();
-                for _ in 0..FILLS {
-                    for i in 0..1000 {
-                        q.push(black_box(i));
-                    }
-                    for _ in 0..1000 {
-                        black_box(pop());
-                    }
-                }
+                fill_drain(&*q, &mut pop, FILLS);
                 began.elapsed()
             }
         }

@@ -168,6 +168,38 @@ fn e5_last_handle_dropped_on_worker() {
     seen.assert_all("e5_last_handle_dropped_on_worker", &["worker", "main"]);
 }
 
+/// E5: two `shutdown(wait = true)` calls at once on a pool whose worker has
+/// run a task: both return (no deadlock, the worker is joined once) and each
+/// sees no worker left. That each caller also returns after the worker's
+/// thread ended (thread-local destructors included) is checked on real
+/// threads by `concurrent_waiting_shutdowns_all_return_after_every_worker_ended`:
+/// loom's `join` returns before a thread's loom thread-locals are dropped,
+/// so a model cannot observe it. No outcome check: which caller joins is not
+/// observable from outside the pool.
+#[test]
+fn e5_two_waiting_shutdowns_both_return_with_no_worker_left() {
+    check(
+        "e5_two_waiting_shutdowns_both_return_with_no_worker_left",
+        Some(2),
+        move || {
+            let pool = Arc::new(ThreadPoolExecutor::new(1).unwrap());
+            let fut = pool.submit(|| 1).unwrap();
+            let p = pool.clone();
+            let other = loom::thread::spawn(move || {
+                p.shutdown(true, false);
+                assert_eq!(p.stats().workers, 0, "E5: returned early");
+            });
+            pool.shutdown(true, false);
+            assert_eq!(pool.stats().workers, 0, "E5: returned early");
+            assert!(
+                fut.done(),
+                "E5: queued work runs before shutdown(wait) returns"
+            );
+            other.join().unwrap();
+        },
+    );
+}
+
 /// E6: a panicking task never kills its worker; the next task runs on it,
 /// whether it was queued before or after the panic.
 #[test]

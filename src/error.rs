@@ -40,16 +40,21 @@ pub struct PanicError {
 impl PanicError {
     /// Wraps a payload as returned by [`std::panic::catch_unwind`].
     pub fn new(payload: Box<dyn Any + Send>) -> PanicError {
-        let message: Arc<str> = if let Some(s) = payload.downcast_ref::<&'static str>() {
-            Arc::from(*s)
-        } else if let Some(s) = payload.downcast_ref::<String>() {
-            Arc::from(s.as_str())
-        } else {
-            Arc::from("Box<dyn Any>")
-        };
         PanicError {
-            message,
+            message: Arc::from(PanicError::message_of(payload.as_ref())),
             payload: Arc::new(Mutex::new(Some(payload))),
+        }
+    }
+
+    /// The message of a panic payload: the `&str` or `String` it holds, or
+    /// `"Box<dyn Any>"`.
+    pub(crate) fn message_of(payload: &(dyn Any + Send)) -> String {
+        if let Some(s) = payload.downcast_ref::<&'static str>() {
+            (*s).to_owned()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "Box<dyn Any>".to_owned()
         }
     }
 

@@ -23,6 +23,7 @@ mod future;
 mod promise;
 mod state;
 mod task;
+mod unwind;
 mod waiters;
 
 mod executor;

@@ -27,6 +27,7 @@ use crate::cell_ref::CellRef;
 use crate::error::FutureError;
 use crate::state::{Cancel, Finish, Lifecycle, Start, State};
 use crate::sync::UnsafeCell;
+use crate::unwind::drop_quietly;
 use crate::waiters::Waiters;
 use crate::Future;
 
@@ -239,6 +240,8 @@ where
         let token = CancelToken {
             state: &self.shared.header.state,
         };
+        // The closure's captures are dropped inside the call, so a panic in
+        // their destructors lands here too.
         let outcome = catch_unwind(AssertUnwindSafe(|| func(&token)))
             .map_err(|payload| FutureError::Panicked(crate::PanicError::new(payload)));
         // SAFETY: rule 2: we won `try_start`, so we own the slot.
@@ -254,14 +257,6 @@ where
             let _ = unsafe { self.shared.complete(Err(err)) };
         }
         drop_quietly(func);
-    }
-}
-
-/// Drops a closure that will never run; a panic in its destructor is caught
-/// and reported, so it cannot kill a worker.
-fn drop_quietly<F>(func: Option<F>) {
-    if catch_unwind(AssertUnwindSafe(move || drop(func))).is_err() {
-        eprintln!("concurrent_futures: dropping a task's closure panicked");
     }
 }
 
@@ -320,6 +315,9 @@ impl Task {
     pub fn run(mut self) {
         let cell = self.cell.take().expect("a Task owns its cell until run");
         cell.run();
+        // The last handle frees the cell and drops the result (or the
+        // panic's payload) with it: user code (E6).
+        drop_quietly(cell);
     }
 
     /// Cancels the task's future if it has not started (F1), like
@@ -334,6 +332,7 @@ impl Task {
     pub(crate) fn abandon(mut self, err: FutureError) {
         if let Some(cell) = self.cell.take() {
             cell.abandon(err);
+            drop_quietly(cell);
         }
     }
 
@@ -351,6 +350,7 @@ impl Drop for Task {
             cell.abandon(FutureError::Broken(
                 "the task was dropped before it ran".into(),
             ));
+            drop_quietly(cell);
         }
     }
 }

@@ -36,11 +36,11 @@
 //! can be taken back (`deregister`) after a timed wait gives up or an async
 //! wait is dropped, so repeated timed waits do not grow the list.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::Waker;
 
 use crate::state::{Snapshot, State};
 use crate::sync::{lock, Mutex, Unparker};
+use crate::unwind::catch;
 
 /// One party waiting for a future to be done.
 pub(crate) enum Waiter {
@@ -53,33 +53,22 @@ pub(crate) enum Waiter {
 }
 
 impl Waiter {
-    /// Wakes or calls it. A panicking callback or waker is caught and
-    /// reported (F5): the drain goes on with the other entries, and the
-    /// completing thread (a worker inside `Task::run`, F9) does not unwind.
+    /// Wakes or calls it. A panicking callback or waker is caught (F5): the
+    /// drain goes on with the other entries, and the completing thread (a
+    /// worker inside `Task::run`, F9) does not unwind. The panic hook has
+    /// reported the panic; the callback's captures are dropped inside the
+    /// call, so a panic in their destructors is caught the same way.
     pub(crate) fn fire(self) {
-        let outcome = match self {
-            Waiter::Thread(u) => {
-                u.unpark();
-                return;
+        match self {
+            Waiter::Thread(u) => u.unpark(),
+            Waiter::Waker(w) => {
+                catch(|| w.wake());
             }
-            Waiter::Waker(w) => catch_unwind(AssertUnwindSafe(|| w.wake())),
-            Waiter::Call(f) => catch_unwind(AssertUnwindSafe(f)),
-        };
-        if let Err(payload) = outcome {
-            report_callback_panic(payload.as_ref());
+            Waiter::Call(f) => {
+                catch(f);
+            }
         }
     }
-}
-
-/// A done-callback or waker panicked: say so on stderr and go on with the
-/// others (F5).
-fn report_callback_panic(payload: &(dyn std::any::Any + Send)) {
-    let msg = payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("Box<dyn Any>");
-    eprintln!("concurrent_futures: a done-callback or waker panicked: {msg}");
 }
 
 /// Identifies a registered entry, to take it back or update its waker.

@@ -296,3 +296,24 @@ fn e1_spawn_failure_is_a_typed_error() {
     assert!(dropped.is_set(), "E1, F6: the refused closure is dropped");
     assert!(!ran.load(Ordering::SeqCst), "E1: ... and never run");
 }
+
+/// E1: every builder input is checked by `build`, never by a later panic.
+#[test]
+fn bad_builder_input_is_invalid_argument() {
+    let nul = ThreadPoolExecutor::builder()
+        .thread_name_prefix("bad\0name")
+        .build();
+    assert!(
+        matches!(&nul, Err(ExecutorError::InvalidArgument(m)) if m.contains("NUL")),
+        "{nul:?}"
+    );
+    for capacity in [0, usize::MAX, usize::MAX / 2 + 1] {
+        let pool = ThreadPoolExecutor::builder()
+            .queue_capacity(capacity)
+            .build();
+        assert!(
+            matches!(pool, Err(ExecutorError::InvalidArgument(_))),
+            "capacity {capacity}: {pool:?}"
+        );
+    }
+}

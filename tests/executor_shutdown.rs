@@ -211,3 +211,148 @@ fn e5_task_dropping_the_last_handle_does_not_deadlock() {
     go.send(()).unwrap();
     assert_eq!(f.result(None).copied(), Ok("dropped"), "E5");
 }
+
+/// Counts a worker's exit from its thread-local destructor, which runs after
+/// the worker's body returned, as the thread ends.
+struct CountsExit(Arc<AtomicUsize>);
+
+impl Drop for CountsExit {
+    fn drop(&mut self) {
+        // Long enough that a caller returning before the join would see it.
+        std::thread::sleep(Duration::from_millis(20));
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+thread_local! {
+    static EXIT_COUNTER: std::cell::RefCell<Option<CountsExit>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// E5: `shutdown(wait = true)` called from several threads at once returns,
+/// in every caller, only after every worker has ended: each caller sees the
+/// thread-local destructors of all of them.
+#[test]
+fn concurrent_waiting_shutdowns_all_return_after_every_worker_ended() {
+    for _ in 0..5 {
+        let ended = Arc::new(AtomicUsize::new(0));
+        let e = ended.clone();
+        let pool = Arc::new(
+            ThreadPoolExecutor::builder()
+                .max_workers(4)
+                .initializer(move || {
+                    EXIT_COUNTER.with(|c| *c.borrow_mut() = Some(CountsExit(e.clone())));
+                    Ok::<(), String>(())
+                })
+                .build()
+                .unwrap(),
+        );
+        let blockers: Vec<_> = (0..4).map(|_| Blocker::occupy(&pool)).collect();
+        let workers = pool.stats().workers;
+        assert_eq!(workers, 4);
+        let start = Arc::new(std::sync::Barrier::new(4));
+        let callers: Vec<_> = (0..4)
+            .map(|_| {
+                let (pool, ended, start) = (pool.clone(), ended.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    pool.shutdown(true, false);
+                    ended.load(Ordering::SeqCst)
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(5));
+        drop(blockers);
+        for caller in callers {
+            assert_eq!(caller.join().unwrap(), workers, "E5: returned early");
+        }
+    }
+}
+
+/// A closure's capture: counts how many were made and dropped, and whether
+/// this one was dropped.
+struct Capture {
+    dropped: Arc<std::sync::atomic::AtomicBool>,
+    live: Arc<AtomicUsize>,
+    /// Inline, so each submit copies it into the task: that widens the
+    /// window between the submit's two looks at the shutdown flag.
+    bulk: [u8; 64 * 1024],
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        assert!(!self.dropped.swap(true, Ordering::SeqCst), "dropped twice");
+        self.live.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// E3: submits racing `shutdown(cancel_futures = true)`: the closure of every
+/// refused submit is dropped before that submit returns, or at the latest
+/// before the `shutdown(wait)` that follows returns; each is dropped once,
+/// and every accepted future resolves.
+#[test]
+fn refused_closures_do_not_outlive_the_submit_or_the_shutdown() {
+    type Flag = Arc<std::sync::atomic::AtomicBool>;
+    const ROUNDS: usize = 300;
+    for _ in 0..ROUNDS {
+        let pool = Arc::new(ThreadPoolExecutor::new(1).unwrap());
+        let live = Arc::new(AtomicUsize::new(0));
+        let refused: Arc<std::sync::Mutex<Vec<Flag>>> = Arc::default();
+        let start = Arc::new(std::sync::Barrier::new(9));
+        let submitters: Vec<_> = (0..8)
+            .map(|_| {
+                let (pool, live, refused, start) =
+                    (pool.clone(), live.clone(), refused.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    let mut accepted = Vec::new();
+                    loop {
+                        let dropped: Flag = Arc::default();
+                        live.fetch_add(1, Ordering::SeqCst);
+                        let capture = Capture {
+                            dropped: dropped.clone(),
+                            live: live.clone(),
+                            bulk: [1; 64 * 1024],
+                        };
+                        match pool.submit(move || capture.bulk[0]) {
+                            Ok(f) => accepted.push(f),
+                            Err(e) => {
+                                assert_eq!(e, ExecutorError::Shutdown);
+                                refused.lock().unwrap().push(dropped);
+                                return accepted;
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        start.wait();
+        pool.shutdown(false, true);
+        pool.shutdown(true, false);
+        for flag in refused.lock().unwrap().iter() {
+            assert!(
+                flag.load(Ordering::SeqCst),
+                "E3: a refused closure outlived shutdown"
+            );
+        }
+        for s in submitters {
+            for f in s.join().unwrap() {
+                assert!(
+                    f.wait(Some(Duration::ZERO)),
+                    "E3: an accepted future never resolved"
+                );
+            }
+        }
+        for flag in refused.lock().unwrap().iter() {
+            assert!(
+                flag.load(Ordering::SeqCst),
+                "E3: a refused closure outlived its submit"
+            );
+        }
+        assert_eq!(
+            live.load(Ordering::SeqCst),
+            0,
+            "E3: a closure was never dropped"
+        );
+    }
+}

@@ -60,7 +60,9 @@ impl Builder {
         self
     }
 
-    /// Worker threads are named `<prefix>_<n>`, `n` counting from 0.
+    /// Worker threads are named `<prefix>_<n>`, `n` counting from 0. A
+    /// prefix with a NUL byte makes [`build`](Self::build) fail with
+    /// [`ExecutorError::InvalidArgument`].
     pub fn thread_name_prefix(mut self, prefix: impl Into<String>) -> Builder {
         self.name_prefix = Some(prefix.into());
         self
@@ -80,7 +82,8 @@ impl Builder {
     }
 
     /// Bounds the work queue to `capacity` tasks (E8): [`submit`] blocks while
-    /// it is full and [`try_submit`] gives the closure back. `0` makes
+    /// it is full and [`try_submit`] gives the closure back. `0`, or a
+    /// capacity too large for the queue's index arithmetic, makes
     /// [`build`](Self::build) fail with [`ExecutorError::InvalidArgument`].
     ///
     /// [`submit`]: ThreadPoolExecutor::submit
@@ -115,18 +118,25 @@ impl Builder {
                 "queue_capacity must be greater than 0".into(),
             ));
         }
+        if let Some(prefix) = &self.name_prefix {
+            if prefix.contains('\0') {
+                return Err(ExecutorError::InvalidArgument(
+                    "thread_name_prefix must not contain a NUL byte".into(),
+                ));
+            }
+        }
         let name_prefix = self.name_prefix.unwrap_or_else(|| {
             // ORDERING: Relaxed: a name counter, no data depends on it.
             let k = POOLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             format!("ThreadPoolExecutor-{k}")
         });
-        Ok(ThreadPoolExecutor::from_config(Config {
+        ThreadPoolExecutor::from_config(Config {
             max_workers,
             name_prefix,
             initializer: self.initializer,
             queue_capacity: self.queue_capacity,
             stack_size: self.stack_size,
-        }))
+        })
     }
 }
 

@@ -121,18 +121,21 @@ struct Threads {
     finished: Vec<thread::JoinHandle<()>>,
     /// Workers ever started (names are `<prefix>_<index>`).
     spawned: usize,
-    /// Workers started and not yet exited.
+    /// Workers started and not yet exited; never above `max_workers`.
     alive: usize,
     /// Workers blocked inside `shutdown(wait = true)` (E5).
     in_shutdown: usize,
+    /// Handles a `shutdown(wait)` took from `finished` and is joining: the
+    /// other waiting callers wait for those joins too (E5).
+    joining: usize,
 }
 
 pub(crate) struct Inner {
     queue: WorkQueue,
     flags: AtomicUsize,
     idle: AtomicUsize,
-    /// Mirror of `Threads::spawned`, read without the lock by submit.
-    spawned: AtomicUsize,
+    /// Mirror of `Threads::alive`, read without the lock by submit.
+    workers: AtomicUsize,
     parks: AtomicUsize,
     wakeups: AtomicUsize,
     sleepers: Mutex<Vec<Arc<Sleeper>>>,
@@ -160,8 +163,12 @@ enum Spawn {
     NotNeeded,
     /// Shutdown or a broken pool came first.
     Closed,
-    /// The OS refused; `true` when no worker is left to run the task.
-    Failed(String, bool),
+    /// The OS refused to start a thread.
+    Failed {
+        message: String,
+        /// No worker is alive to run queued work.
+        no_worker_left: bool,
+    },
 }
 
 impl ThreadPoolExecutor {
@@ -178,17 +185,22 @@ impl ThreadPoolExecutor {
         Builder::new()
     }
 
-    fn from_config(config: Config) -> ThreadPoolExecutor {
+    /// The pool for `config`, whose values `Builder::build` checked; the
+    /// queue's capacity is checked here, where the queue is made.
+    fn from_config(config: Config) -> Result<ThreadPoolExecutor, ExecutorError> {
         let queue = match config.queue_capacity {
-            Some(cap) => WorkQueue::Bounded(BoundedQueue::new(cap)),
+            Some(cap) => WorkQueue::Bounded(
+                BoundedQueue::try_new(cap)
+                    .map_err(|e| ExecutorError::InvalidArgument(format!("queue_capacity: {e}")))?,
+            ),
             None => WorkQueue::Unbounded(UnboundedQueue::new()),
         };
-        ThreadPoolExecutor {
+        Ok(ThreadPoolExecutor {
             inner: Arc::new(Inner {
                 queue,
                 flags: AtomicUsize::new(0),
                 idle: AtomicUsize::new(0),
-                spawned: AtomicUsize::new(0),
+                workers: AtomicUsize::new(0),
                 parks: AtomicUsize::new(0),
                 wakeups: AtomicUsize::new(0),
                 sleepers: Mutex::new(Vec::new()),
@@ -201,7 +213,7 @@ impl ThreadPoolExecutor {
                 broken: Mutex::new(None),
                 config,
             }),
-        }
+        })
     }
 
     /// Schedules `f` and returns the future of its result (Python's
@@ -227,9 +239,10 @@ impl ThreadPoolExecutor {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
+        let started = Inner::start_first_worker(&self.inner)?;
         self.inner.admit(true).map_err(Refusal::into_error)?;
         let (task, fut) = Task::new(f);
-        Inner::enqueue(&self.inner, task, fut)
+        Inner::enqueue(&self.inner, task, fut, started)
     }
 
     /// Like [`submit`](Self::submit), for a closure that watches its
@@ -261,9 +274,10 @@ impl ThreadPoolExecutor {
         T: Send + 'static,
         F: FnOnce(&CancelToken<'_>) -> T + Send + 'static,
     {
+        let started = Inner::start_first_worker(&self.inner)?;
         self.inner.admit(true).map_err(Refusal::into_error)?;
         let (task, fut) = Task::with_token(f);
-        Inner::enqueue(&self.inner, task, fut)
+        Inner::enqueue(&self.inner, task, fut, started)
     }
 
     /// Like [`submit`](Self::submit), but never blocks: a full bounded queue
@@ -292,13 +306,18 @@ impl ThreadPoolExecutor {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
+        let started = match Inner::start_first_worker(&self.inner) {
+            Ok(started) => started,
+            Err(e) => return Err(TrySubmitError::Rejected(e, Some(f))),
+        };
         match self.inner.admit(false) {
             Ok(()) => {}
             Err(Refusal::Full) => return Err(TrySubmitError::Full(f)),
             Err(Refusal::Closed(e)) => return Err(TrySubmitError::Rejected(e, Some(f))),
         }
         let (task, fut) = Task::new(f);
-        Inner::enqueue(&self.inner, task, fut).map_err(|e| TrySubmitError::Rejected(e, None))
+        Inner::enqueue(&self.inner, task, fut, started)
+            .map_err(|e| TrySubmitError::Rejected(e, None))
     }
 
     /// Signals the pool to stop taking work, and optionally waits for it
@@ -578,11 +597,41 @@ impl Inner {
         }
     }
 
+    /// Starts the pool's first worker before the first task is queued, so
+    /// that a thread the OS refuses to start leaves nothing queued: the
+    /// submit fails with `Spawn` and its closure never runs (E1). `true`
+    /// when this call started a worker (the submit then starts no other).
+    fn start_first_worker(this: &Arc<Self>) -> Result<bool, ExecutorError> {
+        // ORDERING: Relaxed: only a hint; `spawn_worker` decides under lock.
+        if this.workers.load(Ordering::Relaxed) > 0 {
+            return Ok(false);
+        }
+        match Inner::spawn_worker(this) {
+            Spawn::Started => Ok(true),
+            Spawn::NotNeeded => Ok(false),
+            // ORDERING: Relaxed: `spawn_worker` saw the flag under the lock
+            // that `begin_shutdown` / `break_pool` take after setting it.
+            Spawn::Closed => Err(this.refusal(this.flags.load(Ordering::Relaxed))),
+            Spawn::Failed {
+                message,
+                no_worker_left,
+            } => {
+                if no_worker_left {
+                    Err(ExecutorError::Spawn(message))
+                } else {
+                    Ok(false)
+                }
+            }
+        }
+    }
+
     /// Pushes an admitted task and makes sure a worker will run it (E1-E3).
+    /// `started`: this submit already started a worker.
     fn enqueue<T>(
         this: &Arc<Self>,
         task: Task,
         fut: Future<T>,
+        started: bool,
     ) -> Result<Future<T>, ExecutorError> {
         match &this.queue {
             WorkQueue::Unbounded(q) => q.push(task),
@@ -607,7 +656,7 @@ impl Inner {
         // precedes the SeqCst `fetch_or` in S (see the module doc).
         let flags = this.flags.load(Ordering::Relaxed);
         if flags & (SHUTDOWN | BROKEN) != 0 {
-            return this.raced(fut, flags);
+            return this.refuse_queued(fut, this.refusal(flags));
         }
         // ORDERING: Relaxed after F_s (see worker.rs).
         if this.idle.load(Ordering::Relaxed) > 0 {
@@ -618,35 +667,63 @@ impl Inner {
             return Ok(fut);
         }
         // ORDERING: Relaxed: only a hint; `spawn_worker` decides under lock.
-        if this.spawned.load(Ordering::Relaxed) < this.config.max_workers {
+        if !started && this.workers.load(Ordering::Relaxed) < this.config.max_workers {
             match Inner::spawn_worker(this) {
                 Spawn::Started | Spawn::NotNeeded => {}
                 Spawn::Closed => {
                     // ORDERING: Relaxed: `spawn_worker` saw the flag under
                     // the lock that `begin_shutdown` / `break_pool` take.
-                    return this.raced(fut, this.flags.load(Ordering::Relaxed));
+                    let flags = this.flags.load(Ordering::Relaxed);
+                    return this.refuse_queued(fut, this.refusal(flags));
                 }
-                Spawn::Failed(msg, no_worker_left) => {
-                    if no_worker_left {
-                        return match fut.try_cancel() {
-                            CancelOutcome::Cancelled | CancelOutcome::AlreadyCancelled => {
-                                Err(ExecutorError::Spawn(msg))
-                            }
-                            CancelOutcome::Running | CancelOutcome::Finished => Ok(fut),
-                        };
-                    }
+                // A worker is alive (`start_first_worker` started one, and
+                // workers leave only once the pool is closed): it runs the
+                // task.
+                Spawn::Failed {
+                    no_worker_left: false,
+                    ..
+                } => {}
+                Spawn::Failed { message, .. } => {
+                    return this.refuse_queued(fut, ExecutorError::Spawn(message));
                 }
             }
         }
         Ok(fut)
     }
 
-    /// A submit saw the pool close after its push (E3): cancel our own
-    /// task; if a worker started it first, it is ours to return.
-    fn raced<T>(&self, fut: Future<T>, flags: usize) -> Result<Future<T>, ExecutorError> {
+    /// A submit whose task is queued learned that no worker may run it (the
+    /// pool closed after its push, E3): it cancels its own task, and if a
+    /// worker started it first, the future is the caller's after all. A
+    /// refused task leaves the queue before this returns when no worker is
+    /// left; otherwise the last worker to exit takes it out (`worker_exited`).
+    fn refuse_queued<T>(
+        &self,
+        fut: Future<T>,
+        error: ExecutorError,
+    ) -> Result<Future<T>, ExecutorError> {
         match fut.try_cancel() {
-            CancelOutcome::Cancelled | CancelOutcome::AlreadyCancelled => Err(self.refusal(flags)),
+            CancelOutcome::Cancelled | CancelOutcome::AlreadyCancelled => {
+                // Our push happened before this lock. If the last worker's
+                // exit (its decrement of `alive`, under the same lock) came
+                // first, its drain may have missed the push: drain here.
+                // Otherwise its drain comes after and sees the push.
+                if lock(&self.threads).alive == 0 {
+                    self.drop_refused();
+                }
+                Err(error)
+            }
             CancelOutcome::Running | CancelOutcome::Finished => Ok(fut),
+        }
+    }
+
+    /// Takes every task left in the queue once no worker is left to pop it,
+    /// cancels it and drops its closure (E3). Called only when the pool is
+    /// closed and `alive` is 0: every task still queued then belongs to a
+    /// submit that read the flags set after its push, which refuses it.
+    fn drop_refused(&self) {
+        while let Some(task) = self.pop() {
+            let _ = task.cancel();
+            drop(task);
         }
     }
 
@@ -691,7 +768,7 @@ impl Inner {
         if this.flags.load(Ordering::Relaxed) & (SHUTDOWN | BROKEN) != 0 {
             return Spawn::Closed;
         }
-        if threads.spawned >= this.config.max_workers {
+        if threads.alive >= this.config.max_workers {
             return Spawn::NotNeeded;
         }
         let index = threads.spawned;
@@ -707,24 +784,54 @@ impl Inner {
                 threads.spawned += 1;
                 threads.alive += 1;
                 // ORDERING: Relaxed: a hint for `enqueue` (see there).
-                this.spawned.store(threads.spawned, Ordering::Relaxed);
+                this.workers.store(threads.alive, Ordering::Relaxed);
                 Spawn::Started
             }
-            Err(e) => Spawn::Failed(e.to_string(), threads.alive == 0),
+            Err(e) => Spawn::Failed {
+                message: e.to_string(),
+                no_worker_left: threads.alive == 0,
+            },
         }
     }
 
-    /// Called by a worker as it leaves its loop (E5).
+    /// Called by a worker as it leaves its loop (E5). The last worker of a
+    /// closed pool also drops the tasks of refused submits (E3); its thread
+    /// does so before it ends, so `shutdown(wait)`, which joins it, returns
+    /// after.
     fn worker_exited(&self) {
         let me = thread::current().id();
         let mut threads = lock(&self.threads);
         threads.alive -= 1;
+        // ORDERING: Relaxed: a hint for `enqueue` (see there).
+        self.workers.store(threads.alive, Ordering::Relaxed);
+        let last = threads.alive == 0;
         if let Some(pos) = threads.handles.iter().position(|h| h.thread().id() == me) {
             let handle = threads.handles.swap_remove(pos);
             threads.finished.push(handle);
         }
         drop(threads);
+        // ORDERING: Relaxed: a worker exits its loop only after a SeqCst load
+        // read the flags set (worker.rs); a worker lost to a panic reads
+        // whatever it reads, and then is replaced instead.
+        if last && self.flags.load(Ordering::Relaxed) & (SHUTDOWN | BROKEN) != 0 {
+            self.drop_refused();
+        }
         self.exited.notify_all();
+    }
+
+    /// A worker's body unwound (a panic escaped every catch, E6): start a
+    /// replacement; if none can start and no worker is left, break the pool
+    /// so that no queued task waits forever.
+    fn replace_lost_worker(this: &Arc<Self>) {
+        if let Spawn::Failed {
+            message,
+            no_worker_left: true,
+        } = Inner::spawn_worker(this)
+        {
+            this.break_pool(format!(
+                "a worker was lost and none could be started: {message}"
+            ));
+        }
     }
 
     /// Sets `SHUTDOWN`, drains the queue if `cancel_futures`, wakes everyone.
@@ -769,7 +876,10 @@ impl Inner {
     }
 
     /// Waits until every worker but the caller (and other workers blocked
-    /// here) has exited, then joins them. `false` if `deadline` passed first.
+    /// here) has exited and been joined. Several callers may wait at once:
+    /// each joins the handles it finds finished, and each returns only after
+    /// every such join, its own or another caller's, is over (E5). `false` if
+    /// `deadline` passed first.
     fn wait_workers(&self, deadline: Option<Instant>) -> bool {
         let me = thread::current().id();
         let mut threads = lock(&self.threads);
@@ -779,12 +889,23 @@ impl Inner {
             self.exited.notify_all();
         }
         let done = loop {
-            let enough = if is_worker {
+            let finished = std::mem::take(&mut threads.finished);
+            if !finished.is_empty() {
+                let n = finished.len();
+                threads.joining += n;
+                drop(threads);
+                finished.into_iter().for_each(join_worker);
+                threads = lock(&self.threads);
+                threads.joining -= n;
+                self.exited.notify_all();
+                continue;
+            }
+            let others_exited = if is_worker {
                 threads.alive <= threads.in_shutdown
             } else {
                 threads.alive == 0
             };
-            if enough {
+            if others_exited && threads.joining == 0 {
                 break true;
             }
             match deadline {
@@ -805,16 +926,15 @@ impl Inner {
         if is_worker {
             threads.in_shutdown -= 1;
         }
-        let finished = std::mem::take(&mut threads.finished);
-        drop(threads);
-        for handle in finished {
-            // A worker's body catches every panic of user code (E6); a
-            // failed join could only be a bug of ours: report, never panic
-            // (this runs in `Drop`).
-            if handle.join().is_err() {
-                eprintln!("concurrent_futures: a worker thread panicked (E6 violated)");
-            }
-        }
         done
+    }
+}
+
+/// Joins a worker that left its loop. Its body catches every panic of user
+/// code (E6), and a lost worker was already replaced (`Exit` in worker.rs):
+/// a failed join is reported, never raised (this runs in `Drop`).
+fn join_worker(handle: thread::JoinHandle<()>) {
+    if handle.join().is_err() {
+        eprintln!("concurrent_futures: a worker thread ended by a panic");
     }
 }

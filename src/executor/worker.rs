@@ -29,9 +29,10 @@
 //! So `idle` is the number of workers that sleep or are about to, and the
 //! submitter spawns a thread only when it reads 0.
 //!
-//! User code (tasks, callbacks, closures' destructors) never runs under a lock
-//! of this module, and a panic in it is caught by the core (`Task::run`,
-//! `Waiter::fire`, `drop_quietly`), so a worker never dies of it (E6).
+//! User code (tasks, callbacks, destructors of closures, results and panic
+//! payloads, the initializer) never runs under a lock of this module, and a
+//! panic in it is caught (`Task::run`, `Waiter::fire`, `crate::unwind`), so a
+//! worker never dies of it (E6).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -41,6 +42,7 @@ use crate::sync::{
     Unparker, SPINS_BEFORE_PARK, STREAMING_PAUSE,
 };
 use crate::task::Task;
+use crate::unwind::{catch, drop_payload, drop_quietly};
 
 /// A sleeping worker, as the wakers see it.
 pub(super) struct Sleeper {
@@ -62,18 +64,19 @@ impl Sleeper {
 
 /// The body of a worker thread.
 pub(super) fn run(inner: Arc<Inner>) {
-    if let Some(init) = &inner.config.initializer {
-        let outcome = match catch_unwind(AssertUnwindSafe(init)) {
-            Ok(Ok(())) => None,
-            Ok(Err(msg)) => Some(msg),
-            Err(payload) => Some(crate::PanicError::new(payload).message().to_owned()),
-        };
-        if let Some(msg) = outcome {
-            inner.break_pool(format!("an initializer failed: {msg}"));
-            inner.worker_exited();
-            return;
-        }
+    let exit = Exit { inner: &inner };
+    match inner.config.initializer.as_ref().map(initialize) {
+        Some(Err(msg)) => inner.break_pool(format!("an initializer failed: {msg}")),
+        None | Some(Ok(())) => work(&inner),
     }
+    drop(exit);
+    // The pool's last handle may be this one: dropping it drops the
+    // initializer and any task still queued, user code (E6).
+    drop_quietly(inner);
+}
+
+/// Pops and runs tasks until the pool is closed and the queue empty.
+fn work(inner: &Inner) {
     // The parker belongs to this thread (loom binds it to its creator).
     let parker = Parker::default();
     let me = Arc::new(Sleeper {
@@ -82,20 +85,49 @@ pub(super) fn run(inner: Arc<Inner>) {
     });
     let mut streaming = false;
     loop {
-        if let Some(task) = inner
-            .pop()
-            .or_else(|| spin_for_work(&inner, &mut streaming))
-        {
-            run_task(&inner, task);
+        if let Some(task) = inner.pop().or_else(|| spin_for_work(inner, &mut streaming)) {
+            run_task(inner, task);
             continue;
         }
-        match sleep(&inner, &me, &parker) {
-            Slept::Found(task) => run_task(&inner, task),
+        match sleep(inner, &me, &parker) {
+            Slept::Found(task) => run_task(inner, task),
             Slept::Woken => {}
-            Slept::Exit => break,
+            Slept::Exit => return,
         }
     }
-    inner.worker_exited();
+}
+
+/// Runs the initializer: `Err` with its message when it returned an error
+/// or panicked. The panic's payload, user code, is dropped safely first.
+fn initialize(init: &super::Initializer) -> Result<(), String> {
+    match catch_unwind(AssertUnwindSafe(init)) {
+        Ok(outcome) => outcome,
+        Err(payload) => {
+            let msg = crate::PanicError::message_of(payload.as_ref());
+            drop_payload(payload);
+            Err(msg)
+        }
+    }
+}
+
+/// A worker's exit bookkeeping, done however the worker body ends (E5, E6).
+///
+/// Every place where user code runs inside a worker catches its panics
+/// (`Task::run`, `Waiter::fire`, `unwind`), so the body ends by returning.
+/// If a panic escapes anyway, this guard still counts the worker out, and
+/// starts a replacement (or, when none can start and no worker is left,
+/// breaks the pool so that no future waits forever).
+struct Exit<'a> {
+    inner: &'a Arc<Inner>,
+}
+
+impl Drop for Exit<'_> {
+    fn drop(&mut self) {
+        self.inner.worker_exited();
+        if std::thread::panicking() {
+            Inner::replace_lost_worker(self.inner);
+        }
+    }
 }
 
 /// Waits a little for work before sleeping: a submit that comes meanwhile
@@ -130,13 +162,15 @@ fn spin_for_work(inner: &Inner, streaming: &mut bool) -> Option<Task> {
 }
 
 /// Runs one popped task, or fails it when the pool broke meanwhile (E7).
+/// `Task::run` and `Task::abandon` catch every panic of user code; the
+/// `catch` here only keeps the worker alive should one escape (E6).
 fn run_task(inner: &Inner, task: Task) {
     // ORDERING: Acquire pairs with the SeqCst `fetch_or(BROKEN)`, so the
     // message written before it is visible to `broken_message`.
     if inner.flags.load(Ordering::Acquire) & BROKEN != 0 {
-        task.abandon(crate::FutureError::Broken(inner.broken_message()));
+        catch(|| task.abandon(crate::FutureError::Broken(inner.broken_message())));
     } else {
-        task.run();
+        catch(|| task.run());
     }
 }
 

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// Returned by [`Future::result`](crate::Future::result) and friends. It is
 /// cheap to clone: a panic's payload is shared, not copied.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FutureError {
     /// The future was cancelled before it started (Python's `CancelledError`).
     #[error("the future was cancelled")]
@@ -107,6 +108,7 @@ impl<T> fmt::Debug for Rejected<T> {
 
 /// Why a [`ThreadPoolExecutor`](crate::ThreadPoolExecutor) refused a request.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ExecutorError {
     /// [`shutdown`](crate::ThreadPoolExecutor::shutdown) was called before
     /// this submit took effect (Python's `RuntimeError`). The closure never
@@ -122,14 +124,88 @@ pub enum ExecutorError {
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
     /// The pool had no worker and the operating system refused to start one.
-    /// The closure never runs.
-    #[error("failed to start a worker thread: {0}")]
-    Spawn(String),
+    /// The closure never runs. The operating system's error is the
+    /// [`source`](std::error::Error::source).
+    #[error("failed to start a worker thread")]
+    Spawn(#[source] SpawnError),
+}
+
+/// The operating system's refusal to start a worker thread: an
+/// [`std::io::Error`], shared so that [`ExecutorError`] stays `Clone`.
+///
+/// Two `SpawnError`s are equal when they are clones of one refusal.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SpawnError(Arc<std::io::Error>);
+
+impl SpawnError {
+    pub(crate) fn new(e: std::io::Error) -> SpawnError {
+        SpawnError(Arc::new(e))
+    }
+
+    /// The operating system's error.
+    pub fn io_error(&self) -> &std::io::Error {
+        &self.0
+    }
+}
+
+impl PartialEq for SpawnError {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SpawnError {}
+
+/// Every error of this crate, so that one function can use `?` on all of
+/// its fallible calls: building a pool, `submit`, `result`, `wait`,
+/// `as_completed`.
+///
+/// ```
+/// use concurrent_futures::{as_completed, Error, ThreadPoolExecutor};
+///
+/// fn total() -> Result<u64, Error> {
+///     let pool = ThreadPoolExecutor::new(2)?;
+///     let futs = [pool.submit(|| 20u64)?, pool.submit(|| 22u64)?];
+///     let mut sum = 0;
+///     for fut in as_completed(&futs, None) {
+///         sum += fut?.result(None)?;
+///     }
+///     Ok(sum)
+/// }
+/// assert_eq!(total()?, 42);
+/// # Ok::<(), Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The executor refused a request.
+    #[error(transparent)]
+    Executor(#[from] ExecutorError),
+    /// A future has no value to give.
+    #[error(transparent)]
+    Future(#[from] FutureError),
+    /// `as_completed` ran out of time.
+    #[error(transparent)]
+    AsCompleted(#[from] AsCompletedTimeout),
+    /// `try_submit` found the bounded queue full (the closure is dropped).
+    #[error("the work queue is full")]
+    QueueFull,
+}
+
+impl<F> From<TrySubmitError<F>> for Error {
+    fn from(e: TrySubmitError<F>) -> Error {
+        match e {
+            TrySubmitError::Full(_) => Error::QueueFull,
+            TrySubmitError::Rejected(e, _) => Error::Executor(e),
+        }
+    }
 }
 
 /// Why [`try_submit`](crate::ThreadPoolExecutor::try_submit) refused a
 /// closure.
 #[derive(thiserror::Error)]
+#[non_exhaustive]
 pub enum TrySubmitError<F> {
     /// The bounded work queue is full. Holds the closure back.
     #[error("the work queue is full")]

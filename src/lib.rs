@@ -36,7 +36,8 @@ mod wait;
 pub struct ReadmeDoctests;
 
 pub use error::{
-    AsCompletedTimeout, ExecutorError, FutureError, PanicError, Rejected, TrySubmitError,
+    AsCompletedTimeout, Error, ExecutorError, FutureError, PanicError, Rejected, SpawnError,
+    TrySubmitError,
 };
 pub use executor::{Builder, Map, PoolStats, ThreadPoolExecutor};
 pub use future::{Future, Join, Wait};

@@ -287,7 +287,14 @@ fn e1_spawn_failure_is_a_typed_error() {
         let _guard = &guard;
         r.store(true, Ordering::SeqCst);
     }) {
-        Err(ExecutorError::Spawn(msg)) => assert!(!msg.is_empty()),
+        Err(ExecutorError::Spawn(e)) => {
+            let outer = ExecutorError::Spawn(e.clone());
+            assert!(
+                std::error::Error::source(&outer).is_some(),
+                "the io::Error is the source"
+            );
+            assert!(!e.io_error().to_string().is_empty());
+        }
         other => panic!("E1: expected a Spawn error, got {other:?}"),
     }
     // Still no worker: a later submit fails the same typed way.
@@ -316,4 +323,38 @@ fn bad_builder_input_is_invalid_argument() {
             "capacity {capacity}: {pool:?}"
         );
     }
+}
+
+/// One error type takes `?` from every fallible call of the crate.
+#[test]
+fn one_error_type_for_question_mark() {
+    use concurrent_futures::{as_completed, wait, Error, ReturnWhen};
+    fn run() -> Result<usize, Error> {
+        let pool = ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .queue_capacity(1)
+            .build()?;
+        let futs = vec![pool.submit(|| 1usize)?, pool.submit(|| 2usize)?];
+        let _ = wait(&futs, None, ReturnWhen::AllCompleted);
+        let mut sum = 0;
+        for f in as_completed(&futs, None) {
+            sum += f?.result(None)?;
+        }
+        pool.shutdown(true, false);
+        pool.submit(|| 0usize)?;
+        Ok(sum)
+    }
+    assert_eq!(run(), Err(Error::Executor(ExecutorError::Shutdown)));
+    let cancelled: Result<(), Error> = (|| {
+        let pool = ThreadPoolExecutor::new(1)?;
+        let (promise, fut) = concurrent_futures::Promise::<u8>::new();
+        let blocked = pool.submit(move || drop(promise))?;
+        assert!(fut.cancel());
+        fut.result(None)?;
+        blocked.result(None)?;
+        Ok(())
+    })();
+    assert_eq!(cancelled, Err(Error::Future(FutureError::Cancelled)));
+    let full = Error::from(concurrent_futures::TrySubmitError::Full(|| ()));
+    assert_eq!(full, Error::QueueFull);
 }

@@ -53,9 +53,8 @@ pub struct Map<'a, U> {
 fn refused(e: ExecutorError) -> FutureError {
     match e {
         ExecutorError::Shutdown => FutureError::Cancelled,
-        ExecutorError::Broken(m) | ExecutorError::Spawn(m) | ExecutorError::InvalidArgument(m) => {
-            FutureError::Broken(m)
-        }
+        ExecutorError::Broken(m) | ExecutorError::InvalidArgument(m) => FutureError::Broken(m),
+        other => FutureError::Broken(other.to_string()),
     }
 }
 

@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 pub use builder::Builder;
 pub use map::Map;
 
-use crate::error::{ExecutorError, TrySubmitError};
+use crate::error::{ExecutorError, SpawnError, TrySubmitError};
 use crate::queue::{BoundedQueue, UnboundedQueue};
 use crate::sync::{
     fence, lock, snooze, thread, Arc, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering,
@@ -165,7 +165,7 @@ enum Spawn {
     Closed,
     /// The OS refused to start a thread.
     Failed {
-        message: String,
+        error: SpawnError,
         /// No worker is alive to run queued work.
         no_worker_left: bool,
     },
@@ -613,11 +613,11 @@ impl Inner {
             // that `begin_shutdown` / `break_pool` take after setting it.
             Spawn::Closed => Err(this.refusal(this.flags.load(Ordering::Relaxed))),
             Spawn::Failed {
-                message,
+                error,
                 no_worker_left,
             } => {
                 if no_worker_left {
-                    Err(ExecutorError::Spawn(message))
+                    Err(ExecutorError::Spawn(error))
                 } else {
                     Ok(false)
                 }
@@ -683,8 +683,8 @@ impl Inner {
                     no_worker_left: false,
                     ..
                 } => {}
-                Spawn::Failed { message, .. } => {
-                    return this.refuse_queued(fut, ExecutorError::Spawn(message));
+                Spawn::Failed { error, .. } => {
+                    return this.refuse_queued(fut, ExecutorError::Spawn(error));
                 }
             }
         }
@@ -788,7 +788,7 @@ impl Inner {
                 Spawn::Started
             }
             Err(e) => Spawn::Failed {
-                message: e.to_string(),
+                error: SpawnError::new(e),
                 no_worker_left: threads.alive == 0,
             },
         }
@@ -824,12 +824,12 @@ impl Inner {
     /// so that no queued task waits forever.
     fn replace_lost_worker(this: &Arc<Self>) {
         if let Spawn::Failed {
-            message,
+            error,
             no_worker_left: true,
         } = Inner::spawn_worker(this)
         {
             this.break_pool(format!(
-                "a worker was lost and none could be started: {message}"
+                "a worker was lost and none could be started: {error}"
             ));
         }
     }

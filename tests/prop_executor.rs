@@ -375,6 +375,7 @@ impl Harness {
                     assert!(f.is_some(), "E3: refused at once, the closure comes back");
                     Err(Some(e))
                 }
+                Err(other) => panic!("no such outcome: {other:?}"),
             }
         } else if token {
             self.pool()

@@ -47,12 +47,13 @@ fn e1_e2_submit_vs_worker_going_to_sleep() {
             assert_eq!(f1.result(None).copied(), Ok(1), "E2");
             let stats = pool.stats();
             assert!(stats.workers <= 2, "E1");
-            if stats.wakeups == 1 {
-                assert_eq!(stats.workers, 1, "E1: woke a sleeper, yet spawned");
-            }
+            // The first submit starts the first worker before its push and
+            // may then wake it; after that, each submit wakes a sleeper or
+            // starts a worker, never both.
+            assert!(stats.workers + stats.wakeups <= 3, "E1: {stats:?}");
             s.record(match (stats.workers, stats.wakeups) {
                 (2, _) => "spawned second",
-                (1, 1) => "woke sleeper",
+                (1, 1..) => "woke sleeper",
                 (1, 0) => "worker found it",
                 other => panic!("unexpected {other:?}"),
             });
@@ -241,10 +242,15 @@ fn e7_initializer_failure_vs_submit() {
                 .build()
                 .unwrap(),
         );
-        let f1 = pool.submit(|| 1).unwrap();
+        // The first submit starts the worker, whose initializer may break
+        // the pool before the task is queued.
+        let f1 = pool.submit(|| 1);
         let p = pool.clone();
         let submitter = loom::thread::spawn(move || p.submit(|| 2));
-        assert!(matches!(f1.result(None), Err(FutureError::Broken(_))), "E7");
+        match f1 {
+            Ok(f1) => assert!(matches!(f1.result(None), Err(FutureError::Broken(_))), "E7"),
+            Err(e) => assert!(matches!(e, ExecutorError::Broken(_)), "E7: {e:?}"),
+        }
         match submitter.join().unwrap() {
             Err(ExecutorError::Broken(msg)) => {
                 assert!(msg.contains("no"), "E7: {msg}");

@@ -1,18 +1,124 @@
-//! Python's `concurrent.futures` for Rust, on a loom-checked lock-free core.
+//! Python's `concurrent.futures` for Rust: a thread pool that hands back a
+//! [`Future`] for each closure, on a lock-free core whose guarantees are
+//! written down (`SPEC.md` in the repository) and checked by the loom model
+//! checker.
 //!
+//! # Quick start
+//!
+//! ```
+//! use concurrent_futures::{as_completed, Error, ThreadPoolExecutor};
+//!
+//! fn main() -> Result<(), Error> {
+//!     let pool = ThreadPoolExecutor::new(4)?;
+//!     let futures: Vec<_> = (1..=3u64)
+//!         .map(|n| pool.submit(move || n * n))
+//!         .collect::<Result<_, _>>()?;
+//!     let mut total = 0;
+//!     for done in as_completed(&futures, None) {
+//!         total += done?.result(None)?; // in completion order
+//!     }
+//!     assert_eq!(total, 1 + 4 + 9);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! * [`ThreadPoolExecutor`]: a pool of worker threads (Python's), with
+//!   [`submit`](ThreadPoolExecutor::submit), [`map`](ThreadPoolExecutor::map)
+//!   and [`shutdown`](ThreadPoolExecutor::shutdown); [`wait`](fn@wait) and
+//!   [`as_completed`] over its futures.
 //! * [`Future`]: a handle on a result that may not exist yet: cancel it while
 //!   pending, ask `running()`/`done()`/`cancelled()`, wait with a timeout,
-//!   add done-callbacks, or `.await` it.
+//!   add done-callbacks, or `.await` it from any async runtime.
 //! * [`Promise`] and [`Task`]: the writing ends, for executor authors.
-//! * [`ThreadPoolExecutor`]: a pool of worker threads (Python's), with
-//!   [`wait`](fn@wait) and [`as_completed`] over its futures.
 //! * [`queue`]: the lock-free MPMC queues under the executor.
+//! * [`Error`]: every error of the crate, for `?`.
 //!
-//! Every guarantee is a numbered clause in `SPEC.md`, checked by loom models
-//! and tests that name it. The central one, F1: when `cancel()` races a
-//! worker's start, exactly one wins. Either `cancel()` reports success and the
-//! closure never runs (and is dropped exactly once), or the closure runs and
-//! every `cancel()` reports failure.
+//! The central guarantee: when `cancel()` races a worker's start, exactly one
+//! wins. Either `cancel()` reports success and the closure never runs (and is
+//! dropped exactly once), or the closure runs and every `cancel()` reports
+//! failure. Everything the closure did happens before a `result()` that
+//! returns its value.
+//!
+//! # Coming from Python
+//!
+//! | Python | here |
+//! | --- | --- |
+//! | `ThreadPoolExecutor(max_workers=n)` | [`ThreadPoolExecutor::new(n)`](ThreadPoolExecutor::new), or [`builder()`](ThreadPoolExecutor::builder) for the prefix, initializer, queue bound |
+//! | `with ThreadPoolExecutor() as pool:` | dropping the pool is `shutdown(wait = true)` |
+//! | `pool.submit(fn, *args)` | `pool.submit(move \|\| fn(args))` (capture the arguments) |
+//! | `pool.map(fn, items, timeout=t)` | `pool.map(fn, items, Some(t))`: an iterator of `Result`s in input order |
+//! | `future.result(timeout=t)` | `future.result(Some(t))`: `Result<&T, FutureError>` |
+//! | a raised exception | a panic, caught into [`FutureError::Panicked`] |
+//! | `CancelledError`, `TimeoutError` | [`FutureError::Cancelled`], [`FutureError::Timeout`] |
+//! | `BrokenThreadPool` | [`ExecutorError::Broken`], [`FutureError::Broken`] |
+//! | `wait(fs, return_when=FIRST_COMPLETED)` | [`wait(&fs, None, ReturnWhen::FirstCompleted)`](fn@wait) |
+//! | `asyncio.wrap_future(f)` | `(&future).await` in any runtime |
+//!
+//! # When to use something else
+//!
+//! * Data parallelism over a collection, CPU-bound: **rayon** (work stealing,
+//!   no per-item future, no cancellation needed).
+//! * Blocking calls from inside a tokio runtime: tokio's `spawn_blocking`.
+//! * Fire-and-forget jobs with no result: a channel of boxed closures
+//!   (e.g. the `threadpool` crate) costs less per job.
+//! * This crate: when you want Python's model (per-task futures you can
+//!   cancel while queued, wait on with timeouts, collect with `wait` /
+//!   `as_completed`, with done-callbacks) with its guarantees checked.
+//!
+//! # Deadlocks
+//!
+//! The pool never runs user code under its own locks, so a callback or task
+//! may submit, cancel or shut down without deadlocking the pool itself. Your
+//! own waits can still deadlock, as in Python:
+//!
+//! * **A task waiting on work queued behind it.** With `n` workers, `n`
+//!   tasks that each block on the result of a task submitted to the same
+//!   pool wait forever: the tasks they wait for sit in the queue with no
+//!   worker free to run them. A one-worker pool deadlocks with one such
+//!   task, and a later `shutdown(wait = true)` (or the pool's `Drop`) then
+//!   waits forever too. Avoid it: do not block on the same pool from its
+//!   tasks; submit the dependent work from outside, chain it with a
+//!   done-callback, or give the pool more workers than the depth of waiting.
+//! * **A callback that blocks on its own pool.** A done-callback runs on the
+//!   thread that completes the future, often a worker: blocking there on
+//!   another task of the pool has the same hazard.
+//! * **`shutdown(wait = true)` from a task.** It is safe: called on a worker
+//!   (say, a task drops the last handle of the pool), it waits for the
+//!   *other* workers only. Waiting from a task on a future of a task that is
+//!   still queued behind a `shutdown` is not: use `cancel_futures` or wait
+//!   outside the pool.
+//!
+//! # Panics
+//!
+//! A panicking task does not kill its worker: the panic is caught and its
+//! future holds [`FutureError::Panicked`] (message and payload). The same
+//! holds for panics in done-callbacks, wakers, the initializer, and the
+//! `Drop` of closures, results and panic payloads: no worker is lost, no
+//! task stays unresolved. Each such panic is reported the way every Rust
+//! panic is, by the panic hook, which by default prints the message (and a
+//! backtrace when `RUST_BACKTRACE` is set) to stderr. The crate prints
+//! nothing of its own. To keep caught panics quiet, install your own hook
+//! with [`std::panic::set_hook`], for instance one that ignores panics on
+//! threads whose name starts with your pool's `thread_name_prefix`:
+//!
+//! ```
+//! let default = std::panic::take_hook();
+//! std::panic::set_hook(Box::new(move |info| {
+//!     let on_pool = std::thread::current()
+//!         .name()
+//!         .is_some_and(|n| n.starts_with("quiet-pool_"));
+//!     if !on_pool {
+//!         default(info);
+//!     }
+//! }));
+//! let pool = concurrent_futures::ThreadPoolExecutor::builder()
+//!     .thread_name_prefix("quiet-pool")
+//!     .build()?;
+//! let fut = pool.submit(|| -> u8 { panic!("expected") })?;
+//! assert!(fut.result(None).is_err()); // nothing printed
+//! # let _ = std::panic::take_hook();
+//! # Ok::<(), concurrent_futures::Error>(())
+//! ```
 #![warn(missing_docs)]
 
 mod sync;

@@ -21,7 +21,7 @@ use loom::sync::Arc;
 
 mod common;
 
-use common::{check, Outcomes};
+use common::{check, Outcomes, StartLine};
 
 fn quiet_panics() {
     std::panic::set_hook(Box::new(|_| {}));
@@ -446,4 +446,50 @@ fn e12_as_completed_vs_cancel() {
         });
     });
     seen.assert_all("e12_as_completed_vs_cancel", &["cancel first", "run first"]);
+}
+
+/// E13: a fallible task's `Err` finishes its future as `Failed` on the
+/// worker while another thread waits on it: the waiter sees the failure,
+/// typed, whether it registered before the finish or found it done.
+#[test]
+fn e13_fallible_task_fails_once_and_every_waiter_sees_it() {
+    #[derive(Debug)]
+    struct Refused;
+    impl std::fmt::Display for Refused {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("refused")
+        }
+    }
+    impl std::error::Error for Refused {}
+
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check(
+        "e13_fallible_task_fails_once_and_every_waiter_sees_it",
+        None,
+        move || {
+            let (task, fut) = Task::fallible(|| -> Result<u8, Refused> { Err(Refused) });
+            let start = StartLine::new();
+            let go = start.clone();
+            let runner = loom::thread::spawn(move || {
+                go.pass();
+                task.run()
+            });
+            start.pass();
+            let already = fut.done();
+            match fut.exception(None) {
+                Ok(Some(FutureError::Failed(e))) => {
+                    assert!(e.downcast_ref::<Refused>().is_some(), "E13")
+                }
+                other => panic!("E13: {other:?}"),
+            }
+            assert!(matches!(fut.result(None), Err(FutureError::Failed(_))));
+            runner.join().unwrap();
+            s.record(if already { "done first" } else { "waited" });
+        },
+    );
+    seen.assert_all(
+        "e13_fallible_task_fails_once_and_every_waiter_sees_it",
+        &["done first", "waited"],
+    );
 }

@@ -22,6 +22,13 @@ pub enum FutureError {
     /// the payload.
     #[error("the task panicked: {0}")]
     Panicked(PanicError),
+    /// The task returned `Err` (a closure submitted with
+    /// [`submit_fallible`](crate::ThreadPoolExecutor::submit_fallible) or
+    /// [`Task::fallible`](crate::Task::fallible)): Python's raised exception.
+    /// The task's error is the [`source`](std::error::Error::source), and
+    /// [`TaskError::downcast_ref`] gives it back typed.
+    #[error("the task failed: {0}")]
+    Failed(#[source] TaskError),
     /// The future can never complete normally: its pool's initializer failed,
     /// or the task or promise was dropped before it produced a result.
     #[error("the future is broken: {0}")]
@@ -93,6 +100,70 @@ impl fmt::Display for PanicError {
         f.write_str(&self.message)
     }
 }
+
+/// The error a fallible task returned, shared by every clone of the
+/// [`FutureError`] that holds it.
+///
+/// Two `TaskError`s are equal when they are clones of one task's error.
+///
+/// ```
+/// use concurrent_futures::{FutureError, ThreadPoolExecutor};
+/// use std::io;
+///
+/// let pool = ThreadPoolExecutor::new(1)?;
+/// let fut = pool.submit_fallible(|| -> io::Result<u8> {
+///     Err(io::Error::new(io::ErrorKind::NotFound, "no such page"))
+/// })?;
+/// let Err(FutureError::Failed(e)) = fut.result(None) else { unreachable!() };
+/// assert_eq!(e.downcast_ref::<io::Error>().unwrap().kind(), io::ErrorKind::NotFound);
+/// assert_eq!(e.to_string(), "no such page");
+/// # Ok::<(), concurrent_futures::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct TaskError(Arc<dyn std::error::Error + Send + Sync>);
+
+impl TaskError {
+    /// Wraps a task's error.
+    pub fn new<E: std::error::Error + Send + Sync + 'static>(error: E) -> TaskError {
+        TaskError(Arc::new(error))
+    }
+
+    /// The error, typed, if it is an `E`.
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        self.0.downcast_ref::<E>()
+    }
+
+    /// The error.
+    pub fn get_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0
+    }
+}
+
+impl fmt::Debug for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl std::error::Error for TaskError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl PartialEq for TaskError {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for TaskError {}
 
 /// A [`Promise`](crate::Promise) was completed after its future was cancelled
 /// (Python's `InvalidStateError`). Holds the value back.

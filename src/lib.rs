@@ -143,7 +143,7 @@ pub struct ReadmeDoctests;
 
 pub use error::{
     AsCompletedTimeout, Error, ExecutorError, FutureError, PanicError, Rejected, SpawnError,
-    TrySubmitError,
+    TaskError, TrySubmitError,
 };
 pub use executor::{Builder, Map, PoolStats, ThreadPoolExecutor};
 pub use future::{Future, Join, Wait};

@@ -208,7 +208,7 @@ impl CancelToken<'_> {
 
 impl<T, F> Cell<T, F>
 where
-    F: FnOnce(&CancelToken<'_>) -> T,
+    F: FnOnce(&CancelToken<'_>) -> Result<T, FutureError>,
 {
     fn take_func(&self) -> Option<F> {
         // SAFETY: rule 1: only the unique `Task` calls this.
@@ -219,7 +219,7 @@ where
 impl<T, F> Runnable for Cell<T, F>
 where
     T: Send,
-    F: FnOnce(&CancelToken<'_>) -> T + Send,
+    F: FnOnce(&CancelToken<'_>) -> Result<T, FutureError> + Send,
 {
     fn header(&self) -> &Header {
         &self.shared.header
@@ -242,8 +242,10 @@ where
         };
         // The closure's captures are dropped inside the call, so a panic in
         // their destructors lands here too.
-        let outcome = catch_unwind(AssertUnwindSafe(|| func(&token)))
-            .map_err(|payload| FutureError::Panicked(crate::PanicError::new(payload)));
+        let outcome = match catch_unwind(AssertUnwindSafe(|| func(&token))) {
+            Ok(outcome) => outcome,
+            Err(payload) => Err(FutureError::Panicked(crate::PanicError::new(payload))),
+        };
         // SAFETY: rule 2: we won `try_start`, so we own the slot.
         let published = unsafe { self.shared.complete(outcome) };
         debug_assert!(published.is_ok(), "F2: a RUNNING task cannot be cancelled");
@@ -303,6 +305,42 @@ impl Task {
     where
         T: Send + 'static,
         F: FnOnce(&CancelToken<'_>) -> T + Send + 'static,
+    {
+        Task::from_outcome(move |token: &CancelToken<'_>| Ok(func(token)))
+    }
+
+    /// Like [`new`](Task::new), for a closure that returns a `Result`: its
+    /// `Err` becomes the future's failure, [`FutureError::Failed`] (Python:
+    /// the exception the call raised), and its `Ok` the future's value.
+    ///
+    /// ```
+    /// use concurrent_futures::{FutureError, Task};
+    ///
+    /// let (task, fut) = Task::fallible(|| "x".parse::<u8>());
+    /// task.run();
+    /// match fut.result(None) {
+    ///     Err(FutureError::Failed(e)) => {
+    ///         assert!(e.downcast_ref::<std::num::ParseIntError>().is_some())
+    ///     }
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// ```
+    pub fn fallible<T, E, F>(func: F) -> (Task, Future<T>)
+    where
+        T: Send + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+        F: FnOnce() -> Result<T, E> + Send + 'static,
+    {
+        Task::from_outcome(move |_: &CancelToken<'_>| {
+            func().map_err(|e| FutureError::Failed(crate::TaskError::new(e)))
+        })
+    }
+
+    /// A task whose closure gives the future's outcome itself.
+    fn from_outcome<T, F>(func: F) -> (Task, Future<T>)
+    where
+        T: Send + 'static,
+        F: FnOnce(&CancelToken<'_>) -> Result<T, FutureError> + Send + 'static,
     {
         let (cell, reader) = new_cell::<T, F>(Some(func));
         // SAFETY: `reader` owns a `Cell<T, F>`, as `from_cell` requires.
@@ -369,7 +407,7 @@ impl std::fmt::Debug for Task {
 fn new_cell<T, F>(func: Option<F>) -> (CellRef, CellRef)
 where
     T: Send + 'static,
-    F: FnOnce(&CancelToken<'_>) -> T + Send + 'static,
+    F: FnOnce(&CancelToken<'_>) -> Result<T, FutureError> + Send + 'static,
 {
     CellRef::pair(Cell {
         shared: Shared::<T>::new(),
@@ -379,7 +417,7 @@ where
 
 /// Allocates the cell of a [`Promise`](crate::Promise): no closure.
 pub(crate) fn promise_cell<T: Send + 'static>() -> (CellRef, CellRef) {
-    new_cell::<T, fn(&CancelToken<'_>) -> T>(None)
+    new_cell::<T, fn(&CancelToken<'_>) -> Result<T, FutureError>>(None)
 }
 
 /// The typed part of a cell made by `new_cell::<T, _>`.

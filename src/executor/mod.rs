@@ -239,9 +239,48 @@ impl ThreadPoolExecutor {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
+        self.submit_task(|| Task::new(f))
+    }
+
+    /// Like [`submit`](Self::submit), for a closure that returns a `Result`:
+    /// its `Err` is the future's failure, [`FutureError::Failed`] (Python: a
+    /// raised exception), so [`Future::exception`] returns it,
+    /// [`wait`](crate::wait()) with [`ReturnWhen::FirstException`] stops on
+    /// it, and `result()` gives the `Ok` value itself.
+    ///
+    /// [`FutureError::Failed`]: crate::FutureError::Failed
+    /// [`ReturnWhen::FirstException`]: crate::ReturnWhen::FirstException
+    ///
+    /// ```
+    /// use concurrent_futures::{Error, FutureError, ThreadPoolExecutor};
+    ///
+    /// let pool = ThreadPoolExecutor::new(2)?;
+    /// let ok = pool.submit_fallible(|| "42".parse::<u32>())?;
+    /// let bad = pool.submit_fallible(|| "forty-two".parse::<u32>())?;
+    /// assert_eq!(ok.result(None)?, &42);
+    /// let failure = bad.exception(None)?.expect("it failed");
+    /// assert!(matches!(failure, FutureError::Failed(ref e)
+    ///     if e.downcast_ref::<std::num::ParseIntError>().is_some()));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn submit_fallible<T, E, F>(&self, f: F) -> Result<Future<T>, ExecutorError>
+    where
+        T: Send + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+        F: FnOnce() -> Result<T, E> + Send + 'static,
+    {
+        self.submit_task(|| Task::fallible(f))
+    }
+
+    /// The blocking submit path: a first worker if none, a queue slot (waits
+    /// while a bounded queue is full), then the task `make` builds.
+    fn submit_task<T>(
+        &self,
+        make: impl FnOnce() -> (Task, Future<T>),
+    ) -> Result<Future<T>, ExecutorError> {
         let started = Inner::start_first_worker(&self.inner)?;
         self.inner.admit(true).map_err(Refusal::into_error)?;
-        let (task, fut) = Task::new(f);
+        let (task, fut) = make();
         Inner::enqueue(&self.inner, task, fut, started)
     }
 
@@ -274,10 +313,7 @@ impl ThreadPoolExecutor {
         T: Send + 'static,
         F: FnOnce(&CancelToken<'_>) -> T + Send + 'static,
     {
-        let started = Inner::start_first_worker(&self.inner)?;
-        self.inner.admit(true).map_err(Refusal::into_error)?;
-        let (task, fut) = Task::with_token(f);
-        Inner::enqueue(&self.inner, task, fut, started)
+        self.submit_task(|| Task::with_token(f))
     }
 
     /// Like [`submit`](Self::submit), but never blocks: a full bounded queue

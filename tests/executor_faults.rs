@@ -197,22 +197,7 @@ fn submit_fault(
             });
             Some(fut)
         }
-        Site::WakerWake | Site::WakerDrop => {
-            let waker = Waker::from(Arc::new(BadWaker {
-                panic_on_wake: matches!(site, Site::WakerWake),
-                _bomb: Bomb::new(ledger, matches!(site, Site::WakerDrop)),
-            }));
-            let mut wait = Box::pin((&fut).into_future());
-            let polled = wait.as_mut().poll(&mut Context::from_waker(&waker));
-            assert!(polled.is_pending(), "queued behind the blocker");
-            // The registration must stay: the pending wait is leaked on
-            // purpose (a few bytes; dropping it would take the waker back).
-            std::mem::forget(wait);
-            // The pool's clone is now the waker's last handle.
-            drop(waker);
-            Some(fut)
-        }
-        Site::Closure | Site::ClosureDrop => Some(fut),
+        Site::Closure | Site::ClosureDrop | Site::WakerWake | Site::WakerDrop => Some(fut),
     }
 }
 
@@ -229,6 +214,19 @@ fn scenario(site: Site, action: Action) {
     );
     let blocker = Blocker::occupy_then(&pool, ());
     let kept = submit_fault(&pool, site, &ledger);
+    // The waker sites: an async wait registers a bad waker, and the pool's
+    // clone becomes the waker's last handle.
+    let mut async_wait = None;
+    if let (Site::WakerWake | Site::WakerDrop, Some(fut)) = (site, &kept) {
+        let waker = Waker::from(Arc::new(BadWaker {
+            panic_on_wake: matches!(site, Site::WakerWake),
+            _bomb: Bomb::new(&ledger, matches!(site, Site::WakerDrop)),
+        }));
+        let mut wait = Box::pin(fut.into_future());
+        let polled = wait.as_mut().poll(&mut Context::from_waker(&waker));
+        assert!(polled.is_pending(), "queued behind the blocker");
+        async_wait = Some(wait);
+    }
     match action {
         Action::Run => {}
         Action::Cancel => {
@@ -259,6 +257,7 @@ fn scenario(site: Site, action: Action) {
             _ => assert!(f.result(None).is_ok(), "{site:?} {action:?}"),
         }
     }
+    drop(async_wait);
     drop(kept);
     assert!(first.wait(Some(HANG_GUARD)));
     ledger.wait_settled();

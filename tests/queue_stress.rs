@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use concurrent_futures::queue::{BoundedQueue, CapacityError, UnboundedQueue};
+use concurrent_futures::queue::{BoundedQueue, CapacityError, PopError, PushError, UnboundedQueue};
 
 /// Q3: capacity 0 and capacities that overflow are typed errors; `new`
 /// panics on them.
@@ -42,11 +42,11 @@ fn q3_full_gives_value_back_across_laps() {
                 next += 1;
             }
             assert!(q.is_full() && q.len() == cap, "cap {cap} lap {lap}");
-            assert_eq!(q.push(usize::MAX), Err(usize::MAX));
+            assert_eq!(q.push(usize::MAX), Err(PushError::Full(usize::MAX)));
             for i in 0..cap {
-                assert_eq!(q.pop(), Some(next - cap + i));
+                assert_eq!(q.pop(), Ok(next - cap + i));
             }
-            assert!(q.is_empty() && q.pop().is_none());
+            assert!(q.is_empty() && q.pop() == Err(PopError::Empty));
         }
     }
 }
@@ -65,12 +65,12 @@ fn q5_drop_nonempty_queues() {
     let drops = Arc::new(AtomicUsize::new(0));
     let q = BoundedQueue::new(5);
     for _ in 0..3 {
-        q.push(Counted(drops.clone())).ok().unwrap();
+        q.push(Counted(drops.clone())).unwrap();
     }
     drop(q.pop());
     drop(q.pop());
     for _ in 0..4 {
-        q.push(Counted(drops.clone())).ok().unwrap(); // wraps around
+        q.push(Counted(drops.clone())).unwrap(); // wraps around
     }
     assert_eq!(drops.load(Ordering::Relaxed), 2);
     drop(q);
@@ -79,7 +79,7 @@ fn q5_drop_nonempty_queues() {
     let drops = Arc::new(AtomicUsize::new(0));
     let q = UnboundedQueue::new();
     for _ in 0..100 {
-        q.push(Counted(drops.clone()));
+        q.push(Counted(drops.clone())).unwrap();
     }
     for _ in 0..40 {
         drop(q.pop());
@@ -89,7 +89,7 @@ fn q5_drop_nonempty_queues() {
 
     let q = UnboundedQueue::new();
     for _ in 0..70 {
-        q.push(());
+        q.push(()).unwrap();
     }
     assert_eq!(q.len(), 70);
 }
@@ -103,7 +103,7 @@ fn q7_large_elements_never_on_the_stack() {
         .spawn(|| {
             let q = UnboundedQueue::new();
             for i in 0..40u64 {
-                q.push([i; 1024]);
+                q.push([i; 1024]).unwrap();
             }
             for i in 0..40u64 {
                 assert_eq!(q.pop().unwrap()[1023], i);
@@ -122,7 +122,7 @@ fn mpmc(
     consumers: usize,
     per: usize,
     push: impl Fn(usize) + Send + Sync + 'static,
-    pop: impl Fn() -> Option<usize> + Send + Sync + 'static,
+    pop: impl Fn() -> Result<usize, PopError> + Send + Sync + 'static,
 ) {
     let push = Arc::new(push);
     let pop = Arc::new(pop);
@@ -142,14 +142,14 @@ fn mpmc(
                 let mut last = vec![None; producers];
                 while taken.load(Ordering::Relaxed) < total {
                     match pop() {
-                        Some(v) => {
+                        Ok(v) => {
                             taken.fetch_add(1, Ordering::Relaxed);
                             let p = v / per;
                             assert!(last[p] < Some(v), "Q1: producer {p} out of order");
                             last[p] = Some(v);
                             got.push(v);
                         }
-                        None => std::thread::yield_now(),
+                        Err(_) => std::thread::yield_now(),
                     }
                 }
                 got
@@ -174,8 +174,8 @@ fn q6_bounded_mpmc_stress() {
         4,
         5_000,
         move |mut v| {
-            while let Err(back) = q.push(v) {
-                v = back;
+            while let Err(full) = q.push(v) {
+                v = full.into_inner();
                 std::thread::yield_now();
             }
         },
@@ -189,7 +189,7 @@ fn q6_bounded_mpmc_stress() {
 fn q6_unbounded_mpmc_stress() {
     let q = Arc::new(UnboundedQueue::new());
     let q2 = q.clone();
-    mpmc(4, 4, 10_000, move |v| q.push(v), move || q2.pop());
+    mpmc(4, 4, 10_000, move |v| q.push(v).unwrap(), move || q2.pop());
 }
 
 /// Q2: both queues are `Send + Sync` for a `Send`-only `T`.

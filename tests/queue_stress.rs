@@ -359,7 +359,11 @@ fn close_racing_producers_bounded() {
         );
         raced += usize::from(rejected > 0 && rejected < 4 * per);
     }
-    assert!(raced > 0, "the close never landed among the pushes");
+    // Under Miri one round runs, and its scheduler may finish the pushes first.
+    assert!(
+        raced > 0 || cfg!(miri),
+        "the close never landed among the pushes"
+    );
 }
 
 /// Q8, Q5: as above on an unbounded queue (closes land anywhere in a block,
@@ -382,7 +386,11 @@ fn close_racing_producers_unbounded() {
         );
         raced += usize::from(rejected > 0 && rejected < 4 * per);
     }
-    assert!(raced > 0, "the close never landed among the pushes");
+    // Under Miri one round runs, and its scheduler may finish the pushes first.
+    assert!(
+        raced > 0 || cfg!(miri),
+        "the close never landed among the pushes"
+    );
 }
 
 /// Q8, Q2: both queues are `Send`, `Sync`, `UnwindSafe` and

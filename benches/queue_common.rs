@@ -73,8 +73,12 @@ struct Mpsc<S> {
     rx: Mutex<Option<mpsc::Receiver<usize>>>,
 }
 
-impl_q!(OurB, |s, v| spin_push(v, |v| s.0.push(v)), |s| s.0.pop());
-impl_q!(OurU, |s, v| s.0.push(v), |s| s.0.pop());
+impl_q!(
+    OurB,
+    |s, v| spin_push(v, |v| s.0.push(v).map_err(|e| e.into_inner())),
+    |s| s.0.pop().ok()
+);
+impl_q!(OurU, |s, v| s.0.push(v).unwrap(), |s| s.0.pop().ok());
 impl_q!(Aq, |s, v| spin_push(v, |v| s.0.push(v)), |s| s.0.pop());
 impl_q!(Sq, |s, v| s.0.push(v), |s| s.0.pop());
 impl_q!(
@@ -155,10 +159,14 @@ struct OurB2(concurrent_futures::queue::BoundedQueue<Copy2>);
 struct OurU2(concurrent_futures::queue::UnboundedQueue<Copy2>);
 impl_q!(
     OurB2,
-    |s, v| spin_push(v, |v| s.0.push(Copy2(v)).map_err(|c| c.0)),
-    |s| s.0.pop().map(|c| c.0)
+    |s, v| spin_push(v, |v| s.0.push(Copy2(v)).map_err(|e| e.into_inner().0)),
+    |s| s.0.pop().ok().map(|c| c.0)
 );
-impl_q!(OurU2, |s, v| s.0.push(Copy2(v)), |s| s.0.pop().map(|c| c.0));
+impl_q!(OurU2, |s, v| s.0.push(Copy2(v)).unwrap(), |s| s
+    .0
+    .pop()
+    .ok()
+    .map(|c| c.0));
 
 /// Our queue again, through a second set of wrappers (see [`Copy2`]): the
 /// paired harness's control. Ours and this copy run the same queue

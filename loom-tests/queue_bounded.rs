@@ -11,22 +11,24 @@ use std::sync::Arc as StdArc;
 mod common;
 
 use common::{
-    check, pop_on_empty_vs_push, pop_wait, push_then_pop_the_other, Counted, Outcomes, StartLine,
-    PUSH_THEN_POP_THE_OTHER,
+    check, close_vs_pop, close_vs_push, pop_on_empty_vs_push, pop_wait, push_then_pop_the_other,
+    Counted, Outcomes, StartLine, CLOSE_VS_POP, CLOSE_VS_PUSH, PUSH_THEN_POP_THE_OTHER,
 };
-use concurrent_futures::queue::BoundedQueue;
+use concurrent_futures::queue::{BoundedQueue, PopError, PushError};
 use loom::sync::Arc;
 use loom::thread;
 
-/// Pushes, yielding to loom while the queue is full.
+/// Pushes, yielding to loom while the queue is full (for models that never
+/// close the queue).
 fn push_wait<T>(q: &BoundedQueue<T>, mut v: T) {
     loop {
         match q.push(v) {
             Ok(()) => return,
-            Err(back) => {
+            Err(PushError::Full(back)) => {
                 v = back;
                 thread::yield_now();
             }
+            Err(PushError::Closed(_)) => panic!("Q8: closed, but nobody closed it"),
         }
     }
 }
@@ -84,7 +86,7 @@ fn q2_two_producers_one_consumer_no_loss() {
             start.pass();
             let mut got: Vec<i32> = (0..3).map(|_| pop_wait(|| q.pop())).collect();
             ps.into_iter().for_each(|p| p.join().unwrap());
-            assert_eq!(q.pop(), None, "Q2: duplicate");
+            assert_eq!(q.pop(), Err(PopError::Empty), "Q2: duplicate");
             let pos = |x| got.iter().position(|&g| g == x).unwrap();
             assert!(pos(10) < pos(11), "Q1: {got:?}");
             s.record(if pos(10) < pos(20) {
@@ -129,7 +131,14 @@ fn q2_one_producer_two_consumers_no_duplicate() {
                 .collect();
             start.pass();
             q.push(2).unwrap();
-            let popped: Vec<Option<i32>> = cs.into_iter().map(|c| c.join().unwrap()).collect();
+            let popped: Vec<Option<i32>> = cs
+                .into_iter()
+                .map(|c| match c.join().unwrap() {
+                    Ok(v) => Some(v),
+                    Err(PopError::Empty) => None,
+                    Err(PopError::Closed) => panic!("Q8: closed, but nobody closed it"),
+                })
+                .collect();
             s.record(match popped[..] {
                 [Some(1), Some(2)] => "first consumer got 1, both got one",
                 [Some(2), Some(1)] => "second consumer got 1, both got one",
@@ -138,7 +147,7 @@ fn q2_one_producer_two_consumers_no_duplicate() {
                 _ => panic!("Q2: {popped:?}"),
             });
             let mut got: Vec<i32> = popped.into_iter().flatten().collect();
-            while let Some(v) = q.pop() {
+            while let Ok(v) = q.pop() {
                 got.push(v);
             }
             got.sort_unstable();
@@ -175,14 +184,14 @@ fn q3_push_on_full_races_pop() {
         };
         start.pass();
         let pushed = q.push(2);
-        assert_eq!(c.join().unwrap(), Some(1), "Q1");
+        assert_eq!(c.join().unwrap(), Ok(1), "Q1");
         match pushed {
             Ok(()) => {
-                assert_eq!(q.pop(), Some(2), "Q2");
+                assert_eq!(q.pop(), Ok(2), "Q2");
                 s.record("pushed");
             }
-            Err(back) => {
-                assert_eq!(back, 2, "Q3: the value comes back");
+            Err(e) => {
+                assert_eq!(e, PushError::Full(2), "Q3: the value comes back");
                 assert!(q.is_empty());
                 s.record("full");
             }
@@ -274,4 +283,34 @@ fn q4_push_then_pop_the_other_queue_not_both_empty() {
         },
     );
     seen.assert_all("Q4 not both empty", &PUSH_THEN_POP_THE_OTHER);
+}
+
+/// Q8: on an empty queue of capacity 1, a push races `close`: it is accepted
+/// (and popped before the queue reports `Closed`) or rejected with the value
+/// back, and a rejected pusher sees what the closer wrote before closing.
+/// Both happen.
+#[test]
+fn close_racing_push() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check("close_racing_push", None, move || {
+        s.record(close_vs_push(BoundedQueue::new(1)));
+    });
+    seen.assert_all("Q8 close vs push", &CLOSE_VS_PUSH);
+}
+
+/// Q8: a queue of capacity 2 holding one item; a consumer pops it while
+/// another thread closes the queue, then pops until `Closed`. The item comes
+/// out whether the pop is before or after the close, nothing else does, and
+/// the consumer that sees `Closed` sees what the closer wrote before
+/// closing. Both orders happen, and both `Empty`-then-`Closed` and `Closed`
+/// at once.
+#[test]
+fn close_racing_pop_on_nonempty_queue() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check("close_racing_pop_on_nonempty_queue", None, move || {
+        close_vs_pop(BoundedQueue::new(2), &s);
+    });
+    seen.assert_all("Q8 close vs pop", &CLOSE_VS_POP);
 }

@@ -12,10 +12,10 @@ use std::sync::Arc as StdArc;
 mod common;
 
 use common::{
-    check, pop_on_empty_vs_push, pop_wait, push_then_pop_the_other, Counted, Outcomes, StartLine,
-    PUSH_THEN_POP_THE_OTHER,
+    check, close_vs_pop, close_vs_push, pop_on_empty_vs_push, pop_wait, push_then_pop_the_other,
+    Counted, Outcomes, StartLine, CLOSE_VS_POP, CLOSE_VS_PUSH, PUSH_THEN_POP_THE_OTHER,
 };
-use concurrent_futures::queue::UnboundedQueue;
+use concurrent_futures::queue::{PopError, UnboundedQueue};
 use loom::sync::Arc;
 use loom::thread;
 
@@ -30,7 +30,7 @@ fn q7_spsc_crosses_block_in_order() {
             let (q, start) = (q.clone(), start.clone());
             thread::spawn(move || {
                 start.pass();
-                (0..3).for_each(|i| q.push(i));
+                (0..3).for_each(|i| q.push(i).unwrap());
             })
         };
         start.pass();
@@ -53,8 +53,8 @@ fn q7_retired_block_is_linked_again() {
     let s = seen.clone();
     check("q7_retired_block_is_linked_again", None, move || {
         let q = Arc::new(UnboundedQueue::new());
-        q.push(0);
-        q.push(1);
+        q.push(0).unwrap();
+        q.push(1).unwrap();
         let start = StartLine::new();
         let c = {
             let (q, start) = (q.clone(), start.clone());
@@ -64,15 +64,11 @@ fn q7_retired_block_is_linked_again() {
             })
         };
         start.pass();
-        q.push(2);
-        q.push(3);
-        q.push(4);
-        assert_eq!(c.join().unwrap(), [Some(0), Some(1)], "Q1");
-        assert_eq!(
-            [q.pop(), q.pop(), q.pop()],
-            [Some(2), Some(3), Some(4)],
-            "Q1"
-        );
+        q.push(2).unwrap();
+        q.push(3).unwrap();
+        q.push(4).unwrap();
+        assert_eq!(c.join().unwrap(), [Ok(0), Ok(1)], "Q1");
+        assert_eq!([q.pop(), q.pop(), q.pop()], [Ok(2), Ok(3), Ok(4)], "Q1");
         assert!(q.is_empty());
         s.record(if q.loom_blocks_reused() > 0 {
             "reused"
@@ -104,7 +100,7 @@ fn q7_full_spare_places_free_the_extra_block() {
         None,
         move || {
             let q = Arc::new(UnboundedQueue::new());
-            (0..8).for_each(|i| q.push(i));
+            (0..8).for_each(|i| q.push(i).unwrap());
             let start = StartLine::new();
             let c = {
                 let (q, start) = (q.clone(), start.clone());
@@ -114,8 +110,8 @@ fn q7_full_spare_places_free_the_extra_block() {
                 })
             };
             start.pass();
-            q.push(8);
-            q.push(9);
+            q.push(8).unwrap();
+            q.push(9).unwrap();
             let drained = c.join().unwrap();
             // Counted before our pops below retire two more blocks.
             let extra_block = if q.loom_blocks_freed_by_keep() > 0 {
@@ -123,10 +119,10 @@ fn q7_full_spare_places_free_the_extra_block() {
             } else {
                 "kept"
             };
-            assert_eq!(drained, (0..6).map(Some).collect::<Vec<_>>(), "Q1");
+            assert_eq!(drained, (0..6).map(Ok).collect::<Vec<_>>(), "Q1");
             assert_eq!(
                 [q.pop(), q.pop(), q.pop(), q.pop()],
-                [6, 7, 8, 9].map(Some),
+                [6, 7, 8, 9].map(Ok),
                 "Q1"
             );
             assert!(q.is_empty());
@@ -159,14 +155,14 @@ fn q2_two_producers_one_consumer_cross_blocks() {
                     let (q, start) = (q.clone(), start.clone());
                     thread::spawn(move || {
                         start.pass();
-                        items.into_iter().for_each(|i| q.push(i));
+                        items.into_iter().for_each(|i| q.push(i).unwrap());
                     })
                 })
                 .collect();
             start.pass();
             let mut got: Vec<i32> = (0..4).map(|_| pop_wait(|| q.pop())).collect();
             ps.into_iter().for_each(|p| p.join().unwrap());
-            assert_eq!(q.pop(), None, "Q2: duplicate");
+            assert_eq!(q.pop(), Err(PopError::Empty), "Q2: duplicate");
             let pos = |x| got.iter().position(|&g| g == x).unwrap();
             assert!(pos(10) < pos(11) && pos(20) < pos(21), "Q1: {got:?}");
             s.record(if pos(10) < pos(20) {
@@ -205,11 +201,15 @@ fn q2_one_producer_two_consumers_no_duplicate() {
                 })
                 .collect();
             start.pass();
-            (1..=3).for_each(|i| q.push(i));
+            (1..=3).for_each(|i| q.push(i).unwrap());
             let mut got: Vec<i32> = cs
                 .into_iter()
                 .flat_map(|c| c.join().unwrap())
-                .flatten()
+                .filter_map(|r| match r {
+                    Ok(v) => Some(v),
+                    Err(PopError::Empty) => None,
+                    Err(PopError::Closed) => panic!("Q8: closed, but nobody closed it"),
+                })
                 .collect();
             s.record(
                 [
@@ -219,7 +219,7 @@ fn q2_one_producer_two_consumers_no_duplicate() {
                     "consumers got 3",
                 ][got.len()],
             );
-            while let Some(v) = q.pop() {
+            while let Ok(v) = q.pop() {
                 got.push(v);
             }
             got.sort_unstable();
@@ -247,7 +247,7 @@ fn q4_pop_on_empty_races_push() {
     check("q4_pop_on_empty_races_push", None, move || {
         s.record(pop_on_empty_vs_push(
             UnboundedQueue::new(),
-            |q, v| q.push(v),
+            |q, v| q.push(v).unwrap(),
             |q| q.pop(),
         ));
     });
@@ -269,11 +269,11 @@ fn q5_drop_nonempty_queue_drops_each_once() {
             let (q, d, start) = (q.clone(), drops.clone(), start.clone());
             thread::spawn(move || {
                 start.pass();
-                (0..3).for_each(|_| q.push(Counted(d.clone())));
+                (0..3).for_each(|_| assert!(q.push(Counted(d.clone())).is_ok()));
             })
         };
         start.pass();
-        let popped = q.pop().is_some(); // dropped here
+        let popped = q.pop().is_ok(); // dropped here
         p.join().unwrap();
         drop(q);
         assert_eq!(drops.load(Relaxed), 3, "Q5");
@@ -299,10 +299,90 @@ fn q4_push_then_pop_the_other_queue_not_both_empty() {
         move || {
             s.record(push_then_pop_the_other(
                 UnboundedQueue::new,
-                |q, v| q.push(v),
+                |q, v| q.push(v).unwrap(),
                 |q| q.pop(),
             ));
         },
     );
     seen.assert_all("Q4 not both empty", &PUSH_THEN_POP_THE_OTHER);
+}
+
+/// Q8: on an empty queue, a push races `close`: it is accepted (and popped
+/// before the queue reports `Closed`) or rejected with the value back, and a
+/// rejected pusher sees what the closer wrote before closing. Both happen.
+#[test]
+fn close_racing_push() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check("close_racing_push", None, move || {
+        s.record(close_vs_push(UnboundedQueue::new()));
+    });
+    seen.assert_all("Q8 close vs push", &CLOSE_VS_PUSH);
+}
+
+/// Q8: a queue holding one item; a consumer pops it while another thread
+/// closes the queue, then pops until `Closed`. As for the bounded queue:
+/// the item comes out either way, nothing else does, and `Closed` is
+/// ordered after what the closer wrote before closing.
+#[test]
+fn close_racing_pop_on_nonempty_queue() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check("close_racing_pop_on_nonempty_queue", None, move || {
+        close_vs_pop(UnboundedQueue::new(), &s);
+    });
+    seen.assert_all("Q8 close vs pop", &CLOSE_VS_POP);
+}
+
+/// Q8, Q7: the queue holds item 0 in the first slot of a block (2 slots
+/// under loom); a producer pushes 1 (the block's last slot, so it links the
+/// next block: a transit) and then 2 (the next block), while another thread
+/// closes the queue, possibly in the middle of the transit. Every push
+/// after a rejected one is rejected too, the accepted items come out in
+/// order, and then the queue reports `Closed`: the mark survives the
+/// transit's index update. Both, one or none of the pushes are accepted,
+/// and all three happen.
+#[test]
+fn close_across_a_block_boundary() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check("close_across_a_block_boundary", None, move || {
+        let q = Arc::new(UnboundedQueue::new());
+        q.push(0).unwrap();
+        let start = StartLine::new();
+        let p = {
+            let (q, start) = (q.clone(), start.clone());
+            thread::spawn(move || {
+                start.pass();
+                [1, 2].map(|v| match q.push(v) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        assert_eq!(e.into_inner(), v, "Q8: the value comes back");
+                        false
+                    }
+                })
+            })
+        };
+        start.pass();
+        assert!(q.close(), "Q8: the first close closes");
+        let accepted = p.join().unwrap();
+        s.record(match accepted {
+            [true, true] => "both accepted",
+            [true, false] => "first accepted",
+            [false, false] => "both rejected",
+            [false, true] => panic!("Q8: a push accepted after one was rejected"),
+        });
+        assert_eq!(q.pop(), Ok(0), "Q1");
+        for (v, ok) in [1, 2].into_iter().zip(accepted) {
+            if ok {
+                assert_eq!(q.pop(), Ok(v), "Q1, Q8");
+            }
+        }
+        assert_eq!(q.pop(), Err(PopError::Closed), "Q8: the mark was lost");
+        assert!(q.is_closed() && q.is_empty(), "Q8");
+    });
+    seen.assert_all(
+        "Q8 close across a block boundary",
+        &["both accepted", "first accepted", "both rejected"],
+    );
 }

@@ -6,7 +6,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 
-use concurrent_futures::queue::{BoundedQueue, UnboundedQueue};
+use concurrent_futures::queue::{BoundedQueue, PopError, PushError, UnboundedQueue};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
@@ -52,48 +52,92 @@ enum Op {
     Push,
     Pop,
     Len,
+    Close,
 }
 
-fn op() -> impl Strategy<Value = Op> {
-    prop_oneof![3 => Just(Op::Push), 3 => Just(Op::Pop), 1 => Just(Op::Len)]
+/// Pushes and pops alike, `len` checks, and a close about once in
+/// `700 / close_weight` operations (rare, so most runs do many laps or
+/// blocks before it, and some never close).
+fn op(close_weight: u32) -> impl Strategy<Value = Op> {
+    prop_oneof![
+        300 => Just(Op::Push),
+        300 => Just(Op::Pop),
+        100 => Just(Op::Len),
+        close_weight => Just(Op::Close),
+    ]
+}
+
+/// The sequential reference: a `VecDeque`, an optional capacity, and a
+/// closed flag.
+#[derive(Default)]
+struct Model {
+    items: VecDeque<usize>,
+    cap: Option<usize>,
+    closed: bool,
+}
+
+impl Model {
+    /// What a push of `id` does: accepted, or the error it gives back.
+    fn push(&mut self, id: usize) -> Result<(), PushError<usize>> {
+        if self.closed {
+            Err(PushError::Closed(id))
+        } else if Some(self.items.len()) == self.cap {
+            Err(PushError::Full(id))
+        } else {
+            self.items.push_back(id);
+            Ok(())
+        }
+    }
+
+    fn pop(&mut self) -> Result<usize, PopError> {
+        match self.items.pop_front() {
+            Some(id) => Ok(id),
+            None if self.closed => Err(PopError::Closed),
+            None => Err(PopError::Empty),
+        }
+    }
+
+    /// Whether this close was the first.
+    fn close(&mut self) -> bool {
+        !std::mem::replace(&mut self.closed, true)
+    }
 }
 
 proptest! {
     #![proptest_config(config(256))]
 
-    /// Q1, Q3, Q4, Q5: a sequential run of a bounded queue matches a
-    /// `VecDeque` capped at `capacity`, across many laps of the ring; values
-    /// still inside at the end are dropped once with the queue.
+    /// Q1, Q3, Q4, Q5, Q8: a sequential run of a bounded queue, closed at
+    /// random points, matches a `VecDeque` capped at `capacity` with a
+    /// closed flag, across many laps of the ring: a rejected push gives the
+    /// very value back, as `Full` or `Closed`; values still inside at the end
+    /// are dropped once with the queue.
     #[test]
-    fn q1_q3_bounded_matches_vecdeque(cap in 1usize..6, ops in prop::collection::vec(op(), 0..120)) {
+    fn q1_q3_bounded_matches_vecdeque(cap in 1usize..6, ops in prop::collection::vec(op(10), 0..120)) {
         let drops = drop_table(ops.len());
         let q = BoundedQueue::new(cap);
-        let mut model = VecDeque::new();
+        let mut model = Model { cap: Some(cap), ..Model::default() };
         for (id, op) in ops.iter().enumerate() {
             match op {
                 Op::Push => {
                     let item = Counted { id, drops: drops.clone() };
-                    match q.push(item) {
-                        Ok(()) => {
-                            prop_assert!(model.len() < cap, "Q3: push beyond capacity");
-                            model.push_back(id);
-                        }
-                        Err(back) => {
-                            prop_assert_eq!(model.len(), cap, "Q3: rejected while not full");
-                            prop_assert_eq!(back.id, id, "Q3: a different value came back");
-                        }
-                    }
+                    let got = q.push(item).map_err(|e| match e {
+                        PushError::Full(c) => PushError::Full(c.id),
+                        PushError::Closed(c) => PushError::Closed(c.id),
+                    });
+                    prop_assert_eq!(got, model.push(id), "Q3/Q8");
                 }
                 Op::Pop => {
                     let got = q.pop().map(|c| c.id);
-                    prop_assert_eq!(got, model.pop_front(), "Q1/Q4");
+                    prop_assert_eq!(got, model.pop(), "Q1/Q4/Q8");
                 }
                 Op::Len => {}
+                Op::Close => prop_assert_eq!(q.close(), model.close(), "Q8"),
             }
-            prop_assert_eq!(q.len(), model.len());
+            prop_assert_eq!(q.len(), model.items.len());
             prop_assert!(q.len() <= q.capacity(), "Q3");
-            prop_assert_eq!(q.is_empty(), model.is_empty());
-            prop_assert_eq!(q.is_full(), model.len() == cap);
+            prop_assert_eq!(q.is_empty(), model.items.is_empty());
+            prop_assert_eq!(q.is_full(), model.items.len() == cap);
+            prop_assert_eq!(q.is_closed(), model.closed, "Q8");
         }
         drop(q);
         // Ops that were not pushes never made an item: mark them dropped.
@@ -105,27 +149,35 @@ proptest! {
         assert_each_dropped_once(&drops);
     }
 
-    /// Q1, Q4, Q5, Q7: a sequential run of an unbounded queue matches a
-    /// `VecDeque`, crossing many block boundaries.
+    /// Q1, Q4, Q5, Q7, Q8: a sequential run of an unbounded queue, closed
+    /// at random points (in some runs never), matches a `VecDeque` with a
+    /// closed flag, crossing many block boundaries.
     #[test]
-    fn q1_q7_unbounded_matches_vecdeque(ops in prop::collection::vec(op(), 0..300)) {
+    fn q1_q7_unbounded_matches_vecdeque(ops in prop::collection::vec(op(2), 0..300)) {
         let drops = drop_table(ops.len());
         let q = UnboundedQueue::new();
-        let mut model = VecDeque::new();
+        let mut model = Model::default();
         for (id, op) in ops.iter().enumerate() {
             match op {
                 Op::Push => {
-                    q.push(Counted { id, drops: drops.clone() });
-                    model.push_back(id);
+                    let got = q
+                        .push(Counted { id, drops: drops.clone() })
+                        .map_err(|e| match e {
+                            PushError::Full(c) => PushError::Full(c.id),
+                            PushError::Closed(c) => PushError::Closed(c.id),
+                        });
+                    prop_assert_eq!(got, model.push(id), "Q8");
                 }
                 Op::Pop => {
                     let got = q.pop().map(|c| c.id);
-                    prop_assert_eq!(got, model.pop_front(), "Q1/Q4");
+                    prop_assert_eq!(got, model.pop(), "Q1/Q4/Q8");
                 }
                 Op::Len => {}
+                Op::Close => prop_assert_eq!(q.close(), model.close(), "Q8"),
             }
-            prop_assert_eq!(q.len(), model.len());
-            prop_assert_eq!(q.is_empty(), model.is_empty());
+            prop_assert_eq!(q.len(), model.items.len());
+            prop_assert_eq!(q.is_empty(), model.items.is_empty());
+            prop_assert_eq!(q.is_closed(), model.closed, "Q8");
         }
         drop(q);
         for (id, op) in ops.iter().enumerate() {
@@ -153,10 +205,10 @@ trait Queue: Send + Sync {
 
 impl Queue for BoundedQueue<Counted> {
     fn push_(&self, item: Counted) -> Result<(), Counted> {
-        self.push(item)
+        self.push(item).map_err(PushError::into_inner)
     }
     fn pop_(&self) -> Option<Counted> {
-        self.pop()
+        self.pop().ok()
     }
     fn len_(&self) -> usize {
         self.len()
@@ -168,11 +220,10 @@ impl Queue for BoundedQueue<Counted> {
 
 impl Queue for UnboundedQueue<Counted> {
     fn push_(&self, item: Counted) -> Result<(), Counted> {
-        self.push(item);
-        Ok(())
+        self.push(item).map_err(PushError::into_inner)
     }
     fn pop_(&self) -> Option<Counted> {
-        self.pop()
+        self.pop().ok()
     }
     fn len_(&self) -> usize {
         self.len()

@@ -99,7 +99,7 @@ fn q7_every_block_freed_once() {
     let producers: Vec<_> = (0..2)
         .map(|_| {
             let q = q.clone();
-            std::thread::spawn(move || counted(|| (0..5_000).for_each(|i| q.push(i))))
+            std::thread::spawn(move || counted(|| (0..5_000).for_each(|i| q.push(i).unwrap())))
         })
         .collect();
     let consumer = {
@@ -108,7 +108,7 @@ fn q7_every_block_freed_once() {
             counted(|| {
                 let mut n = 0;
                 while n < 7_000 {
-                    if q.pop().is_some() {
+                    if q.pop().is_ok() {
                         n += 1;
                     }
                 }
@@ -140,10 +140,10 @@ fn q7_retired_blocks_are_reused() {
     let q = UnboundedQueue::<u64>::new();
     let allocated = allocations_of(|| {
         for i in 0..10_000 {
-            q.push(i);
-            q.push(i);
-            assert_eq!(q.pop(), Some(i));
-            assert_eq!(q.pop(), Some(i));
+            q.push(i).unwrap();
+            q.push(i).unwrap();
+            assert_eq!(q.pop(), Ok(i));
+            assert_eq!(q.pop(), Ok(i));
         }
     });
     assert!(allocated <= 2, "Q7: {allocated} blocks allocated");
@@ -157,10 +157,10 @@ fn q7_retired_blocks_are_reused() {
 fn q7_eight_spare_places_bound_what_is_kept() {
     const BLOCK: u64 = 31;
     let q = UnboundedQueue::<u64>::new();
-    let fill = || (0..20 * BLOCK).for_each(|i| q.push(i));
+    let fill = || (0..20 * BLOCK).for_each(|i| q.push(i).unwrap());
     assert_eq!(allocations_of(fill), 20, "Q7: one block per link");
     let drained = allocations_of(|| {
-        assert!((0..20 * BLOCK).all(|i| q.pop() == Some(i)), "Q1");
+        assert!((0..20 * BLOCK).all(|i| q.pop() == Ok(i)), "Q1");
     });
     assert_eq!(drained, 0, "Q7: popping never allocates");
     assert_eq!(

@@ -616,9 +616,10 @@ impl Inner {
     /// blocked producer (E8).
     fn pop(&self) -> Option<Task> {
         match &self.queue {
-            WorkQueue::Unbounded(q) => q.pop(),
+            // The executor never closes its queue: an error means empty.
+            WorkQueue::Unbounded(q) => q.pop().ok(),
             WorkQueue::Bounded(q) => {
-                let task = q.pop()?;
+                let task = q.pop().ok()?;
                 // ORDERING: Relaxed; see `admit`.
                 self.queued.fetch_sub(1, Ordering::Relaxed);
                 // F_c: pairs with F_p in `wait_for_space`.
@@ -670,15 +671,21 @@ impl Inner {
         started: bool,
     ) -> Result<Future<T>, ExecutorError> {
         match &this.queue {
-            WorkQueue::Unbounded(q) => q.push(task),
+            WorkQueue::Unbounded(q) => {
+                if q.push(task).is_err() {
+                    unreachable!("the executor never closes its queue");
+                }
+            }
             WorkQueue::Bounded(q) => {
                 // `admit` reserved a slot, so at most `cap - 1` other tasks
                 // are in the ring: the push succeeds, or waits out a pop that
-                // has claimed a slot and not yet released it.
+                // has claimed a slot and not yet released it. The executor
+                // never closes its queue, so an error means full.
                 let mut task = task;
                 let backoff = crossbeam_utils::Backoff::new();
-                while let Err(back) = q.push(task) {
-                    task = back;
+                while let Err(full) = q.push(task) {
+                    debug_assert!(full.is_full(), "the executor never closes its queue");
+                    task = full.into_inner();
                     crate::sync::snooze(&backoff);
                 }
             }

@@ -6,10 +6,18 @@
 //! `head` (next position to pop) and `tail` (next position to push) are
 //! 64-bit *positions* packed as `{ lap, index }`: the low bits (below
 //! `one_lap`, the smallest power of two above `cap`) are the slot index in
-//! `0..cap`, the high bits count laps around the ring. Stepping past index
-//! `cap - 1` clears the index and adds `one_lap`, so no division is needed
-//! and, with 64 bits, laps cannot overflow in practice (`one_lap <= 2 * cap`
-//! leaves room for at least 2^63 pushes: 292 years at 10^9 pushes a second).
+//! `0..cap`, the bits above count laps around the ring. Stepping past index
+//! `cap - 1` clears the index and adds `one_lap`, so no division is needed.
+//! Positions stay below 2^63 in practice (`one_lap <= 2 * cap` leaves room
+//! for at least 2^62 pushes: 146 years at 10^9 pushes a second).
+//!
+//! Bit 63 of `tail` is `CLOSED`, set once by `close` with a `fetch_or` and
+//! never cleared; `head` never has it. A push claims a position with a CAS
+//! from an unmarked `tail`, so the claim and the close are two RMWs on one
+//! word: in its modification order every claim is before the mark (the
+//! value is accepted and will be popped) or the CAS fails and the retry sees
+//! the mark (the value comes back). After the mark, `tail`'s position never
+//! moves again.
 //!
 //! Every slot carries a `stamp` that says what the slot is waiting for:
 //!
@@ -29,8 +37,9 @@
 //!   each value is read exactly once.
 //! * Q3: `head <= tail <= head + cap` (as positions): a push claims `tail`
 //!   only when the slot's stamp shows the previous lap's value was popped.
-//! * Q4: `pop` returns `None` only when it saw `tail == head` after seeing
-//!   the slot still unpublished.
+//! * Q4: `pop` returns `Empty` or `Closed` only when it saw `tail == head`
+//!   (as positions) after seeing the slot still unpublished; `Closed` when
+//!   that `tail` carried the mark (Q8).
 //!
 //! # Orderings
 //!
@@ -54,14 +63,23 @@
 //!   order with the claim CASes (`len` retries until `tail` is unchanged
 //!   around its `head` read). `Drop` has `&mut self`, so its loads are
 //!   `Relaxed`.
+//! * `close`'s `fetch_or` is `SeqCst` (a Release at least): a push or pop
+//!   that reports `Closed` runs a `fence(Acquire)` after the `Relaxed` load
+//!   that saw the mark, and `is_closed` loads `SeqCst`, so the closer's
+//!   writes before `close` happen before either (Q8). The fence is only on
+//!   the closed path, never on a claim.
 
 use std::fmt;
 use std::mem::MaybeUninit;
 
 use crossbeam_utils::{Backoff, CachePadded};
 
-use super::CapacityError;
+use super::{CapacityError, PopError, PushError};
 use crate::sync::{fence, snooze, spin, AtomicU64, Ordering, UnsafeCell};
+
+/// `tail` flag (bit 63): the queue is closed. Positions never reach it (see
+/// the module docs).
+const CLOSED: u64 = 1 << 63;
 
 /// One cell of the ring: a value that exists iff the stamp says "full".
 struct Slot<T> {
@@ -74,21 +92,22 @@ struct Slot<T> {
 
 /// A fixed-capacity, lock-free, multi-producer multi-consumer FIFO queue.
 ///
-/// Pushing into a full queue gives the value back; popping an empty queue
-/// returns `None` at once. See the [module docs](super) for the progress
-/// guarantees and `SPEC.md` (clauses `Q1`..`Q7`) for the full contract.
+/// Pushing into a full or closed queue gives the value back; popping an
+/// empty queue returns an error at once. See the [module docs](super) for
+/// closing and the progress guarantees, and `SPEC.md` in the repository for
+/// the full contract.
 ///
 /// ```
-/// use concurrent_futures::queue::BoundedQueue;
+/// use concurrent_futures::queue::{BoundedQueue, PopError, PushError};
 ///
 /// let q = BoundedQueue::new(2);
 /// assert_eq!(q.push(1), Ok(()));
 /// assert_eq!(q.push(2), Ok(()));
-/// assert_eq!(q.push(3), Err(3)); // full: the value comes back
+/// assert_eq!(q.push(3), Err(PushError::Full(3))); // the value comes back
 /// assert!(q.is_full());
-/// assert_eq!(q.pop(), Some(1));
-/// assert_eq!(q.pop(), Some(2));
-/// assert_eq!(q.pop(), None);
+/// assert_eq!(q.pop(), Ok(1));
+/// assert_eq!(q.pop(), Ok(2));
+/// assert_eq!(q.pop(), Err(PopError::Empty));
 /// ```
 pub struct BoundedQueue<T> {
     /// Position of the next pop, `{ lap, index }`.
@@ -108,6 +127,10 @@ pub struct BoundedQueue<T> {
 unsafe impl<T: Send> Sync for BoundedQueue<T> {}
 // SAFETY: the queue owns its `T`s; sending it sends them (`T: Send`).
 unsafe impl<T: Send> Send for BoundedQueue<T> {}
+// No user code runs while an operation has a slot claimed and values are
+// only moved, never lent, so a panic cannot expose a half-updated queue.
+impl<T> std::panic::UnwindSafe for BoundedQueue<T> {}
+impl<T> std::panic::RefUnwindSafe for BoundedQueue<T> {}
 
 impl<T> BoundedQueue<T> {
     /// Creates an empty queue that holds at most `capacity` elements.
@@ -148,7 +171,8 @@ impl<T> BoundedQueue<T> {
             requested: capacity,
         };
         // Q3: overflow-checked. `one_lap` is a power of two above `cap` and at
-        // most `2 * cap`, so positions last for at least 2^63 pushes.
+        // most `2 * cap`, so positions stay below `CLOSED` for at least 2^62
+        // pushes.
         let cap = u64::try_from(capacity).map_err(|_| too_large)?;
         let one_lap = cap
             .checked_add(1)
@@ -207,24 +231,37 @@ impl<T> BoundedQueue<T> {
         unsafe { self.slots.get_unchecked(index as usize) }
     }
 
-    /// Appends `value` at the tail, or gives it back in `Err` when the queue
-    /// is full.
+    /// Appends `value` at the tail, or gives it back in [`PushError::Full`]
+    /// when the queue is full, or in [`PushError::Closed`] when it is closed.
     ///
-    /// Linearizes at the claim of the tail position (or, when full, at the
-    /// read of `head` that proved it). Never waits on an empty queue; waits
-    /// (spinning, then yielding) only while a consumer that already claimed
-    /// the slot one lap behind is still reading it.
+    /// Takes effect at once, at the claim of the tail position (or, when full
+    /// or closed, at the read of the index that proved it). After
+    /// [`close`](Self::close) has returned, every push fails with `Closed`.
+    /// Never waits on an empty queue; waits (spinning, then yielding) only
+    /// while a consumer that already claimed the slot one lap behind is
+    /// still reading it.
     ///
     /// ```
-    /// let q = concurrent_futures::queue::BoundedQueue::new(1);
+    /// use concurrent_futures::queue::{BoundedQueue, PushError};
+    ///
+    /// let q = BoundedQueue::new(1);
     /// assert_eq!(q.push('a'), Ok(()));
-    /// assert_eq!(q.push('b'), Err('b'));
+    /// assert_eq!(q.push('b'), Err(PushError::Full('b')));
     /// ```
-    pub fn push(&self, value: T) -> Result<(), T> {
+    pub fn push(&self, value: T) -> Result<(), PushError<T>> {
         let backoff = Backoff::new();
         // ORDERING: Relaxed; a stale tail fails the stamp check or the CAS below.
         let mut tail = self.tail.load(Ordering::Relaxed);
         loop {
+            if tail & CLOSED != 0 {
+                // Q8: closed; our claim could never succeed (it CASes from an
+                // unmarked tail).
+                // ORDERING: Acquire fence, pairs with the SeqCst (Release)
+                // `fetch_or` in `close` whose mark we read: the closer's
+                // writes before `close` happen before our return.
+                fence(Ordering::Acquire);
+                return Err(PushError::Closed(value));
+            }
             let index = self.index_of(tail);
             let slot = self.slot(index);
             // ORDERING: Acquire, pairs with the Release stamp store of the pop
@@ -269,7 +306,7 @@ impl<T> BoundedQueue<T> {
                 // ORDERING: Relaxed, ordered by the fence just above.
                 let head = self.head.load(Ordering::Relaxed);
                 if head + self.one_lap == tail {
-                    return Err(value); // Q3: full
+                    return Err(PushError::Full(value)); // Q3: full
                 }
                 spin(&backoff);
                 // ORDERING: Relaxed; see the first tail load.
@@ -283,21 +320,24 @@ impl<T> BoundedQueue<T> {
         }
     }
 
-    /// Removes the element at the head, or returns `None` if the queue is
-    /// empty.
+    /// Removes the element at the head, or says why there is none:
+    /// [`PopError::Empty`], or [`PopError::Closed`] once the queue is closed
+    /// and every element pushed before the close has been popped.
     ///
-    /// Linearizes at the claim of the head position (or, when empty, at the
-    /// read of `tail` that proved it). Returns at once on an empty queue;
-    /// waits only while the producer that claimed the head position has not
-    /// finished writing it.
+    /// Takes effect at once, at the claim of the head position (or, when
+    /// empty, at the read of `tail` that proved it). Returns at once on an
+    /// empty queue; waits only while the producer that claimed the head
+    /// position has not finished writing it.
     ///
     /// ```
-    /// let q = concurrent_futures::queue::BoundedQueue::new(4);
-    /// assert_eq!(q.pop(), None::<u8>);
+    /// use concurrent_futures::queue::{BoundedQueue, PopError};
+    ///
+    /// let q = BoundedQueue::new(4);
+    /// assert_eq!(q.pop(), Err::<u8, _>(PopError::Empty));
     /// q.push(7).unwrap();
-    /// assert_eq!(q.pop(), Some(7));
+    /// assert_eq!(q.pop(), Ok(7));
     /// ```
-    pub fn pop(&self) -> Option<T> {
+    pub fn pop(&self) -> Result<T, PopError> {
         let backoff = Backoff::new();
         // ORDERING: Relaxed; a stale head fails the stamp check or the CAS below.
         let mut head = self.head.load(Ordering::Relaxed);
@@ -328,7 +368,7 @@ impl<T> BoundedQueue<T> {
                         // ORDERING: Release, pairs with the Acquire stamp load of
                         // the push one lap later: our read happens before its write.
                         slot.stamp.store(head + self.one_lap, Ordering::Release);
-                        return Some(value);
+                        return Ok(value);
                     }
                     Err(h) => {
                         head = h;
@@ -343,8 +383,15 @@ impl<T> BoundedQueue<T> {
                 fence(Ordering::SeqCst);
                 // ORDERING: Relaxed, ordered by the fence just above.
                 let tail = self.tail.load(Ordering::Relaxed);
-                if tail == head {
-                    return None; // Q4: empty
+                if tail & !CLOSED == head {
+                    if tail & CLOSED != 0 {
+                        // Q8: closed, and `tail` never moves again: drained.
+                        // ORDERING: Acquire fence, pairs with the SeqCst
+                        // (Release) `fetch_or` in `close` whose mark we read.
+                        fence(Ordering::Acquire);
+                        return Err(PopError::Closed);
+                    }
+                    return Err(PopError::Empty); // Q4: empty
                 }
                 // Q6: a producer claimed `head` and will publish it soon.
                 snooze(&backoff);
@@ -377,6 +424,7 @@ impl<T> BoundedQueue<T> {
             let head = self.head.load(Ordering::SeqCst);
             // ORDERING: SeqCst, as above; an unchanged tail brackets the head read.
             if self.tail.load(Ordering::SeqCst) == tail {
+                let tail = tail & !CLOSED;
                 let mask = self.one_lap - 1;
                 let (hix, tix) = (head & mask, tail & mask);
                 let n = if hix < tix {
@@ -407,7 +455,7 @@ impl<T> BoundedQueue<T> {
         // ORDERING: SeqCst, as in `len`.
         let tail = self.tail.load(Ordering::SeqCst);
         // Equal positions (same lap, same index) mean empty.
-        tail == head
+        tail & !CLOSED == head
     }
 
     /// Whether the queue holds `capacity()` elements (a snapshot).
@@ -423,7 +471,50 @@ impl<T> BoundedQueue<T> {
         // ORDERING: SeqCst, as in `len`.
         let head = self.head.load(Ordering::SeqCst);
         // Full: the tail is exactly one lap ahead of the head.
-        head + self.one_lap == tail
+        head + self.one_lap == tail & !CLOSED
+    }
+
+    /// Closes the queue: every later push fails with [`PushError::Closed`]
+    /// and gives its value back, and once the elements already inside are
+    /// popped, pops fail with [`PopError::Closed`]. Returns `true` if this
+    /// call closed the queue, `false` if it was closed already.
+    ///
+    /// A push that races `close` either takes effect before it (its value
+    /// will be popped) or fails with `Closed`; no value is lost. What the
+    /// closing thread wrote before `close` is visible to any thread that
+    /// then sees the queue closed.
+    ///
+    /// ```
+    /// use concurrent_futures::queue::{BoundedQueue, PopError, PushError};
+    ///
+    /// let q = BoundedQueue::new(4);
+    /// q.push("job").unwrap();
+    /// assert!(q.close());
+    /// assert!(!q.close()); // already closed
+    /// assert_eq!(q.push("late"), Err(PushError::Closed("late")));
+    /// assert_eq!(q.pop(), Ok("job"));
+    /// assert_eq!(q.pop(), Err(PopError::Closed));
+    /// ```
+    pub fn close(&self) -> bool {
+        // ORDERING: SeqCst: its Release half hands the closer's writes to the
+        // Acquire of whoever reads the mark (Q8); SeqCst like every other
+        // RMW on `tail`, so `is_closed`/`len` snapshots order it with them.
+        self.tail.fetch_or(CLOSED, Ordering::SeqCst) & CLOSED == 0
+    }
+
+    /// Whether the queue is closed (see [`close`](Self::close)). Once `true`,
+    /// it stays `true`.
+    ///
+    /// ```
+    /// let q = concurrent_futures::queue::BoundedQueue::<u8>::new(1);
+    /// assert!(!q.is_closed());
+    /// q.close();
+    /// assert!(q.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        // ORDERING: SeqCst, as in `len`; its Acquire half pairs with the
+        // Release half of `close`.
+        self.tail.load(Ordering::SeqCst) & CLOSED != 0
     }
 
     /// The maximum number of elements the queue holds.
@@ -461,6 +552,7 @@ impl<T> fmt::Debug for BoundedQueue<T> {
         f.debug_struct("BoundedQueue")
             .field("len", &self.len())
             .field("capacity", &self.capacity())
+            .field("closed", &self.is_closed())
             .finish_non_exhaustive()
     }
 }

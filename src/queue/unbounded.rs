@@ -16,6 +16,15 @@
 //! remaining slots of the head block were all claimed by producers, so `pop`
 //! can claim without reading `tail`.
 //!
+//! `CLOSED` (tail only, the same bit) is set once by `close` with a
+//! `fetch_or` and never cleared. A push claims a position with a CAS from an
+//! unmarked `tail`, so in `tail`'s modification order every claim is before
+//! the mark (the value is accepted and will be popped) or the CAS fails and
+//! the retry sees the mark (the value comes back). The only other write to
+//! `tail.index`, the end of a block transit, is a `fetch_add`, so a mark set
+//! during a transit survives it; after the mark, `tail`'s position moves
+//! only to end a transit already under way (past the marker, not a slot).
+//!
 //! # Invariants (the clauses are in `SPEC.md`)
 //!
 //! * Q2: each position is claimed by one CAS on an index. The producer of a
@@ -65,6 +74,12 @@
 //!   sets the `HAS_NEXT` hint: a null read makes later pops check `tail`.
 //! * `len` loads the indices `SeqCst`, in one total order with the index
 //!   CASes, and retries until `tail` is unchanged around its `head` read.
+//! * `close`'s `fetch_or` is `SeqCst` (a Release at least). A push sees the
+//!   mark through an `Acquire` index load (the first load, the CAS failure,
+//!   the transit reload); a pop that reports `Closed` runs a
+//!   `fence(Acquire)` after the `Relaxed` tail load that saw it; `is_closed`
+//!   loads `SeqCst`. So the closer's writes before `close` happen before
+//!   any of these (Q8). The fence is only on the closed path.
 //! * `Drop` has `&mut self` (every operation happened before it), so its
 //!   loads are `Relaxed`.
 
@@ -75,6 +90,7 @@ use std::ptr::{self, NonNull};
 
 use crossbeam_utils::{Backoff, CachePadded};
 
+use super::{PopError, PushError};
 use crate::sync::{
     fence, snooze, spin, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering, UnsafeCell, LOOM,
 };
@@ -96,6 +112,8 @@ const SHIFT: u32 = 1;
 const STEP: u64 = 1 << SHIFT;
 /// Head flag: the head block has a successor (see the module docs).
 const HAS_NEXT: u64 = 1;
+/// Tail flag: the queue is closed (see the module docs).
+const CLOSED: u64 = 1;
 
 /// A write-once cell.
 struct Slot<T> {
@@ -238,22 +256,22 @@ impl<T> End<T> {
 
 /// An unbounded, lock-free, multi-producer multi-consumer FIFO queue.
 ///
-/// `push` never fails (when the last block of 31 slots fills up, it links
-/// a block drained earlier, or allocates one if none is spare); popping an
-/// empty queue returns `None` at once, except while another consumer moves
-/// `head` to the next block (Q4). See the
-/// [module docs](super) for the progress guarantees and `SPEC.md` (clauses
-/// `Q1`..`Q7`) for the full contract.
+/// `push` fails only once the queue is closed (when the last block of 31
+/// slots fills up, it links a block drained earlier, or allocates one if
+/// none is spare); popping an empty queue returns an error at once, except
+/// while another consumer moves `head` to the next block. See the
+/// [module docs](super) for closing and the progress guarantees, and
+/// `SPEC.md` in the repository for the full contract.
 ///
 /// ```
 /// use concurrent_futures::queue::UnboundedQueue;
 ///
 /// let q = UnboundedQueue::new();
 /// for i in 0..100 {
-///     q.push(i);
+///     q.push(i).unwrap();
 /// }
 /// assert_eq!(q.len(), 100);
-/// assert!((0..100).all(|i| q.pop() == Some(i)));
+/// assert!((0..100).all(|i| q.pop() == Ok(i)));
 /// assert!(q.is_empty());
 /// ```
 pub struct UnboundedQueue<T> {
@@ -275,6 +293,11 @@ pub struct UnboundedQueue<T> {
 unsafe impl<T: Send> Sync for UnboundedQueue<T> {}
 // SAFETY: the queue owns its blocks and `T`s; sending it sends them.
 unsafe impl<T: Send> Send for UnboundedQueue<T> {}
+// No user code runs while an operation has a slot claimed or a block in
+// transit, and values are only moved, never lent, so a panic cannot expose
+// a half-updated queue.
+impl<T> std::panic::UnwindSafe for UnboundedQueue<T> {}
+impl<T> std::panic::RefUnwindSafe for UnboundedQueue<T> {}
 
 impl<T> Default for UnboundedQueue<T> {
     fn default() -> Self {
@@ -383,23 +406,37 @@ impl<T> UnboundedQueue<T> {
         unsafe { Block::free(block) };
     }
 
-    /// Appends `value` at the tail.
+    /// Appends `value` at the tail, or gives it back in
+    /// [`PushError::Closed`] when the queue is closed (it is never full).
     ///
-    /// Linearizes at the claim of the tail position. Waits (spinning, then
-    /// yielding) only while another producer is linking a new block.
+    /// Takes effect at once, at the claim of the tail position (or, when
+    /// closed, at the read of `tail` that proved it). After
+    /// [`close`](Self::close) has returned, every push fails with `Closed`.
+    /// Waits (spinning, then yielding) only while another producer is
+    /// linking a new block.
     ///
     /// ```
     /// let q = concurrent_futures::queue::UnboundedQueue::new();
-    /// q.push(1);
-    /// assert_eq!(q.pop(), Some(1));
+    /// q.push(1).unwrap();
+    /// assert_eq!(q.pop(), Ok(1));
     /// ```
-    pub fn push(&self, value: T) {
+    pub fn push(&self, value: T) -> Result<(), PushError<T>> {
         let backoff = Backoff::new();
         let (mut tail, mut block) = self.tail.load();
         // A block taken for the transit; kept as a spare again if a CAS
-        // retry moved us off the last slot.
+        // retry moved us off the last slot, or the queue turned out closed.
         let mut next_block: Option<Box<Block<T>>> = None;
         loop {
+            if tail & CLOSED != 0 {
+                // Q8: closed; our claim could never succeed (it CASes from an
+                // unmarked tail). The index load that saw the mark was
+                // Acquire, so the closer's writes before `close` happen
+                // before our return.
+                if let Some(unused) = next_block {
+                    self.keep(unused);
+                }
+                return Err(PushError::Closed(value));
+            }
             let offset = ((tail >> SHIFT) % LAP) as usize;
             if offset == BLOCK_CAP {
                 // Another producer is linking the next block: wait for it.
@@ -432,7 +469,9 @@ impl<T> UnboundedQueue<T> {
                         self.tail.block.store(next, Ordering::Release);
                         // ORDERING: Release, pairs with the Acquire index loads
                         // above: ends the transit (offset 0 of the next lap).
-                        self.tail.index.store(tail + 2 * STEP, Ordering::Release);
+                        // An RMW, not a store: a `close` during the transit set
+                        // `CLOSED`, which must survive (Q8).
+                        self.tail.index.fetch_add(STEP, Ordering::Release);
                         // SAFETY: per Q2/Q7 we hold an unwritten slot of `block`,
                         // so it is not freed.
                         let b = unsafe { &*block };
@@ -453,7 +492,7 @@ impl<T> UnboundedQueue<T> {
                     if let Some(unused) = next_block {
                         self.keep(unused);
                     }
-                    return;
+                    return Ok(());
                 }
                 Err(t) => {
                     tail = t;
@@ -465,21 +504,23 @@ impl<T> UnboundedQueue<T> {
         }
     }
 
-    /// Removes the element at the head, or returns `None` if the queue is
-    /// empty.
+    /// Removes the element at the head, or says why there is none:
+    /// [`PopError::Empty`], or [`PopError::Closed`] once the queue is closed
+    /// and every element pushed before the close has been popped.
     ///
-    /// Linearizes at the claim of the head position (or, when empty, at the
-    /// read of `tail` that proved it). Waits only while the producer of the
-    /// claimed slot has not finished writing it, or while another consumer
-    /// is moving `head` to the next block (which can happen on an empty
-    /// queue, see Q4 in `SPEC.md`); otherwise returns at once, `None` on an
-    /// empty queue.
+    /// Takes effect at once, at the claim of the head position (or, when
+    /// empty, at the read of `tail` that proved it). Waits only while the
+    /// producer of the claimed slot has not finished writing it, or while
+    /// another consumer is moving `head` to the next block (which can
+    /// happen on an empty queue); otherwise returns at once.
     ///
     /// ```
-    /// let q = concurrent_futures::queue::UnboundedQueue::new();
-    /// assert_eq!(q.pop(), None::<()>);
+    /// use concurrent_futures::queue::{PopError, UnboundedQueue};
+    ///
+    /// let q = UnboundedQueue::new();
+    /// assert_eq!(q.pop(), Err::<(), _>(PopError::Empty));
     /// ```
-    pub fn pop(&self) -> Option<T> {
+    pub fn pop(&self) -> Result<T, PopError> {
         let backoff = Backoff::new();
         let (mut head, mut block) = self.head.load();
         loop {
@@ -498,7 +539,15 @@ impl<T> UnboundedQueue<T> {
                 // ORDERING: Relaxed, ordered by the fence just above.
                 let tail = self.tail.index.load(Ordering::Relaxed);
                 if head >> SHIFT == tail >> SHIFT {
-                    return None; // Q4: empty
+                    if tail & CLOSED != 0 {
+                        // Q8: closed, and no slot is claimed after the mark:
+                        // drained.
+                        // ORDERING: Acquire fence, pairs with the SeqCst
+                        // (Release) `fetch_or` in `close` whose mark we read.
+                        fence(Ordering::Acquire);
+                        return Err(PopError::Closed);
+                    }
+                    return Err(PopError::Empty); // Q4: empty
                 }
                 if (head >> SHIFT) / LAP != (tail >> SHIFT) / LAP {
                     // The tail is in a later block: all our block's remaining
@@ -558,7 +607,7 @@ impl<T> UnboundedQueue<T> {
                         };
                         self.keep(block);
                     }
-                    return Some(value);
+                    return Ok(value);
                 }
                 Err(h) => {
                     head = h;
@@ -609,6 +658,49 @@ impl<T> UnboundedQueue<T> {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Closes the queue: every later push fails with [`PushError::Closed`]
+    /// and gives its value back, and once the elements already inside are
+    /// popped, pops fail with [`PopError::Closed`]. Returns `true` if this
+    /// call closed the queue, `false` if it was closed already.
+    ///
+    /// A push that races `close` either takes effect before it (its value
+    /// will be popped) or fails with `Closed`; no value is lost. What the
+    /// closing thread wrote before `close` is visible to any thread that
+    /// then sees the queue closed.
+    ///
+    /// ```
+    /// use concurrent_futures::queue::{PopError, PushError, UnboundedQueue};
+    ///
+    /// let q = UnboundedQueue::new();
+    /// q.push(1).unwrap();
+    /// assert!(q.close());
+    /// assert!(!q.close()); // already closed
+    /// assert_eq!(q.push(2), Err(PushError::Closed(2)));
+    /// assert_eq!(q.pop(), Ok(1));
+    /// assert_eq!(q.pop(), Err(PopError::Closed));
+    /// ```
+    pub fn close(&self) -> bool {
+        // ORDERING: SeqCst: its Release half hands the closer's writes to the
+        // Acquire of whoever reads the mark (Q8); SeqCst like the claim CASes
+        // on this word, so `is_closed`/`len` snapshots order it with them.
+        self.tail.index.fetch_or(CLOSED, Ordering::SeqCst) & CLOSED == 0
+    }
+
+    /// Whether the queue is closed (see [`close`](Self::close)). Once `true`,
+    /// it stays `true`.
+    ///
+    /// ```
+    /// let q = concurrent_futures::queue::UnboundedQueue::<u8>::new();
+    /// assert!(!q.is_closed());
+    /// q.close();
+    /// assert!(q.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        // ORDERING: SeqCst, as in `len`; its Acquire half pairs with the
+        // Release half of `close`.
+        self.tail.index.load(Ordering::SeqCst) & CLOSED != 0
+    }
 }
 
 impl<T> Drop for UnboundedQueue<T> {
@@ -617,7 +709,7 @@ impl<T> Drop for UnboundedQueue<T> {
         // ORDERING: Relaxed, exclusive access (see above).
         let mut head = self.head.index.load(Ordering::Relaxed) & !HAS_NEXT;
         // ORDERING: Relaxed, exclusive access.
-        let tail = self.tail.index.load(Ordering::Relaxed);
+        let tail = self.tail.index.load(Ordering::Relaxed) & !CLOSED;
         // ORDERING: Relaxed, exclusive access.
         let mut block = self.head.block.load(Ordering::Relaxed);
         while head != tail {
@@ -657,6 +749,7 @@ impl<T> fmt::Debug for UnboundedQueue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UnboundedQueue")
             .field("len", &self.len())
+            .field("closed", &self.is_closed())
             .finish_non_exhaustive()
     }
 }

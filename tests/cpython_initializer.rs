@@ -148,9 +148,10 @@ fn e7_submits_racing_a_failing_initializer_never_run() {
                 Err(other) => panic!("E7: {other:?}"),
             }
         }
-        // The first submit always got in: it is the one that started the
-        // worker whose initializer broke the pool.
-        assert!(refused < 10, "E7");
+        // Even the first submit may be refused: it starts the worker before
+        // it queues its task, and the initializer may break the pool first
+        // (CPython's test allows it too: "perhaps already broken").
+        assert!(refused <= 10, "E7");
         assert!(
             matches!(pool.submit(|| ()), Err(ExecutorError::Broken(_))),
             "E7: once a future failed Broken, submit is refused"

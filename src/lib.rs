@@ -2,7 +2,8 @@
 //!
 //! * [`Future`]: a handle on a result that may not exist yet: cancel it while
 //!   pending, ask `running()`/`done()`/`cancelled()`, wait with a timeout,
-//!   add done-callbacks, or `.await` it.
+//!   add done-callbacks, borrow its value (`result`) or move it out (`join`,
+//!   or `.await`: a `Future` is a `std::future::Future`).
 //! * [`Promise`] and [`Task`]: the writing ends, for executor authors.
 //! * [`ThreadPoolExecutor`]: a pool of worker threads (Python's), with
 //!   [`wait`](fn@wait) and [`as_completed`] over its futures.
@@ -38,7 +39,7 @@ pub use error::{
     AsCompletedTimeout, ExecutorError, FutureError, PanicError, Rejected, TrySubmitError,
 };
 pub use executor::{Builder, Map, PoolStats, ThreadPoolExecutor};
-pub use future::{Future, Join, Wait};
+pub use future::{Future, Wait};
 pub use promise::Promise;
 pub use task::{CancelOutcome, CancelToken, Task};
 pub use wait::{as_completed, wait, AsCompleted, DoneAndNotDone, ReturnWhen};

@@ -44,7 +44,12 @@ use crate::waiters::{EntryId, Waiter};
 /// dropped by, any of them (`Send`).
 ///
 /// Equality and hashing are by identity: two handles are equal when they are
-/// clones of one future, so futures can go in sets.
+/// clones of one future, so futures can go in sets. (Clippy's
+/// `mutable_key_type` lint flags a `HashSet<Future<T>>`, because a handle
+/// holds an atomic of its own; the address, which is all that hashing and
+/// equality use, never changes, so that is a false positive: list
+/// `concurrent_futures::Future` under `ignore-interior-mutability` in
+/// `clippy.toml`.)
 ///
 /// ```
 /// use concurrent_futures::{Task, FutureError};

@@ -781,9 +781,9 @@ fn f13_join_vs_result_on_another_handle() {
     );
 }
 
-/// F13, F4: two handles join while the task finishes: exactly one gets the
-/// value, the other `Taken`; the value is dropped once (by its new owner).
-/// Outcomes: either joiner wins. Both happen.
+/// F13: two handles join a finished future: exactly one gets the value, the
+/// other `Taken`; the value is dropped once (by its new owner). Outcomes:
+/// either joiner wins. Both happen.
 #[test]
 fn f13_two_joins_one_gets_the_value() {
     let seen = Outcomes::default();
@@ -792,12 +792,17 @@ fn f13_two_joins_one_gets_the_value() {
         let drops = Count::default();
         let d = drops.clone();
         let (task, fut) = Task::new(move || DropGuard(d));
+        task.run();
         let f2 = fut.clone();
-        let worker = thread::spawn(move || task.run());
-        let other = thread::spawn(move || f2.join().map(drop).is_ok());
+        let start = StartLine::new();
+        let st = start.clone();
+        let other = thread::spawn(move || {
+            st.pass();
+            f2.join().map(drop).is_ok()
+        });
+        start.pass();
         let mine = fut.join();
         let theirs = other.join().unwrap();
-        worker.join().unwrap();
         match (mine, theirs) {
             (Ok(v), false) => {
                 assert_eq!(drops.get(), 0, "F7: the value is ours");
@@ -868,13 +873,13 @@ fn f13_f5_join_vs_borrowing_callback() {
 /// by whoever owns it, and the cell is freed once (its loom leak tracker
 /// fails the model on a leak). Outcomes (where the value was dropped): by
 /// this thread after it moved the value out, or with the cell by the last
-/// handle after the join was refused (the worker's `Task`, or the clone).
-/// All three happen.
+/// handle after the join was refused (the worker's `Task`, the clone, or
+/// the joiner's own handle, dropped by the refused `join`). All four happen.
 #[test]
 fn f13_f7_moved_out_value_dropped_once() {
     let seen = Outcomes::default();
     let s = seen.clone();
-    check("f13_f7_moved_out_value_dropped_once", None, move || {
+    check("f13_f7_moved_out_value_dropped_once", Some(2), move || {
         let value_drops = StdArc::new(StdMutex::new(Vec::new()));
         let vd = value_drops.clone();
         let (task, fut) = Task::new(move || DropOn(vd));
@@ -900,6 +905,7 @@ fn f13_f7_moved_out_value_dropped_once() {
         assert_eq!(dropped_on.len(), 1, "F7: the value is dropped once");
         s.record(match dropped_on[0] {
             id if id == main && moved_out => "moved out, dropped by its owner",
+            id if id == main => "refused, dropped with the cell by the joiner's handle",
             id if id == worker_id && !moved_out => "refused, dropped with the cell by the task",
             id if id == borrower_id && !moved_out => "refused, dropped with the cell by the clone",
             id => panic!("F7: dropped on {id:?}, moved out: {moved_out}"),
@@ -911,6 +917,7 @@ fn f13_f7_moved_out_value_dropped_once() {
             "moved out, dropped by its owner",
             "refused, dropped with the cell by the task",
             "refused, dropped with the cell by the clone",
+            "refused, dropped with the cell by the joiner's handle",
         ],
     );
 }

@@ -173,7 +173,10 @@ fn join_after_a_panic_gives_panicked() {
     };
     assert_eq!(p.message(), "boom");
     assert_eq!(other.result(None), Err(FutureError::Panicked(p.clone())));
-    assert_eq!(other.exception(None), Ok(Some(FutureError::Panicked(p.clone()))));
+    assert_eq!(
+        other.exception(None),
+        Ok(Some(FutureError::Panicked(p.clone())))
+    );
     assert_eq!(other.join(), Err(FutureError::Panicked(p)));
 }
 
@@ -220,7 +223,11 @@ fn a_live_borrow_refuses_a_join() {
     task.run();
     assert_eq!(reader.result(None).map(String::as_str), Ok("v"));
     assert_eq!(joiner.join(), Err(FutureError::Borrowed));
-    assert_eq!(reader.result(None).map(String::as_str), Ok("v"), "still there");
+    assert_eq!(
+        reader.result(None).map(String::as_str),
+        Ok("v"),
+        "still there"
+    );
     drop(reader);
     assert_eq!(fut.result(None).map(String::len), Ok(1), "fut borrows too");
     let late = fut.clone();

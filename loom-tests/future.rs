@@ -396,7 +396,7 @@ fn f4_async_wait_vs_finish() {
     );
 }
 
-/// F4: `fut.await` (`Join`) polled twice with two different wakers while the
+/// F4: `fut.await` (the `Future` polled by value) polled twice with two different wakers while the
 /// task finishes: the waker of the last `Pending` poll is woken exactly once
 /// (the registration is updated, not duplicated). Outcomes: `Ready` at the
 /// first poll; `Ready` at the second with the first waker fired (the drain

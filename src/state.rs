@@ -214,7 +214,7 @@ impl State {
             // every borrower's reads, which their Release decrements
             // (`release_borrow`) publish; the value this CAS replaces lies
             // in those RMWs' release sequences (F13: necessary, loom catches
-            // its removal together with the first load's). No other
+            // its removal). No other
             // transition's caller reads data through it (F1). Acquire on
             // failure is not needed (the retry only decides from the bits);
             // kept as a cheap defence.

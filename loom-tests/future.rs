@@ -396,7 +396,7 @@ fn f4_async_wait_vs_finish() {
     );
 }
 
-/// F4: `fut.await` (`Join`) polled twice with two different wakers while the
+/// F4: `fut.await` (the `Future` polled by value) polled twice with two different wakers while the
 /// task finishes: the waker of the last `Pending` poll is woken exactly once
 /// (the registration is updated, not duplicated). Outcomes: `Ready` at the
 /// first poll; `Ready` at the second with the first waker fired (the drain
@@ -734,5 +734,190 @@ fn f12_cancel_request_reaches_running_closure() {
     seen.assert_all(
         "f12_cancel_request_reaches_running_closure",
         &["cancel won", "request reached running closure"],
+    );
+}
+
+/// F13: a move-out (`join`) races a borrow (`result`) on another handle,
+/// which stays alive until after the join: exactly one of them gets the
+/// value. Outcomes: the join won and the reader got `Taken`, or the reader
+/// borrowed and the join got `Borrowed` (the value then stays readable).
+/// Both happen.
+#[test]
+fn f13_join_vs_result_on_another_handle() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check("f13_join_vs_result_on_another_handle", None, move || {
+        let (task, fut) = Task::new(|| String::from("seven"));
+        task.run();
+        let f2 = fut.clone();
+        let start = StartLine::new();
+        let st = start.clone();
+        let reader = thread::spawn(move || {
+            st.pass();
+            let read = f2.result(None).map(|v| v.len());
+            (f2, read)
+        });
+        start.pass();
+        let joined = fut.join();
+        let (f2, read) = reader.join().unwrap();
+        match (joined, read) {
+            (Ok(v), Err(FutureError::Taken)) => {
+                assert_eq!(v, "seven");
+                s.record("join won, reader saw Taken");
+            }
+            (Err(FutureError::Borrowed), Ok(5)) => {
+                assert_eq!(f2.result(None).map(String::as_str), Ok("seven"));
+                s.record("reader borrowed, join saw Borrowed");
+            }
+            other => panic!("F13: exactly one wins: {other:?}"),
+        }
+    });
+    seen.assert_all(
+        "f13_join_vs_result_on_another_handle",
+        &[
+            "join won, reader saw Taken",
+            "reader borrowed, join saw Borrowed",
+        ],
+    );
+}
+
+/// F13: two handles join a finished future: exactly one gets the value, the
+/// other `Taken`; the value is dropped once (by its new owner). Outcomes:
+/// either joiner wins. Both happen.
+#[test]
+fn f13_two_joins_one_gets_the_value() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check("f13_two_joins_one_gets_the_value", None, move || {
+        let drops = Count::default();
+        let d = drops.clone();
+        let (task, fut) = Task::new(move || DropGuard(d));
+        task.run();
+        let f2 = fut.clone();
+        let start = StartLine::new();
+        let st = start.clone();
+        let other = thread::spawn(move || {
+            st.pass();
+            f2.join().map(drop).is_ok()
+        });
+        start.pass();
+        let mine = fut.join();
+        let theirs = other.join().unwrap();
+        match (mine, theirs) {
+            (Ok(v), false) => {
+                assert_eq!(drops.get(), 0, "F7: the value is ours");
+                drop(v);
+                s.record("this join won");
+            }
+            (Err(FutureError::Taken), true) => s.record("the other join won"),
+            (mine, theirs) => panic!("F13: exactly one join wins: {:?} {theirs}", mine.map(drop)),
+        }
+        assert_eq!(drops.get(), 1, "F7: dropped exactly once");
+    });
+    seen.assert_all(
+        "f13_two_joins_one_gets_the_value",
+        &["this join won", "the other join won"],
+    );
+}
+
+/// F13, F5: a done-callback borrows the value (through its own handle, which
+/// it drops when it returns) while this thread joins. Outcomes: the join
+/// won and the callback got `Taken`; the callback was still borrowing and
+/// the join got `Borrowed`; the callback borrowed and let go, then the join
+/// took the value. All three happen. This is the model that needs the
+/// Release of `release_borrow` and the Acquire of the taking CAS (teeth
+/// table): in the third outcome the move-out must come after the callback's
+/// read.
+#[test]
+fn f13_f5_join_vs_borrowing_callback() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check("f13_f5_join_vs_borrowing_callback", None, move || {
+        let (task, fut) = Task::new(|| String::from("seven"));
+        let read = StdArc::new(StdMutex::new(None));
+        let r = read.clone();
+        fut.add_done_callback(move |f| {
+            *r.lock().unwrap() = Some(f.result(None).map(|v| v.len()));
+        });
+        let worker = thread::spawn(move || task.run());
+        let joined = fut.join();
+        worker.join().unwrap();
+        let read = read.lock().unwrap().take().expect("F5: the callback ran");
+        match (joined, read) {
+            (Ok(v), Err(FutureError::Taken)) => {
+                assert_eq!(v, "seven");
+                s.record("join won, callback saw Taken");
+            }
+            (Err(FutureError::Borrowed), Ok(5)) => {
+                s.record("callback borrowing, join saw Borrowed")
+            }
+            (Ok(v), Ok(5)) => {
+                assert_eq!(v, "seven");
+                s.record("callback borrowed and let go, then join won");
+            }
+            other => panic!("F13: {other:?}"),
+        }
+    });
+    seen.assert_all(
+        "f13_f5_join_vs_borrowing_callback",
+        &[
+            "join won, callback saw Taken",
+            "callback borrowing, join saw Borrowed",
+            "callback borrowed and let go, then join won",
+        ],
+    );
+}
+
+/// F13, F7: the task finishes while a clone borrows and is dropped on
+/// another thread and this thread joins: the value is dropped exactly once,
+/// by whoever owns it, and the cell is freed once (its loom leak tracker
+/// fails the model on a leak). Outcomes (where the value was dropped): by
+/// this thread after it moved the value out, or with the cell by the last
+/// handle after the join was refused (the worker's `Task`, the clone, or
+/// the joiner's own handle, dropped by the refused `join`). All four happen.
+#[test]
+fn f13_f7_moved_out_value_dropped_once() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check("f13_f7_moved_out_value_dropped_once", Some(2), move || {
+        let value_drops = StdArc::new(StdMutex::new(Vec::new()));
+        let vd = value_drops.clone();
+        let (task, fut) = Task::new(move || DropOn(vd));
+        let f2 = fut.clone();
+        let worker = thread::spawn(move || task.run());
+        let borrower = thread::spawn(move || {
+            let _ = f2.result(None);
+        });
+        let (main, worker_id, borrower_id) = (
+            thread::current().id(),
+            worker.thread().id(),
+            borrower.thread().id(),
+        );
+        let joined = fut.join();
+        let moved_out = joined.is_ok();
+        match joined {
+            Ok(v) => drop(v),
+            Err(e) => assert_eq!(e, FutureError::Borrowed, "F13"),
+        }
+        worker.join().unwrap();
+        borrower.join().unwrap();
+        let dropped_on = value_drops.lock().unwrap().clone();
+        assert_eq!(dropped_on.len(), 1, "F7: the value is dropped once");
+        s.record(match dropped_on[0] {
+            id if id == main && moved_out => "moved out, dropped by its owner",
+            id if id == main => "refused, dropped with the cell by the joiner's handle",
+            id if id == worker_id && !moved_out => "refused, dropped with the cell by the task",
+            id if id == borrower_id && !moved_out => "refused, dropped with the cell by the clone",
+            id => panic!("F7: dropped on {id:?}, moved out: {moved_out}"),
+        });
+    });
+    seen.assert_all(
+        "f13_f7_moved_out_value_dropped_once",
+        &[
+            "moved out, dropped by its owner",
+            "refused, dropped with the cell by the task",
+            "refused, dropped with the cell by the clone",
+            "refused, dropped with the cell by the joiner's handle",
+        ],
     );
 }

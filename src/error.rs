@@ -33,6 +33,16 @@ pub enum FutureError {
     /// or the task or promise was dropped before it produced a result.
     #[error("the future is broken: {0}")]
     Broken(String),
+    /// The value was moved out (by [`join`](crate::Future::join) or `.await`)
+    /// through this or another handle of the future, so there is nothing
+    /// left to lend or move.
+    #[error("the value was moved out through a handle of the future")]
+    Taken,
+    /// A move-out ([`join`](crate::Future::join) or `.await`) found another
+    /// live handle that had lent the value out with
+    /// [`result`](crate::Future::result). The value stays in the future.
+    #[error("the value is borrowed through another handle of the future")]
+    Borrowed,
 }
 
 /// The panic of a task, caught by `catch_unwind` (Python: the exception).

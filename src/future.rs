@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use crate::cell_ref::CellRef;
 use crate::error::{FutureError, PanicError};
-use crate::state::Lifecycle;
-use crate::sync::{park_until, unparker_of, Parker};
+use crate::state::{Borrow, Lifecycle, Take};
+use crate::sync::{park_until, unparker_of, AtomicU64, Ordering, Parker};
 use crate::task::{shared_of, CancelOutcome, Header, Shared};
 use crate::waiters::{EntryId, Waiter};
 
@@ -19,11 +19,37 @@ use crate::waiters::{EntryId, Waiter};
 /// A `Future` is a cheap handle: clones share one state. It can be cancelled
 /// while pending, queried (`running`, `done`, `cancelled`), waited on with a
 /// timeout ([`result`](Self::result), [`exception`](Self::exception)), given
-/// done-callbacks, and awaited from async code (`(&fut).await` gives
-/// `Result<&T, _>`; `fut.await` gives `Result<T, _>` for `T: Clone`).
+/// done-callbacks, and awaited from async code.
+///
+/// # Borrowing or owning the value
+///
+/// [`result`](Self::result) and `(&fut).await` lend the value out as `&T`;
+/// [`join`](Self::join) and `fut.await` (a `Future` is itself a
+/// [`std::future::Future`]) move it out as `T`, with no `Clone` bound. The
+/// two exclude each other across clones:
+///
+/// * Once a handle has lent out `&T`, it stays a *borrowing* handle until it
+///   is dropped. While any other handle is borrowing, a move-out fails with
+///   [`FutureError::Borrowed`] and changes nothing.
+/// * Once a handle has moved the value out, every handle's `result` (and any
+///   further move-out) gives [`FutureError::Taken`]. `exception` still
+///   reports `Ok(None)`: the task did not fail.
+/// * Errors are never moved out: after a panic, a cancel or a broken task,
+///   every handle, borrowing or not, gets the same error from every call.
+///
+/// When a borrow and a move-out race, exactly one of them succeeds.
+///
+/// `Future<T>` is `Send` and `Sync` when `T: Send + Sync`: clones on several
+/// threads read `&T` at once (`Sync`), and the value may be moved out on, or
+/// dropped by, any of them (`Send`).
 ///
 /// Equality and hashing are by identity: two handles are equal when they are
-/// clones of one future, so futures can go in sets.
+/// clones of one future, so futures can go in sets. (Clippy's
+/// `mutable_key_type` lint flags a `HashSet<Future<T>>`, because a handle
+/// holds an atomic of its own; the address, which is all that hashing and
+/// equality use, never changes, so that is a false positive: list
+/// `concurrent_futures::Future` under `ignore-interior-mutability` in
+/// `clippy.toml`.)
 ///
 /// ```
 /// use concurrent_futures::{Task, FutureError};
@@ -38,9 +64,19 @@ use crate::waiters::{EntryId, Waiter};
 /// ```
 pub struct Future<T> {
     cell: CellRef,
-    // Clones may read `&T` on several threads: Send and Sync need T: Send + Sync.
+    /// This handle's own part of the owned-result protocol (F13): bit 0,
+    /// `BORROWED`, says the handle owns one borrower unit of the state word
+    /// (it lent out `&T`); bits 1 and up hold the waiter entry of a pending
+    /// poll as `id + 1` (0: none). Only the flag is set through `&self`; the
+    /// entry changes only through `&mut self` (a poll, the drop).
+    local: AtomicU64,
+    // Clones may read `&T` on several threads, and any of them may move the
+    // value out: Send and Sync need T: Send + Sync (F13).
     _result: PhantomData<std::sync::Arc<T>>,
 }
+
+/// `Future::local`: the handle owns a borrower unit.
+const BORROWED: u64 = 1;
 
 impl<T> Future<T> {
     /// # Safety
@@ -48,6 +84,7 @@ impl<T> Future<T> {
     pub(crate) unsafe fn from_cell(cell: CellRef) -> Future<T> {
         Future {
             cell,
+            local: AtomicU64::new(0),
             _result: PhantomData,
         }
     }
@@ -103,11 +140,16 @@ impl<T> Future<T> {
         wait_done(self.header(), deadline_after(timeout))
     }
 
-    /// Waits (see [`wait`](Self::wait)) and returns the value.
+    /// Waits (see [`wait`](Self::wait)) and lends out the value.
+    ///
+    /// From then on this handle is *borrowing* until it is dropped: a
+    /// move-out through another handle ([`join`](Self::join), `.await`)
+    /// fails with [`FutureError::Borrowed`] meanwhile.
     ///
     /// Errors: [`FutureError::Cancelled`], [`FutureError::Timeout`] (the
     /// future is unaffected), [`FutureError::Panicked`] when the closure
-    /// panicked, [`FutureError::Broken`] when it can never run.
+    /// panicked, [`FutureError::Broken`] when it can never run,
+    /// [`FutureError::Taken`] when a handle moved the value out.
     pub fn result(&self, timeout: Option<Duration>) -> Result<&T, FutureError> {
         if !self.wait(timeout) {
             return Err(FutureError::Timeout);
@@ -115,18 +157,18 @@ impl<T> Future<T> {
         self.outcome()
     }
 
-    /// Waits and returns the failure: `Ok(None)` when the closure returned,
-    /// `Ok(Some(err))` when it panicked (or can never run), and
-    /// `Err(Cancelled | Timeout)` otherwise.
+    /// Waits and returns the failure: `Ok(None)` when the closure returned
+    /// (also once its value was moved out), `Ok(Some(err))` when it panicked
+    /// (or can never run), and `Err(Cancelled | Timeout)` otherwise. It never
+    /// borrows the value.
     pub fn exception(&self, timeout: Option<Duration>) -> Result<Option<FutureError>, FutureError> {
         if !self.wait(timeout) {
             return Err(FutureError::Timeout);
         }
-        match self.outcome() {
-            Ok(_) => Ok(None),
-            Err(FutureError::Cancelled) => Err(FutureError::Cancelled),
-            Err(other) => Ok(Some(other)),
+        if self.cancelled() {
+            return Err(FutureError::Cancelled);
         }
+        Ok(self.shared().error().cloned())
     }
 
     /// The panic, if the closure panicked. A convenience over
@@ -138,40 +180,98 @@ impl<T> Future<T> {
         }
     }
 
-    /// The outcome of a done future.
+    /// The outcome of a done future, lending out the value (F13).
     fn outcome(&self) -> Result<&T, FutureError> {
-        match self.shared().outcome() {
-            Some(Ok(v)) => Ok(v),
-            Some(Err(e)) => Err(e.clone()),
-            None => {
-                debug_assert!(
-                    self.cancelled(),
-                    "F2: done but neither finished nor cancelled"
-                );
-                Err(FutureError::Cancelled)
+        let s = self.header().state.load();
+        match s.lifecycle() {
+            Lifecycle::Cancelled => Err(FutureError::Cancelled),
+            Lifecycle::Finished if s.failed() => Err(self
+                .shared()
+                .error()
+                .expect("F2: a failed future stays failed")
+                .clone()),
+            Lifecycle::Finished => {
+                self.borrow()?;
+                // SAFETY: the Acquire load above saw FINISHED without FAILED,
+                // and this handle owns a borrower unit until its drop, which
+                // outlives the returned reference (task.rs rule 3).
+                Ok(unsafe { self.shared().value() })
+            }
+            other => unreachable!("F2: done but {other:?}"),
+        }
+    }
+
+    /// Makes this handle a borrowing one, once (F13): `Err(Taken)` if a
+    /// handle moved the value out first.
+    fn borrow(&self) -> Result<(), FutureError> {
+        // ORDERING: Relaxed: the flag is set only after this handle's unit is
+        // in the word, and the unit is given back only by the drop, which
+        // comes after every `&self` use (so after our read); the value's
+        // publication is the caller's Acquire load (F3).
+        if self.local.load(Ordering::Relaxed) & BORROWED != 0 {
+            return Ok(());
+        }
+        match self.header().state.try_borrow() {
+            Borrow::Taken => Err(FutureError::Taken),
+            Borrow::Borrowed => {
+                // ORDERING: Relaxed, as above; the RMW makes exactly one of
+                // two racing first borrows through this handle keep its unit.
+                if self.local.fetch_or(BORROWED, Ordering::Relaxed) & BORROWED != 0 {
+                    // Another thread borrowed through this handle meanwhile:
+                    // its unit, held until the drop, covers our read too.
+                    self.header().state.release_borrow();
+                }
+                Ok(())
             }
         }
     }
 
-    /// Waits and moves the outcome out of the future (task.rs rule 4).
+    /// Moves the value out of a done future (F13). `&mut self`: no `&T` lent
+    /// out by this handle is alive, so its own borrow does not count.
+    fn take(&mut self) -> Result<T, FutureError> {
+        // ORDERING: Relaxed: `&mut self`, no other thread uses this handle.
+        let local = self.local.load(Ordering::Relaxed);
+        match self.header().state.try_take(local & BORROWED != 0) {
+            Take::Won => {
+                // ORDERING: Relaxed, as above. The unit went with the CAS.
+                self.local.store(local & !BORROWED, Ordering::Relaxed);
+                // SAFETY: we won `try_take`, once (task.rs rule 4).
+                Ok(unsafe { self.shared().take_value() })
+            }
+            Take::Taken => Err(FutureError::Taken),
+            Take::Borrowed => Err(FutureError::Borrowed),
+            Take::Cancelled => Err(FutureError::Cancelled),
+            Take::Failed => Err(self
+                .shared()
+                .error()
+                .expect("F2: a failed future stays failed")
+                .clone()),
+        }
+    }
+
+    /// Waits until done, however long it takes, and moves the value out
+    /// (the shape of [`std::thread::JoinHandle::join`]). The value is not
+    /// cloned, so `T` need not be `Clone`.
     ///
-    /// # Safety
-    /// `self` is the only `Future` handle of its task: it was never cloned,
-    /// never exposed to users, and no callback holds a clone.
-    #[allow(dead_code)] // used by the executor's `map`
-    pub(crate) unsafe fn take_result(self, timeout: Option<Duration>) -> Result<T, FutureError> {
-        if !self.wait(timeout) {
-            return Err(FutureError::Timeout);
-        }
-        if self.lifecycle() != Lifecycle::Finished {
-            return Err(FutureError::Cancelled);
-        }
-        // SAFETY: the caller's promise makes us the only reader (rule 4), and
-        // we just loaded FINISHED.
-        match unsafe { self.shared().take_outcome() } {
-            Some(outcome) => outcome,
-            None => unreachable!("F3: a finished future has an outcome"),
-        }
+    /// Errors: [`FutureError::Cancelled`], [`FutureError::Panicked`],
+    /// [`FutureError::Broken`] as for [`result`](Self::result) (errors stay
+    /// readable through every handle); [`FutureError::Taken`] when a handle
+    /// already moved the value out; [`FutureError::Borrowed`] when another
+    /// live handle lent it out with [`result`](Self::result) (the value stays
+    /// in the future; the other handles can still read it).
+    ///
+    /// ```
+    /// use concurrent_futures::{FutureError, Task};
+    ///
+    /// let (task, fut) = Task::new(|| vec![1, 2, 3]);
+    /// let other = fut.clone();
+    /// task.run();
+    /// assert_eq!(fut.join(), Ok(vec![1, 2, 3]));
+    /// assert_eq!(other.result(None), Err(FutureError::Taken));
+    /// ```
+    pub fn join(mut self) -> Result<T, FutureError> {
+        wait_done(self.header(), Some(None));
+        self.take()
     }
 
     /// Registers `f` to be called with this future once it is done (F5).
@@ -237,12 +337,35 @@ pub(crate) fn wait_done(header: &Header, deadline: Option<Option<Instant>>) -> b
 }
 
 impl<T> Clone for Future<T> {
+    /// Another handle on the same future. It starts out not borrowing, with
+    /// no registration of its own.
     fn clone(&self) -> Self {
         Future {
             cell: self.cell.clone(),
+            local: AtomicU64::new(0),
             _result: PhantomData,
         }
     }
+}
+
+impl<T> Drop for Future<T> {
+    fn drop(&mut self) {
+        // ORDERING: Relaxed: `&mut self`, no other thread uses this handle.
+        let local = self.local.load(Ordering::Relaxed);
+        if let Some(id) = entry_of(local) {
+            self.header().waiters.deregister(id);
+        }
+        if local & BORROWED != 0 {
+            // Every `&T` this handle lent out is dead (`&mut self`): give the
+            // unit back before the cell's count (F13, then F7).
+            self.header().state.release_borrow();
+        }
+    }
+}
+
+/// The waiter entry held in a handle's `local` word, if any.
+fn entry_of(local: u64) -> Option<EntryId> {
+    (local >> 1).checked_sub(1)
 }
 
 impl<T> Future<T> {
@@ -318,7 +441,8 @@ impl Drop for AsyncWait<'_> {
     }
 }
 
-/// The future of `(&fut).await`: resolves to `Result<&T, FutureError>`.
+/// The future of `(&fut).await`: resolves to `Result<&T, FutureError>`, as
+/// [`Future::result`] does (the handle becomes a borrowing one).
 pub struct Wait<'a, T> {
     fut: &'a Future<T>,
     wait: AsyncWait<'a>,
@@ -351,47 +475,32 @@ impl<'a, T> std::future::IntoFuture for &'a Future<T> {
     }
 }
 
-/// The future of `fut.await`: resolves to `Result<T, FutureError>` (a clone).
-pub struct Join<T> {
-    fut: Future<T>,
-    entry: Option<EntryId>,
-}
-
-impl<T: Clone> std::future::Future for Join<T> {
+/// Awaiting a `Future` (`fut.await`) waits until it is done and moves the
+/// value out, like [`join`](Future::join) without blocking a thread. A
+/// handle polled again after it returned `Ready` gives
+/// `Err(FutureError::Taken)` (or the same error again).
+impl<T> std::future::Future for Future<T> {
     type Output = Result<T, FutureError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        // ORDERING: Relaxed: `&mut self`, no other thread uses this handle.
+        let local = this.local.load(Ordering::Relaxed);
         let mut wait = AsyncWait {
-            header: this.fut.header(),
-            entry: this.entry.take(),
+            header: this.cell.header(),
+            entry: entry_of(local),
         };
         let poll = wait.poll_done(cx);
-        // Keep the registration across polls; `Join`'s drop takes it back.
-        this.entry = wait.entry.take();
+        // Keep the registration across polls; the handle's drop takes it
+        // back. Ids are counted per future from 0, so `id + 2` cannot wrap.
+        let entry = wait.entry.take().map_or(0, |id| (id + 1) << 1);
+        drop(wait);
+        // ORDERING: Relaxed, as above.
+        this.local
+            .store((local & BORROWED) | entry, Ordering::Relaxed);
         match poll {
-            Poll::Ready(()) => Poll::Ready(this.fut.outcome().cloned()),
+            Poll::Ready(()) => Poll::Ready(this.take()),
             Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-impl<T> Drop for Join<T> {
-    fn drop(&mut self) {
-        if let Some(id) = self.entry {
-            self.fut.header().waiters.deregister(id);
-        }
-    }
-}
-
-impl<T: Clone> std::future::IntoFuture for Future<T> {
-    type Output = Result<T, FutureError>;
-    type IntoFuture = Join<T>;
-
-    fn into_future(self) -> Join<T> {
-        Join {
-            fut: self,
-            entry: None,
         }
     }
 }

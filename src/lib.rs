@@ -28,7 +28,8 @@
 //!   [`as_completed`] over its futures.
 //! * [`Future`]: a handle on a result that may not exist yet: cancel it while
 //!   pending, ask `running()`/`done()`/`cancelled()`, wait with a timeout,
-//!   add done-callbacks, or `.await` it from any async runtime.
+//!   add done-callbacks, borrow its value (`result`) or move it out (`join`,
+//!   or `.await`: a `Future` is a `std::future::Future`).
 //! * [`Promise`] and [`Task`]: the writing ends, for executor authors.
 //! * [`queue`]: the lock-free MPMC queues under the executor.
 //! * [`Error`]: every error of the crate, for `?`.
@@ -146,7 +147,7 @@ pub use error::{
     TaskError, TrySubmitError,
 };
 pub use executor::{Builder, Map, PoolStats, ThreadPoolExecutor};
-pub use future::{Future, Join, Wait};
+pub use future::{Future, Wait};
 pub use promise::Promise;
 pub use task::{CancelOutcome, CancelToken, Task};
 pub use wait::{as_completed, wait, AsCompleted, DoneAndNotDone, ReturnWhen};

@@ -22,6 +22,15 @@
 //!   and F4 for who drains).
 //! * `CANCEL_REQUESTED`: `cancel()` found the task `RUNNING`; the closure can
 //!   see this through its `CancelToken` (F12). Never cleared; it is only a hint.
+//! * `FAILED`: set by the finishing CAS itself when the slot holds an error.
+//!   Errors are never moved out, so any holder reads them (F13).
+//! * `TAKEN` and the borrower count (bits 6 and up), the owned-result
+//!   protocol (F13), meaningful only on `FINISHED` without `FAILED`. The
+//!   count is the number of `Future` handles that lent out `&T` and are still
+//!   alive; `TAKEN` says a handle moved the value out. The two exclude each
+//!   other: a borrow is a CAS that fails on `TAKEN`, and the move-out is a CAS
+//!   that needs a count of zero (the taker's own borrow aside). `TAKEN` is
+//!   never cleared.
 //!
 //! This file holds no `unsafe` and runs no user code. Each transition returns a
 //! `#[must_use]` value that tells the caller what it now owns.
@@ -35,6 +44,11 @@ const FINISHED: usize = 0b10;
 const CANCELLED: usize = 0b11;
 const WAITERS: usize = 0b100;
 const CANCEL_REQUESTED: usize = 0b1000;
+const FAILED: usize = 0b1_0000;
+const TAKEN: usize = 0b10_0000;
+/// One borrowing handle; the count fills the bits above `TAKEN`.
+const BORROW_ONE: usize = 0b100_0000;
+const BORROWERS: usize = !(BORROW_ONE - 1);
 
 /// Where a future is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +86,21 @@ impl Snapshot {
         self.0 & CANCEL_REQUESTED != 0
     }
 
+    /// Finished with an error: the slot holds `Err`, never moved out (F13).
+    pub(crate) fn failed(self) -> bool {
+        self.0 & FAILED != 0
+    }
+
+    /// A handle moved the value out (F13).
+    pub(crate) fn taken(self) -> bool {
+        self.0 & TAKEN != 0
+    }
+
+    /// How many live handles lent out `&T` (F13).
+    pub(crate) fn borrowers(self) -> usize {
+        (self.0 & BORROWERS) / BORROW_ONE
+    }
+
     fn with_lifecycle(self, bits: usize) -> Snapshot {
         Snapshot((self.0 & !LIFECYCLE) | bits)
     }
@@ -83,6 +112,9 @@ impl std::fmt::Debug for Snapshot {
             .field("lifecycle", &self.lifecycle())
             .field("waiters", &self.has_waiters())
             .field("cancel_requested", &self.cancel_requested())
+            .field("failed", &self.failed())
+            .field("taken", &self.taken())
+            .field("borrowers", &self.borrowers())
             .finish()
     }
 }
@@ -122,6 +154,35 @@ pub(crate) enum Finish {
     Cancelled,
 }
 
+/// What `try_borrow` did.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Borrow {
+    /// The count went up by one: the caller owns one unit of it, and may read
+    /// the value until it gives the unit back (`release_borrow`) (F13).
+    Borrowed,
+    /// A handle moved the value out first: the caller owns nothing.
+    Taken,
+}
+
+/// What `try_take` did.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Take {
+    /// FINISHED, no borrower but the caller → TAKEN: the caller owns the
+    /// value in the slot, to move out, and no longer owns its borrow (F13).
+    Won,
+    /// A handle moved the value out first.
+    Taken,
+    /// Another live handle lent out `&T`: nothing changed.
+    Borrowed,
+    /// The future finished with an error, which stays in the slot for
+    /// every handle to read.
+    Failed,
+    /// The future was cancelled: there is no value.
+    Cancelled,
+}
+
 /// The atomic word.
 pub(crate) struct State(AtomicUsize);
 
@@ -139,9 +200,9 @@ impl State {
 
     /// Applies `step` until its CAS succeeds or it declines to change the word.
     fn transition<R>(&self, mut step: impl FnMut(Snapshot) -> (R, Option<Snapshot>)) -> R {
-        // ORDERING: Acquire, like `load`. Not needed by any clause (no
-        // transition's caller reads data published through the word; loom
-        // models pass with Relaxed, SPEC.md F1): kept as a cheap defence.
+        // ORDERING: Acquire, like `load`. Not needed by any clause: the step
+        // only decides from these bits, and what a winner reads is ordered
+        // by the CAS below (F1, F13); kept as a cheap defence.
         let mut cur = self.0.load(Ordering::Acquire);
         loop {
             let (out, next) = step(Snapshot(cur));
@@ -149,9 +210,14 @@ impl State {
             // ORDERING: AcqRel on success. Release publishes what the caller
             // wrote before (the result slot, for `try_finish`), for the
             // Acquire of `load` (F3): necessary, loom catches its removal.
-            // The Acquire half, and Acquire on failure, are not needed (the
-            // RMW alone decides the winner, F1; no caller reads data through
-            // a transition); kept as a cheap defence (SPEC.md F teeth table).
+            // Acquire: the winner of `try_take` moves the value out after
+            // every borrower's reads, which their Release decrements
+            // (`release_borrow`) publish; the value this CAS replaces lies
+            // in those RMWs' release sequences (F13: necessary, loom catches
+            // its removal). No other
+            // transition's caller reads data through it (F1). Acquire on
+            // failure is not needed (the retry only decides from the bits);
+            // kept as a cheap defence.
             match self
                 .0
                 .compare_exchange_weak(cur, next.0, Ordering::AcqRel, Ordering::Acquire)
@@ -187,14 +253,72 @@ impl State {
     }
 
     /// RUNNING (or PENDING, for a `Promise`) → FINISHED: linearization point
-    /// of "done with a result" (F3). The caller wrote the slot before.
-    pub(crate) fn try_finish(&self) -> Finish {
+    /// of "done with a result" (F3). The caller wrote the slot before;
+    /// `failed` says it wrote an error (sets `FAILED` in the same CAS).
+    pub(crate) fn try_finish(&self, failed: bool) -> Finish {
+        let failed = if failed { FAILED } else { 0 };
         self.transition(|s| match s.lifecycle() {
-            Lifecycle::Pending | Lifecycle::Running => {
-                (Finish::Finished(s), Some(s.with_lifecycle(FINISHED)))
-            }
+            Lifecycle::Pending | Lifecycle::Running => (
+                Finish::Finished(s),
+                Some(Snapshot(s.with_lifecycle(FINISHED).0 | failed)),
+            ),
             Lifecycle::Cancelled => (Finish::Cancelled, None),
             Lifecycle::Finished => unreachable!("F2: a future is finished once: {s:?}"),
+        })
+    }
+
+    /// FINISHED with a value, not TAKEN → one more borrower: linearization
+    /// point of a handle's first `&T` (F13). The caller loaded `FINISHED`
+    /// without `FAILED` (F2: it stays so).
+    pub(crate) fn try_borrow(&self) -> Borrow {
+        self.transition(|s| match s.lifecycle() {
+            Lifecycle::Finished if s.failed() => {
+                unreachable!("F13: an error is read, not borrowed: {s:?}")
+            }
+            Lifecycle::Finished if s.taken() => (Borrow::Taken, None),
+            Lifecycle::Finished => {
+                if s.0 & BORROWERS == BORROWERS {
+                    // More live borrowing handles than the field counts (only
+                    // reachable on 32-bit targets, with 2^26 of them):
+                    // wrapping would let a take race a reader, as `Arc`'s
+                    // clone aborts rather than wrap.
+                    std::process::abort();
+                }
+                (Borrow::Borrowed, Some(Snapshot(s.0 + BORROW_ONE)))
+            }
+            other => unreachable!("F13: only a finished future lends its value: {other:?}"),
+        })
+    }
+
+    /// Gives back one borrower unit that the caller owns (F13). Afterwards the
+    /// caller owns no borrow and reads the slot no more.
+    pub(crate) fn release_borrow(&self) {
+        // ORDERING: Release: this handle's reads of the value happen before
+        // the decrement, and the taker's Acquire (`transition`) reads from
+        // the release sequence it heads (every later change of the word is an
+        // RMW), so the move-out comes after them (F13). Necessary: loom
+        // catches Relaxed (SPEC.md F teeth table).
+        let old = Snapshot(self.0.fetch_sub(BORROW_ONE, Ordering::Release));
+        debug_assert!(old.borrowers() > 0 && !old.taken(), "F13: {old:?}");
+    }
+
+    /// FINISHED with a value, not TAKEN, no borrower but the caller's own
+    /// (`own_borrow`) → TAKEN with no borrower: linearization point of a
+    /// move-out (F13). Exactly one `try_take` can win, and never while another
+    /// handle's borrow is alive. The caller waited until the word was
+    /// terminal.
+    pub(crate) fn try_take(&self, own_borrow: bool) -> Take {
+        let own = if own_borrow { BORROW_ONE } else { 0 };
+        self.transition(|s| match s.lifecycle() {
+            Lifecycle::Cancelled => (Take::Cancelled, None),
+            Lifecycle::Finished if s.failed() => (Take::Failed, None),
+            Lifecycle::Finished if s.taken() => {
+                debug_assert!(!own_borrow, "F13: a borrowing handle saw TAKEN: {s:?}");
+                (Take::Taken, None)
+            }
+            Lifecycle::Finished if s.0 & BORROWERS != own => (Take::Borrowed, None),
+            Lifecycle::Finished => (Take::Won, Some(Snapshot((s.0 & !BORROWERS) | TAKEN))),
+            other => unreachable!("F13: a take waits until done: {other:?}"),
         })
     }
 
@@ -227,7 +351,7 @@ mod tests {
         assert_eq!(s.try_start(), Start::AlreadyRunning);
         assert_eq!(s.try_cancel(), Cancel::Running);
         assert!(s.load().cancel_requested());
-        assert!(matches!(s.try_finish(), Finish::Finished(_)));
+        assert!(matches!(s.try_finish(false), Finish::Finished(_)));
         assert_eq!(s.load().lifecycle(), Lifecycle::Finished);
         assert_eq!(s.try_cancel(), Cancel::Finished);
     }
@@ -238,8 +362,9 @@ mod tests {
         assert!(matches!(s.try_cancel(), Cancel::Cancelled(_)));
         assert_eq!(s.try_cancel(), Cancel::AlreadyCancelled);
         assert!(matches!(s.try_start(), Start::Cancelled(_)));
-        assert_eq!(s.try_finish(), Finish::Cancelled);
+        assert_eq!(s.try_finish(false), Finish::Cancelled);
         assert!(s.load().is_terminal());
+        assert_eq!(s.try_take(false), Take::Cancelled);
     }
 
     #[test]
@@ -247,9 +372,39 @@ mod tests {
         let s = State::new();
         assert!(!s.set_waiters().has_waiters());
         assert_eq!(s.try_start(), Start::Run);
-        match s.try_finish() {
+        match s.try_finish(false) {
             Finish::Finished(prev) => assert!(prev.has_waiters()),
             other => panic!("{other:?}"),
         }
+        assert_eq!(s.try_borrow(), Borrow::Borrowed);
+        s.release_borrow();
+        assert_eq!(s.try_take(false), Take::Won);
+        assert!(s.load().has_waiters() && s.load().taken());
+    }
+
+    #[test]
+    fn borrow_and_take_exclude_each_other() {
+        let s = State::new();
+        assert!(matches!(s.try_finish(false), Finish::Finished(_)));
+        assert_eq!(s.try_borrow(), Borrow::Borrowed);
+        assert_eq!(s.try_borrow(), Borrow::Borrowed);
+        assert_eq!(s.load().borrowers(), 2);
+        assert_eq!(s.try_take(false), Take::Borrowed);
+        assert_eq!(s.try_take(true), Take::Borrowed);
+        s.release_borrow();
+        assert_eq!(s.try_take(false), Take::Borrowed, "one borrower is left");
+        assert_eq!(s.try_take(true), Take::Won, "the caller's own borrow");
+        assert_eq!(s.load().borrowers(), 0);
+        assert_eq!(s.try_borrow(), Borrow::Taken);
+        assert_eq!(s.try_take(false), Take::Taken);
+    }
+
+    #[test]
+    fn an_error_is_never_taken() {
+        let s = State::new();
+        assert!(matches!(s.try_finish(true), Finish::Finished(_)));
+        assert!(s.load().failed());
+        assert_eq!(s.try_take(false), Take::Failed);
+        assert!(!s.load().taken());
     }
 }

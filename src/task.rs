@@ -11,13 +11,18 @@
 //!    it with the AcqRel CAS to `FINISHED` (F3). If that CAS finds
 //!    `CANCELLED` (only possible from `PENDING`), the write was never
 //!    published and the owner takes the value back.
-//! 3. Once the word is `FINISHED`, the slot never changes again (F2) and any
-//!    holder that loaded `FINISHED` with Acquire may read it (F3). It is
-//!    dropped with the allocation, when the last handle goes.
-//! 4. Exception to rule 3: a `Future` handle that the crate knows to be the
-//!    only one (one that never left the crate, such as those inside
-//!    `Executor::map`) may move the value out after it loaded `FINISHED`. No
-//!    other reader exists, and the task never touches the slot after its CAS.
+//! 3. Once the word is `FINISHED`, the slot changes at most once more (F2,
+//!    F13), and any holder that loaded `FINISHED` with Acquire may read it
+//!    (F3) as follows. An error (`FAILED`) never changes: every holder reads
+//!    it. A value is read only by a holder that owns a borrower unit of the
+//!    word (`try_borrow`, its own or its handle's), until the unit is given
+//!    back (`release_borrow`).
+//! 4. The value is moved out only by the one winner of `try_take` (F13): no
+//!    unit is owned by anyone else at its CAS, every earlier borrower's reads
+//!    happen before it (their Release decrements, its Acquire), and no unit
+//!    can be had after it (`TAKEN` is never cleared). The slot left behind
+//!    (`Some(Ok)` taken to `None`) is dropped with the allocation, when the
+//!    last handle goes: the value is dropped once, by its new owner (F7).
 //!
 //! [`Promise`]: crate::Promise
 
@@ -109,10 +114,11 @@ impl<T> Shared<T> {
         &self,
         outcome: Result<T, FutureError>,
     ) -> Result<(), Result<T, FutureError>> {
+        let failed = outcome.is_err();
         // SAFETY: rule 2, guaranteed by the caller: no one else writes the
         // slot, and no one reads it before the CAS below publishes it (F3).
         self.slot.with_mut(|p| unsafe { *p = Some(outcome) });
-        match self.header.state.try_finish() {
+        match self.header.state.try_finish(failed) {
             Finish::Finished(replaced) => {
                 self.header.waiters.complete(replaced);
                 Ok(())
@@ -126,38 +132,59 @@ impl<T> Shared<T> {
         }
     }
 
-    /// The published outcome, if the future finished (F3).
-    pub(crate) fn outcome(&self) -> Option<&Result<T, FutureError>> {
-        if self.header.state.load().lifecycle() != Lifecycle::Finished {
+    /// The published error, if the future finished with one (F3, F13).
+    pub(crate) fn error(&self) -> Option<&FutureError> {
+        let s = self.header.state.load();
+        if s.lifecycle() != Lifecycle::Finished || !s.failed() {
             return None;
         }
-        // SAFETY: rule 3: the Acquire load above saw FINISHED, which the
-        // owner's AcqRel CAS published after writing the slot (F3), and the
-        // slot never changes again (F2). The reference lives as long as
-        // `&self`, and the allocation outlives every handle's borrow.
-        self.slot.with(|p| unsafe { (*p).as_ref() })
+        // SAFETY: rule 3: the Acquire load above saw FINISHED with FAILED,
+        // which the owner's AcqRel CAS published after writing the slot
+        // (F3), and an error is never moved out (F13). The reference lives
+        // as long as `&self`, and the allocation outlives every handle.
+        match self.slot.with(|p| unsafe { (*p).as_ref() }) {
+            Some(Err(e)) => Some(e),
+            _ => unreachable!("F13: FAILED is set with an error in the slot"),
+        }
+    }
+
+    /// The published value.
+    ///
+    /// # Safety
+    /// The caller loaded `FINISHED` without `FAILED` with Acquire (F3), and
+    /// owns a borrower unit (`Borrow::Borrowed`, its own or its handle's) for
+    /// as long as the reference lives (rule 3).
+    pub(crate) unsafe fn value(&self) -> &T {
+        // SAFETY: rule 3, guaranteed by the caller: the value was published
+        // to us, and no `try_take` can win while the unit is owned (F13).
+        match self.slot.with(|p| unsafe { (*p).as_ref() }) {
+            Some(Ok(v)) => v,
+            _ => unreachable!("F13: a borrowable slot holds a value"),
+        }
+    }
+
+    /// Moves the value out.
+    ///
+    /// # Safety
+    /// The caller won `try_take` (rule 4), and calls this once.
+    pub(crate) unsafe fn take_value(&self) -> T {
+        // SAFETY: rule 4, guaranteed by the caller: the winning CAS read the
+        // value's publication and every borrower's release (Acquire), and
+        // no one else reads or writes the slot from now on but the free,
+        // which the cell's count orders after us (F7).
+        match self.slot.with_mut(|p| unsafe { (*p).take() }) {
+            Some(Ok(v)) => v,
+            _ => unreachable!("F13: a won take finds the value"),
+        }
     }
 }
 
 impl<T> Drop for Shared<T> {
     fn drop(&mut self) {
-        // The free writes the slot (it drops the value): tell loom, so a free
-        // not ordered after every reader fails the models (F7, cell_ref.rs).
-        // Nothing at run time.
+        // The free writes the slot (it drops the value, unless it was moved
+        // out): tell loom, so a free not ordered after every reader fails
+        // the models (F7, cell_ref.rs). Nothing at run time.
         self.slot.with_mut(|_| ());
-    }
-}
-
-impl<T> Shared<T> {
-    /// Moves the published outcome out (rule 4).
-    ///
-    /// # Safety
-    /// The caller holds the only `Future` handle of this cell, no `&T` from
-    /// it is alive, and it loaded `FINISHED`.
-    pub(crate) unsafe fn take_outcome(&self) -> Option<Result<T, FutureError>> {
-        debug_assert_eq!(self.header.state.load().lifecycle(), Lifecycle::Finished);
-        // SAFETY: rule 4, guaranteed by the caller: no other reader exists.
-        self.slot.with_mut(|p| unsafe { (*p).take() })
     }
 }
 
@@ -174,9 +201,11 @@ struct Cell<T, F> {
 }
 
 // SAFETY: the closure is only touched through the unique `Task` (rule 1), so
-// `F: Send` suffices. The result is written by one owner and then only read
-// through `&T` by `Future` handles, which are themselves `Send`/`Sync` only
-// when `T: Send + Sync`; moving the value between threads needs `T: Send`.
+// `F: Send` suffices. The result is written by one owner, then read through
+// `&T` by `Future` handles or moved out by one of them (rules 3, 4); those
+// handles are themselves `Send`/`Sync` only when `T: Send + Sync`. Moving
+// the value between threads, or dropping it on the last handle's thread,
+// needs `T: Send`.
 unsafe impl<T: Send, F: Send> Send for Cell<T, F> {}
 // SAFETY: as for `Send` above.
 unsafe impl<T: Send, F: Send> Sync for Cell<T, F> {}

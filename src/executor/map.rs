@@ -1,9 +1,10 @@
 //! `Map`: the iterator of `ThreadPoolExecutor::map` (E10).
 //!
 //! It owns the only handle of each future it submitted: none is cloned or
-//! shown to the caller, so a finished value is moved out with the core's
-//! `take_result` (task.rs rule 4) instead of being cloned. Every future not
-//! yet yielded is cancelled when the iterator times out or is dropped.
+//! shown to the caller, so a finished value is moved out (`Future::join`,
+//! F13) instead of being cloned, and the move-out cannot meet a borrower.
+//! Every future not yet yielded is cancelled when the iterator times out or
+//! is dropped.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -141,11 +142,9 @@ impl<U> Iterator for Map<'_, U> {
             self.ended = true;
             return Some(Err(FutureError::Timeout));
         }
-        // SAFETY: task.rs rule 4: `fut` is the only `Future` handle of its
-        // task (made by `submit` inside `Map::new`, never cloned, never shown
-        // to the caller, no callback registered), and it is done (F2: it
-        // stays done), so `take_result` does not wait.
-        Some(unsafe { fut.take_result(Some(Duration::ZERO)) })
+        // Done (F2: it stays done), so `join` does not wait; `fut` is the only
+        // handle (never cloned or shown), so it gets the value (F13).
+        Some(fut.join())
     }
 }
 

@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::cell_ref::CellRef;
+use crate::deadline::Deadline;
 use crate::error::{FutureError, PanicError};
 use crate::state::{Borrow, Lifecycle, Take};
 use crate::sync::{park_until, unparker_of, AtomicU64, Ordering, Parker};
@@ -129,40 +130,104 @@ impl<T> Future<T> {
     }
 
     /// `true` once the future finished or was cancelled. After `done()` is
-    /// `true`, `result(Some(Duration::ZERO))` never times out (F3).
+    /// `true`, [`try_result`](Self::try_result) never reports `Timeout`.
     pub fn done(&self) -> bool {
         self.header().state.load().is_terminal()
     }
 
-    /// Waits until done, at most `timeout` (`None`: forever). Returns whether
-    /// it is done. Zero never blocks; a huge timeout waits forever.
-    pub fn wait(&self, timeout: Option<Duration>) -> bool {
-        wait_done(self.header(), deadline_after(timeout))
+    /// Blocks until the future is done (finished or cancelled).
+    pub fn wait(&self) {
+        wait_done(self.header(), Deadline::Never);
     }
 
-    /// Waits (see [`wait`](Self::wait)) and lends out the value.
+    /// Blocks until the future is done or `timeout` passed; returns whether
+    /// it is done. A zero timeout never blocks; one too large to represent
+    /// (`Duration::MAX`) waits forever.
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        wait_done(self.header(), Deadline::after(timeout))
+    }
+
+    /// Blocks until the future is done or `deadline` passed; returns whether
+    /// it is done.
+    pub fn wait_deadline(&self, deadline: Instant) -> bool {
+        wait_done(self.header(), Deadline::At(deadline))
+    }
+
+    /// Blocks until the future is done and lends out its value.
     ///
     /// From then on this handle is *borrowing* until it is dropped: a
     /// move-out through another handle ([`join`](Self::join), `.await`)
-    /// fails with [`FutureError::Borrowed`] meanwhile.
+    /// fails with [`FutureError::Borrowed`] meanwhile. To own the value,
+    /// use [`join`](Self::join) instead.
     ///
-    /// Errors: [`FutureError::Cancelled`], [`FutureError::Timeout`] (the
-    /// future is unaffected), [`FutureError::Panicked`] when the closure
-    /// panicked, [`FutureError::Broken`] when it can never run,
+    /// Errors: [`FutureError::Cancelled`], [`FutureError::Panicked`] when
+    /// the closure panicked, [`FutureError::Failed`] when a fallible task
+    /// returned `Err`, [`FutureError::Broken`] when it can never run,
     /// [`FutureError::Taken`] when a handle moved the value out.
-    pub fn result(&self, timeout: Option<Duration>) -> Result<&T, FutureError> {
-        if !self.wait(timeout) {
+    ///
+    /// ```
+    /// use concurrent_futures::Task;
+    ///
+    /// let (task, fut) = Task::new(|| vec![1, 2, 3]);
+    /// std::thread::spawn(move || task.run());
+    /// assert_eq!(fut.result()?.len(), 3);
+    /// # Ok::<(), concurrent_futures::FutureError>(())
+    /// ```
+    pub fn result(&self) -> Result<&T, FutureError> {
+        self.wait();
+        self.outcome()
+    }
+
+    /// Like [`result`](Self::result), giving up with
+    /// [`FutureError::Timeout`] after `timeout` (the future is unaffected).
+    pub fn result_timeout(&self, timeout: Duration) -> Result<&T, FutureError> {
+        self.result_by(Deadline::after(timeout))
+    }
+
+    /// Like [`result`](Self::result), giving up with
+    /// [`FutureError::Timeout`] at `deadline`.
+    pub fn result_deadline(&self, deadline: Instant) -> Result<&T, FutureError> {
+        self.result_by(Deadline::At(deadline))
+    }
+
+    /// Like [`result`](Self::result) but never blocks: `Timeout` when the
+    /// future is not done yet (Python's `result(timeout=0)`).
+    pub fn try_result(&self) -> Result<&T, FutureError> {
+        self.result_by(Deadline::Now)
+    }
+
+    fn result_by(&self, deadline: Deadline) -> Result<&T, FutureError> {
+        if !wait_done(self.header(), deadline) {
             return Err(FutureError::Timeout);
         }
         self.outcome()
     }
 
-    /// Waits and returns the failure: `Ok(None)` when the closure returned
-    /// (also once its value was moved out), `Ok(Some(err))` when it panicked
-    /// (or can never run), and `Err(Cancelled | Timeout)` otherwise. It never
-    /// borrows the value.
-    pub fn exception(&self, timeout: Option<Duration>) -> Result<Option<FutureError>, FutureError> {
-        if !self.wait(timeout) {
+    /// Blocks until the future is done and returns its failure: `Ok(None)`
+    /// when the closure returned (also once its value was moved out),
+    /// `Ok(Some(err))` when it panicked, failed or can never run, and
+    /// `Err(Cancelled)` when it was cancelled. It never borrows the value.
+    pub fn exception(&self) -> Result<Option<FutureError>, FutureError> {
+        self.exception_by(Deadline::Never)
+    }
+
+    /// Like [`exception`](Self::exception), giving up with
+    /// `Err(FutureError::Timeout)` after `timeout`.
+    pub fn exception_timeout(
+        &self,
+        timeout: Duration,
+    ) -> Result<Option<FutureError>, FutureError> {
+        self.exception_by(Deadline::after(timeout))
+    }
+
+    /// Like [`exception`](Self::exception) but never blocks:
+    /// `Err(FutureError::Timeout)` when the future is not done yet.
+    pub fn try_exception(&self) -> Result<Option<FutureError>, FutureError> {
+        self.exception_by(Deadline::Now)
+    }
+
+    fn exception_by(&self, deadline: Deadline) -> Result<Option<FutureError>, FutureError> {
+        if !wait_done(self.header(), deadline) {
             return Err(FutureError::Timeout);
         }
         if self.cancelled() {
@@ -171,10 +236,10 @@ impl<T> Future<T> {
         Ok(self.shared().error().cloned())
     }
 
-    /// The panic, if the closure panicked. A convenience over
-    /// [`exception`](Self::exception).
-    pub fn panic(&self, timeout: Option<Duration>) -> Result<Option<PanicError>, FutureError> {
-        match self.exception(timeout)? {
+    /// Blocks until done; the panic, if the closure panicked. A convenience
+    /// over [`exception`](Self::exception).
+    pub fn panic(&self) -> Result<Option<PanicError>, FutureError> {
+        match self.exception()? {
             Some(FutureError::Panicked(p)) => Ok(Some(p)),
             _ => Ok(None),
         }
@@ -270,7 +335,7 @@ impl<T> Future<T> {
     /// assert_eq!(other.result(None), Err(FutureError::Taken));
     /// ```
     pub fn join(mut self) -> Result<T, FutureError> {
-        wait_done(self.header(), Some(None));
+        wait_done(self.header(), Deadline::Never);
         self.take()
     }
 
@@ -299,24 +364,15 @@ impl<T> Future<T> {
     }
 }
 
-/// `None` when there is no deadline: no timeout, or one too far to represent.
-pub(crate) fn deadline_after(timeout: Option<Duration>) -> Option<Option<Instant>> {
-    match timeout {
-        None => Some(None),
-        Some(d) if d.is_zero() => None,
-        Some(d) => Some(Instant::now().checked_add(d)),
-    }
-}
-
-/// Blocks until `header` is done or the deadline passes (F4). `deadline` is
-/// `None` for "do not block at all", `Some(None)` for "no deadline".
-pub(crate) fn wait_done(header: &Header, deadline: Option<Option<Instant>>) -> bool {
+/// Blocks until `header` is done or `deadline` passes (F4); whether it is
+/// done.
+pub(crate) fn wait_done(header: &Header, deadline: Deadline) -> bool {
     if header.state.load().is_terminal() {
         return true;
     }
-    let Some(deadline) = deadline else {
+    if deadline == Deadline::Now {
         return false;
-    };
+    }
     let parker = Parker::default();
     let waiter = Waiter::Thread(unparker_of(&parker));
     let Ok(id) = header.waiters.register(&header.state, waiter) else {
@@ -328,11 +384,11 @@ pub(crate) fn wait_done(header: &Header, deadline: Option<Option<Instant>>) -> b
         if header.state.load().is_terminal() {
             return true;
         }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        if deadline.passed() {
             // Take the entry back; if a drain took it first, we are done.
             return !header.waiters.deregister(id) || header.state.load().is_terminal();
         }
-        park_until(&parker, deadline);
+        park_until(&parker, deadline.instant());
     }
 }
 

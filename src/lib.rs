@@ -125,6 +125,7 @@
 mod sync;
 
 mod cell_ref;
+mod deadline;
 mod error;
 mod future;
 mod promise;
@@ -146,8 +147,11 @@ pub use error::{
     AsCompletedTimeout, Error, ExecutorError, FutureError, PanicError, Rejected, SpawnError,
     TaskError, TrySubmitError,
 };
-pub use executor::{Builder, Map, PoolStats, ThreadPoolExecutor};
+pub use executor::{Builder, Map, PoolStats, Shutdown, ThreadPoolExecutor};
 pub use future::{Future, Wait};
 pub use promise::Promise;
 pub use task::{CancelOutcome, CancelToken, Task};
-pub use wait::{as_completed, wait, AsCompleted, DoneAndNotDone, ReturnWhen};
+pub use wait::{
+    as_completed, as_completed_timeout, wait, wait_timeout, AsCompleted, AsCompletedTimed,
+    DoneAndNotDone, ReturnWhen,
+};

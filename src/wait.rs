@@ -18,8 +18,8 @@
 use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
+use crate::deadline::Deadline;
 use crate::error::AsCompletedTimeout;
-use crate::future::deadline_after;
 use crate::sync::{lock, Arc, Condvar, Mutex, MutexGuard};
 use crate::waiters::{EntryId, Waiter};
 use crate::Future;
@@ -30,9 +30,10 @@ use crate::Future;
 pub enum ReturnWhen {
     /// As soon as any future is done (finished or cancelled).
     FirstCompleted,
-    /// As soon as any future finishes with an error (a panic, or
-    /// [`FutureError::Broken`](crate::FutureError::Broken)); a cancelled future is not an error. With no
-    /// error, the same as `AllCompleted`.
+    /// As soon as any future finishes with an error (a panic, a fallible
+    /// task's `Err`, or [`FutureError::Broken`](crate::FutureError::Broken));
+    /// a cancelled future is not an error. With no error, the same as
+    /// `AllCompleted`.
     FirstException,
     /// When every future is done.
     #[default]
@@ -62,14 +63,14 @@ impl Collector {
         self.cv.notify_all();
     }
 
-    /// Waits until something fired or the deadline passed (`None`: no
-    /// deadline); the caller re-checks.
+    /// Waits until something fired or the deadline passed; the caller
+    /// re-checks.
     fn wait<'a>(
         &'a self,
         guard: MutexGuard<'a, VecDeque<usize>>,
-        deadline: Option<Instant>,
+        deadline: Deadline,
     ) -> MutexGuard<'a, VecDeque<usize>> {
-        match deadline {
+        match deadline.instant() {
             None => self.cv.wait(guard).unwrap_or_else(|p| p.into_inner()),
             Some(d) => {
                 let left = d.saturating_duration_since(Instant::now());
@@ -134,31 +135,58 @@ fn deregister_all<T>(futs: &[Future<T>], entries: &mut [Option<EntryId>]) {
 
 /// Does `fut` (done) count as an exception for `FirstException`?
 fn is_exception<T>(fut: &Future<T>) -> bool {
-    matches!(fut.exception(Some(Duration::ZERO)), Ok(Some(_)))
+    matches!(fut.try_exception(), Ok(Some(_)))
 }
 
-/// Waits until `return_when` holds for `futures` or `timeout` passes
-/// (`None`: no timeout; `Duration::MAX` waits forever), and splits them into
+/// Blocks until `return_when` holds for `futures`, and splits them into
 /// done and not done (Python's `concurrent.futures.wait`; E11).
 ///
-/// Duplicates are removed. A timeout is not an error: it shows as futures in
-/// `not_done`. A cancelled future counts as done at once, so `wait` returns
-/// when `shutdown(cancel_futures = true)` cancels what it waits for.
+/// Duplicates are removed. A cancelled future counts as done at once, so
+/// `wait` returns when `shutdown` with `cancel_futures` cancels what it
+/// waits for.
 ///
 /// ```
 /// use concurrent_futures::{wait, ReturnWhen, ThreadPoolExecutor};
 ///
 /// let pool = ThreadPoolExecutor::new(2)?;
 /// let futs: Vec<_> = (0..4).map(|i| pool.submit(move || i)).collect::<Result<_, _>>()?;
-/// let r = wait(&futs, None, ReturnWhen::AllCompleted);
+/// let r = wait(&futs, ReturnWhen::AllCompleted);
 /// assert_eq!(r.done.len(), 4);
 /// assert!(r.not_done.is_empty());
-/// # Ok::<(), concurrent_futures::ExecutorError>(())
+/// # Ok::<(), concurrent_futures::Error>(())
 /// ```
 pub fn wait<'a, T: 'a>(
     futures: impl IntoIterator<Item = &'a Future<T>>,
-    timeout: Option<Duration>,
     return_when: ReturnWhen,
+) -> DoneAndNotDone<T> {
+    wait_until(futures, return_when, Deadline::Never)
+}
+
+/// Like [`wait`](fn@wait), returning when `timeout` passes even if
+/// `return_when` does not hold yet. A timeout is not an error: it shows as
+/// futures in `not_done`. A zero timeout never blocks; `Duration::MAX` waits
+/// forever.
+///
+/// ```
+/// use concurrent_futures::{wait_timeout, Promise, ReturnWhen};
+/// use std::time::Duration;
+///
+/// let (_promise, pending) = Promise::<u8>::new();
+/// let r = wait_timeout([&pending], ReturnWhen::FirstCompleted, Duration::from_millis(10));
+/// assert!(r.done.is_empty() && r.not_done.contains(&pending));
+/// ```
+pub fn wait_timeout<'a, T: 'a>(
+    futures: impl IntoIterator<Item = &'a Future<T>>,
+    return_when: ReturnWhen,
+    timeout: Duration,
+) -> DoneAndNotDone<T> {
+    wait_until(futures, return_when, Deadline::after(timeout))
+}
+
+fn wait_until<'a, T: 'a>(
+    futures: impl IntoIterator<Item = &'a Future<T>>,
+    return_when: ReturnWhen,
+    deadline: Deadline,
 ) -> DoneAndNotDone<T> {
     let futs = distinct(futures);
     let mut done = vec![false; futs.len()];
@@ -166,8 +194,6 @@ pub fn wait<'a, T: 'a>(
     let mut exception = false;
     let collector = Arc::new(Collector::default());
     let mut entries = register_all(&futs, &collector);
-    // `None`: do not block at all; `Some(None)`: no deadline.
-    let deadline = deadline_after(timeout);
     let mut fired = lock(&collector.fired);
     loop {
         for i in fired.drain(..) {
@@ -183,15 +209,10 @@ pub fn wait<'a, T: 'a>(
                 ReturnWhen::FirstException => exception,
                 ReturnWhen::AllCompleted => false,
             };
-        let out_of_time = match deadline {
-            None => true,
-            Some(Some(d)) => Instant::now() >= d,
-            Some(None) => false,
-        };
-        if satisfied || out_of_time {
+        if satisfied || deadline.passed() {
             break;
         }
-        fired = collector.wait(fired, deadline.flatten());
+        fired = collector.wait(fired, deadline);
     }
     drop(fired);
     deregister_all(&futs, &mut entries);
@@ -208,10 +229,8 @@ pub fn wait<'a, T: 'a>(
 /// `concurrent.futures.as_completed`; E12).
 ///
 /// The futures already done come first (in input order), then the others in
-/// the order they finish or are cancelled; each distinct future exactly once.
-/// The deadline counts from this call: when it passes, the iterator yields
-/// one `Err(AsCompletedTimeout)` naming how many futures are unfinished, and
-/// ends. Dropping the iterator takes its registrations back.
+/// the order they finish or are cancelled; each distinct future exactly
+/// once. Dropping the iterator takes its registrations back.
 ///
 /// ```
 /// use concurrent_futures::{as_completed, ThreadPoolExecutor};
@@ -219,46 +238,110 @@ pub fn wait<'a, T: 'a>(
 /// let pool = ThreadPoolExecutor::new(2)?;
 /// let futs: Vec<_> = (1..=3).map(|i| pool.submit(move || i * 10)).collect::<Result<_, _>>()?;
 /// let mut total = 0;
-/// for fut in as_completed(&futs, None) {
-///     total += fut.unwrap().result(None).unwrap();
+/// for fut in as_completed(&futs) {
+///     total += fut.result()?;
 /// }
 /// assert_eq!(total, 60);
-/// # Ok::<(), concurrent_futures::ExecutorError>(())
+/// # Ok::<(), concurrent_futures::Error>(())
 /// ```
 pub fn as_completed<'a, T: 'a>(
     futures: impl IntoIterator<Item = &'a Future<T>>,
-    timeout: Option<Duration>,
 ) -> AsCompleted<T> {
-    let futs = distinct(futures);
-    let collector = Arc::new(Collector::default());
-    let entries = register_all(&futs, &collector);
     AsCompleted {
-        remaining: futs.len(),
-        futs: futs.into_iter().map(Some).collect(),
-        entries,
-        collector,
-        deadline: deadline_after(timeout),
-        ended: false,
+        inner: Completions::new(futures, Deadline::Never),
     }
 }
 
-/// The iterator of [`as_completed`]: `Ok(future)` per distinct future, or one
-/// final `Err` on timeout.
+/// Like [`as_completed`], with a deadline `timeout` from this call: when it
+/// passes, the iterator yields one `Err(AsCompletedTimeout)` naming how many
+/// futures are unfinished, and ends (Python raises `TimeoutError`).
+///
+/// ```
+/// use concurrent_futures::{as_completed_timeout, Promise};
+/// use std::time::Duration;
+///
+/// let (_promise, pending) = Promise::<u8>::new();
+/// let mut it = as_completed_timeout([&pending], Duration::from_millis(10));
+/// let err = it.next().unwrap().unwrap_err();
+/// assert_eq!((err.unfinished, err.total), (1, 1));
+/// assert!(it.next().is_none());
+/// ```
+pub fn as_completed_timeout<'a, T: 'a>(
+    futures: impl IntoIterator<Item = &'a Future<T>>,
+    timeout: Duration,
+) -> AsCompletedTimed<T> {
+    AsCompletedTimed {
+        inner: Completions::new(futures, Deadline::after(timeout)),
+    }
+}
+
+/// The iterator of [`as_completed`]: each distinct future once, as it
+/// completes.
+#[must_use = "iterators are lazy: the futures are yielded only when iterated"]
 pub struct AsCompleted<T> {
+    inner: Completions<T>,
+}
+
+/// The iterator of [`as_completed_timeout`]: `Ok(future)` per distinct
+/// future, or one final `Err` on timeout.
+#[must_use = "iterators are lazy: the futures are yielded only when iterated"]
+pub struct AsCompletedTimed<T> {
+    inner: Completions<T>,
+}
+
+impl<T> Iterator for AsCompleted<T> {
+    type Item = Future<T>;
+
+    fn next(&mut self) -> Option<Future<T>> {
+        // No deadline: `next_by` never reports a timeout.
+        self.inner.next_by().map(|r| r.ok().expect("no deadline"))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.inner.remaining, Some(self.inner.remaining))
+    }
+}
+
+impl<T> Iterator for AsCompletedTimed<T> {
+    type Item = Result<Future<T>, AsCompletedTimeout>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.inner.next_by()
+    }
+}
+
+/// The state both iterators share.
+struct Completions<T> {
     /// `None` once yielded: the iterator keeps no handle on a future it gave
     /// out, so the caller's drop frees it (CPython issue #14406).
     futs: Vec<Option<Future<T>>>,
     entries: Vec<Option<EntryId>>,
     remaining: usize,
     collector: Arc<Collector>,
-    deadline: Option<Option<Instant>>,
+    deadline: Deadline,
     ended: bool,
 }
 
-impl<T> Iterator for AsCompleted<T> {
-    type Item = Result<Future<T>, AsCompletedTimeout>;
+impl<T> Completions<T> {
+    fn new<'a>(futures: impl IntoIterator<Item = &'a Future<T>>, deadline: Deadline) -> Self
+    where
+        T: 'a,
+    {
+        let futs = distinct(futures);
+        let collector = Arc::new(Collector::default());
+        let entries = register_all(&futs, &collector);
+        Completions {
+            remaining: futs.len(),
+            futs: futs.into_iter().map(Some).collect(),
+            entries,
+            collector,
+            deadline,
+            ended: false,
+        }
+    }
 
-    fn next(&mut self) -> Option<Self::Item> {
+    /// The next completed future, or the timeout once the deadline passed.
+    fn next_by(&mut self) -> Option<Result<Future<T>, AsCompletedTimeout>> {
         if self.ended || self.remaining == 0 {
             return None;
         }
@@ -271,12 +354,7 @@ impl<T> Iterator for AsCompleted<T> {
                     return Some(Ok(fut));
                 }
             }
-            let out_of_time = match self.deadline {
-                None => true,
-                Some(Some(d)) => Instant::now() >= d,
-                Some(None) => false,
-            };
-            if out_of_time {
+            if self.deadline.passed() {
                 drop(fired);
                 self.ended = true;
                 self.deregister();
@@ -285,12 +363,10 @@ impl<T> Iterator for AsCompleted<T> {
                     total: self.futs.len(),
                 }));
             }
-            fired = self.collector.wait(fired, self.deadline.flatten());
+            fired = self.collector.wait(fired, self.deadline);
         }
     }
-}
 
-impl<T> AsCompleted<T> {
     /// `deregister_all` over the futures not yielded yet (a yielded one's
     /// entry fired: nothing to take back).
     fn deregister(&mut self) {
@@ -302,7 +378,7 @@ impl<T> AsCompleted<T> {
     }
 }
 
-impl<T> Drop for AsCompleted<T> {
+impl<T> Drop for Completions<T> {
     fn drop(&mut self) {
         self.deregister();
     }
@@ -311,8 +387,18 @@ impl<T> Drop for AsCompleted<T> {
 impl<T> std::fmt::Debug for AsCompleted<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsCompleted")
-            .field("total", &self.futs.len())
-            .field("remaining", &self.remaining)
+            .field("total", &self.inner.futs.len())
+            .field("remaining", &self.inner.remaining)
+            .finish()
+    }
+}
+
+impl<T> std::fmt::Debug for AsCompletedTimed<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsCompletedTimed")
+            .field("total", &self.inner.futs.len())
+            .field("remaining", &self.inner.remaining)
+            .field("deadline", &self.inner.deadline)
             .finish()
     }
 }

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use super::ThreadPoolExecutor;
 use crate::error::{ExecutorError, FutureError};
-use crate::future::{deadline_after, wait_done};
+use crate::deadline::Deadline;
+use crate::future::wait_done;
 use crate::Future;
 
 /// Submits the next input item (buffered mode); `None` when the input ended.
@@ -46,7 +47,10 @@ pub struct Map<'a, U> {
     /// executor refused (buffered mode).
     pending: VecDeque<Result<Future<U>, FutureError>>,
     feed: Option<Feed<'a, U>>,
-    deadline: Option<Option<Instant>>,
+    /// When the `map` call was made: a [`timeout`](Map::timeout) counts
+    /// from it.
+    started: Instant,
+    deadline: Deadline,
     ended: bool,
 }
 
@@ -64,7 +68,6 @@ impl<'a, U: Send + 'static> Map<'a, U> {
         exec: &'a ThreadPoolExecutor,
         f: F,
         items: I,
-        timeout: Option<Duration>,
         buffersize: Option<usize>,
     ) -> Result<Map<'a, U>, ExecutorError>
     where
@@ -72,7 +75,7 @@ impl<'a, U: Send + 'static> Map<'a, U> {
         F: Fn(A) -> U + Send + Sync + 'static,
         I: Iterator<Item = A> + 'a,
     {
-        let deadline = deadline_after(timeout);
+        let started = Instant::now();
         // The closure is shared by the tasks; each task is still one allocation.
         let f = std::sync::Arc::new(f);
         let mut items = items;
@@ -84,7 +87,8 @@ impl<'a, U: Send + 'static> Map<'a, U> {
         let mut map = Map {
             pending: VecDeque::new(),
             feed: None,
-            deadline,
+            started,
+            deadline: Deadline::Never,
             ended: false,
         };
         let limit = buffersize.unwrap_or(usize::MAX);
@@ -101,6 +105,29 @@ impl<'a, U: Send + 'static> Map<'a, U> {
 }
 
 impl<U> Map<'_, U> {
+    /// Gives up waiting once `timeout` has passed since the `map` call
+    /// (Python's `map(..., timeout=t)`): the iterator then yields
+    /// `Err(FutureError::Timeout)` once, cancels every item not yet
+    /// yielded, and ends. Items already done are still yielded first.
+    ///
+    /// ```
+    /// use concurrent_futures::{FutureError, ThreadPoolExecutor};
+    /// use std::time::Duration;
+    ///
+    /// let pool = ThreadPoolExecutor::new(1)?;
+    /// let slow = |ms: u64| { std::thread::sleep(Duration::from_millis(ms)); ms };
+    /// let out: Vec<_> = pool.map(slow, [0, 500])?.timeout(Duration::from_millis(100)).collect();
+    /// assert_eq!(out, [Ok(0), Err(FutureError::Timeout)]);
+    /// # Ok::<(), concurrent_futures::Error>(())
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.deadline = self
+            .started
+            .checked_add(timeout)
+            .map_or(Deadline::Never, Deadline::At);
+        self
+    }
+
     /// Buffered mode: submits one more item, as Python does before waiting.
     fn refill(&mut self) {
         let Some(feed) = self.feed.as_mut() else {

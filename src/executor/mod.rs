@@ -36,12 +36,14 @@
 
 mod builder;
 mod map;
+mod shutdown;
 mod worker;
 
 use std::time::{Duration, Instant};
 
 pub use builder::Builder;
 pub use map::Map;
+pub use shutdown::Shutdown;
 
 use crate::error::{ExecutorError, SpawnError, TrySubmitError};
 use crate::queue::{BoundedQueue, UnboundedQueue};
@@ -356,38 +358,44 @@ impl ThreadPoolExecutor {
             .map_err(|e| TrySubmitError::Rejected(e, None))
     }
 
-    /// Signals the pool to stop taking work, and optionally waits for it
-    /// (Python's `shutdown(wait, cancel_futures=...)`). Idempotent (E3, E4, E5).
+    /// Stops the pool and waits for it (Python's `shutdown()`): later
+    /// submits fail with [`ExecutorError::Shutdown`], queued tasks still
+    /// run, and this returns once every worker has exited and been joined.
+    /// Idempotent. See [`shutdown_with`](Self::shutdown_with) for the other
+    /// options.
     ///
-    /// * Later submits fail with [`ExecutorError::Shutdown`].
-    /// * Queued tasks still run, unless `cancel_futures`: then every task
-    ///   still queued is cancelled, on this thread, and its callbacks run
-    ///   here with no executor lock held.
-    /// * With `wait`, returns once every worker has exited (and been joined).
-    ///   Called from one of this pool's own workers (say, a task dropping the
-    ///   last `Arc<ThreadPoolExecutor>`), it waits for every *other* worker
-    ///   that is not itself blocked in `shutdown(wait)`, so it never deadlocks;
-    ///   the calling worker exits once its task returns.
+    /// Called from one of this pool's own workers (say, a task dropping the
+    /// last `Arc<ThreadPoolExecutor>`), it waits for every *other* worker
+    /// that is not itself blocked in a waiting shutdown, so it never
+    /// deadlocks; the calling worker exits once its task returns.
     ///
     /// ```
     /// use concurrent_futures::ThreadPoolExecutor;
     ///
     /// let pool = ThreadPoolExecutor::new(1)?;
     /// let fut = pool.submit(|| 1)?;
-    /// pool.shutdown(true, false);
+    /// pool.shutdown();
     /// assert!(fut.done());
-    /// pool.shutdown(true, true); // idempotent
-    /// # Ok::<(), concurrent_futures::ExecutorError>(())
+    /// pool.shutdown(); // idempotent
+    /// # Ok::<(), concurrent_futures::Error>(())
     /// ```
-    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        self.inner.begin_shutdown(cancel_futures);
-        if wait {
+    pub fn shutdown(&self) {
+        self.shutdown_with(Shutdown::new());
+    }
+
+    /// Stops the pool as `how` says (Python's `shutdown(wait,
+    /// cancel_futures)`): with `cancel_futures`, every task still queued is
+    /// cancelled on this thread, and its callbacks run here with no executor
+    /// lock held; without `wait`, this returns at once and the workers exit
+    /// once the queue is empty.
+    pub fn shutdown_with(&self, how: Shutdown) {
+        self.inner.begin_shutdown(how.cancel_futures);
+        if how.wait {
             self.inner.wait_workers(None);
         }
     }
 
-    /// `shutdown(wait = true, cancel_futures = false)` that gives up waiting
-    /// after `timeout`. Returns whether every worker (other than the caller)
+    /// [`shutdown`](Self::shutdown) that gives up waiting after `timeout`. Returns whether every worker (other than the caller)
     /// exited in time. `Duration::MAX` waits forever (E5).
     ///
     /// ```
@@ -405,26 +413,18 @@ impl ThreadPoolExecutor {
     }
 
     /// Runs `f` on every item, eagerly submitting them all, and yields the
-    /// results in input order (Python's `map`; see [`Map`]). `timeout` counts
-    /// from this call.
+    /// results in input order (Python's `map`; see [`Map`], whose
+    /// [`timeout`](Map::timeout) bounds the wait).
     ///
     /// ```
     /// use concurrent_futures::ThreadPoolExecutor;
     ///
     /// let pool = ThreadPoolExecutor::new(4)?;
-    /// let squares: Vec<u64> = pool
-    ///     .map(|x: u64| x * x, 1..=4, None)?
-    ///     .collect::<Result<_, _>>()
-    ///     .unwrap();
+    /// let squares: Vec<u64> = pool.map(|x: u64| x * x, 1..=4)?.collect::<Result<_, _>>()?;
     /// assert_eq!(squares, [1, 4, 9, 16]);
-    /// # Ok::<(), concurrent_futures::ExecutorError>(())
+    /// # Ok::<(), concurrent_futures::Error>(())
     /// ```
-    pub fn map<'a, A, U, F, I>(
-        &'a self,
-        f: F,
-        items: I,
-        timeout: Option<Duration>,
-    ) -> Result<Map<'a, U>, ExecutorError>
+    pub fn map<'a, A, U, F, I>(&'a self, f: F, items: I) -> Result<Map<'a, U>, ExecutorError>
     where
         A: Send + 'static,
         U: Send + 'static,
@@ -432,7 +432,7 @@ impl ThreadPoolExecutor {
         I: IntoIterator<Item = A>,
         I::IntoIter: 'a,
     {
-        Map::new(self, f, items.into_iter(), timeout, None)
+        Map::new(self, f, items.into_iter(), None)
     }
 
     /// Like [`map`](Self::map), but keeps at most `buffersize` items
@@ -446,18 +446,16 @@ impl ThreadPoolExecutor {
     ///
     /// let pool = ThreadPoolExecutor::new(2)?;
     /// let first: Vec<u64> = pool
-    ///     .map_buffered(|x: u64| x + 1, 0.., None, NonZeroUsize::new(4).unwrap())?
+    ///     .map_buffered(|x: u64| x + 1, 0.., NonZeroUsize::new(4).unwrap())?
     ///     .take(3)
-    ///     .collect::<Result<_, _>>()
-    ///     .unwrap();
+    ///     .collect::<Result<_, _>>()?;
     /// assert_eq!(first, [1, 2, 3]);
-    /// # Ok::<(), concurrent_futures::ExecutorError>(())
+    /// # Ok::<(), concurrent_futures::Error>(())
     /// ```
     pub fn map_buffered<'a, A, U, F, I>(
         &'a self,
         f: F,
         items: I,
-        timeout: Option<Duration>,
         buffersize: std::num::NonZeroUsize,
     ) -> Result<Map<'a, U>, ExecutorError>
     where
@@ -467,7 +465,7 @@ impl ThreadPoolExecutor {
         I: IntoIterator<Item = A>,
         I::IntoIter: 'a,
     {
-        Map::new(self, f, items.into_iter(), timeout, Some(buffersize.get()))
+        Map::new(self, f, items.into_iter(), Some(buffersize.get()))
     }
 
     /// The most workers this pool starts.
@@ -489,10 +487,10 @@ impl ThreadPoolExecutor {
 }
 
 impl Drop for ThreadPoolExecutor {
-    /// `shutdown(wait = true, cancel_futures = false)`: queued work runs
-    /// first. From a worker of this pool, waits for the other workers only.
+    /// [`shutdown`](Self::shutdown): queued work runs first. From a worker of
+    /// this pool, waits for the other workers only.
     fn drop(&mut self) {
-        self.shutdown(true, false);
+        self.shutdown();
     }
 }
 

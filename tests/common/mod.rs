@@ -14,8 +14,9 @@ use std::time::Duration;
 use concurrent_futures::{Future, FutureError, Promise, ThreadPoolExecutor};
 use proptest::test_runner::{Config as ProptestConfig, FileFailurePersistence};
 
-/// A "didn't hang" guard: generous, never a performance claim.
-pub const HANG_GUARD: Duration = Duration::from_secs(10);
+/// A "didn't hang" guard: generous, never a performance claim (longer
+/// under Miri, which runs code about a thousand times slower).
+pub const HANG_GUARD: Duration = Duration::from_secs(if cfg!(miri) { 600 } else { 10 });
 
 /// Python's `threading.Event`: set once, waited on by any number of threads.
 #[derive(Default)]

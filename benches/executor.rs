@@ -143,7 +143,7 @@ fn submit_collect(c: &mut Criterion) {
         b.iter(|| {
             let fs: Vec<_> = (0..MANY).map(|i| pool.submit(move || i).unwrap()).collect();
             for f in &fs {
-                f.result(None).unwrap();
+                f.result().unwrap();
             }
         })
     });
@@ -231,7 +231,7 @@ fn round_trip(c: &mut Criterion) {
 
     let pool = ThreadPoolExecutor::new(WORKERS).unwrap();
     g.bench_function("concurrent-futures", |b| {
-        b.iter(|| *pool.submit(|| 1u64).unwrap().result(None).unwrap())
+        b.iter(|| *pool.submit(|| 1u64).unwrap().result().unwrap())
     });
     drop(pool);
 
@@ -312,7 +312,7 @@ fn map_and_as_completed(c: &mut Criterion) {
     g.bench_function("concurrent-futures_map", |b| {
         b.iter(|| {
             let n: usize = pool
-                .map(|i: usize| i + 1, 0..SOME, None)
+                .map(|i: usize| i + 1, 0..SOME)
                 .unwrap()
                 .map(|r| r.unwrap())
                 .sum();
@@ -322,7 +322,7 @@ fn map_and_as_completed(c: &mut Criterion) {
     g.bench_function("concurrent-futures_as_completed", |b| {
         b.iter(|| {
             let fs: Vec<_> = (0..SOME).map(|i| pool.submit(move || i).unwrap()).collect();
-            as_completed(&fs, None).count()
+            as_completed(&fs).count()
         })
     });
     drop(pool);

@@ -43,7 +43,7 @@ fn main() {
         let t0 = Instant::now();
         let fs: Vec<_> = (0..MANY).map(|i| pool.submit(move || i).unwrap()).collect();
         for f in &fs {
-            f.result(None).unwrap();
+            f.result().unwrap();
         }
         drop(fs);
         t0.elapsed()

@@ -22,11 +22,11 @@ fn main() -> Result<(), concurrent_futures::ExecutorError> {
     println!("First task running={}", first.running());
     println!("Second task running={}", second.running());
     println!("Second task was cancelled: {}", second.cancel());
-    match second.result(None) {
+    match second.result() {
         Err(FutureError::Cancelled) => println!("No result, task was cancelled"),
         other => println!("Unexpected result: {other:?}"),
     }
-    match second.exception(None) {
+    match second.exception() {
         Err(FutureError::Cancelled) => println!("No exception, task was cancelled"),
         other => println!("Unexpected exception: {other:?}"),
     }

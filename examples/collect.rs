@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use concurrent_futures::{as_completed, wait, ReturnWhen, ThreadPoolExecutor};
+use concurrent_futures::{as_completed_timeout, wait_timeout, ReturnWhen, ThreadPoolExecutor};
 
 fn slow_square(x: u64) -> u64 {
     std::thread::sleep(Duration::from_millis(10 * (5 - x)));
@@ -16,11 +16,7 @@ fn main() -> Result<(), concurrent_futures::ExecutorError> {
     let futs: Vec<_> = (1..=4)
         .map(|x| pool.submit(move || slow_square(x)))
         .collect::<Result<_, _>>()?;
-    let r = wait(
-        &futs,
-        Some(Duration::from_secs(10)),
-        ReturnWhen::AllCompleted,
-    );
+    let r = wait_timeout(&futs, ReturnWhen::AllCompleted, Duration::from_secs(10));
     println!("wait: {} done, {} not done", r.done.len(), r.not_done.len());
 
     // as_completed: take each result as soon as it is ready.
@@ -28,16 +24,16 @@ fn main() -> Result<(), concurrent_futures::ExecutorError> {
         .map(|x| pool.submit(move || slow_square(x)))
         .collect::<Result<_, _>>()?;
     let mut in_completion_order = Vec::new();
-    for fut in as_completed(&futs, Some(Duration::from_secs(10))) {
+    for fut in as_completed_timeout(&futs, Duration::from_secs(10)) {
         let fut = fut.expect("finished within the timeout");
-        in_completion_order.push(*fut.result(None).expect("no panic"));
+        in_completion_order.push(*fut.result().expect("no panic"));
     }
     in_completion_order.sort_unstable();
     println!("as_completed: {in_completion_order:?} (sorted)");
 
     // map: results in input order, whatever order the tasks finish in.
     let squares: Vec<u64> = pool
-        .map(slow_square, 1..=4, None)?
+        .map(slow_square, 1..=4)?
         .collect::<Result<_, _>>()
         .expect("no task failed");
     println!("map: {squares:?}");

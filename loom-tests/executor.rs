@@ -14,7 +14,7 @@ compile_error!("the loom models need debug assertions (the release profile keeps
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use concurrent_futures::{
-    as_completed, wait, CancelOutcome, ExecutorError, FutureError, ReturnWhen, Task,
+    as_completed, wait, CancelOutcome, ExecutorError, FutureError, ReturnWhen, Shutdown, Task,
     ThreadPoolExecutor, TrySubmitError,
 };
 use loom::sync::Arc;
@@ -43,8 +43,8 @@ fn e1_e2_submit_vs_worker_going_to_sleep() {
             let pool = ThreadPoolExecutor::new(2).unwrap();
             let f1 = pool.submit(|| 1).unwrap();
             let f2 = pool.submit(|| 2).unwrap();
-            assert_eq!(f2.result(None).copied(), Ok(2), "E2");
-            assert_eq!(f1.result(None).copied(), Ok(1), "E2");
+            assert_eq!(f2.result().copied(), Ok(2), "E2");
+            assert_eq!(f1.result().copied(), Ok(1), "E2");
             let stats = pool.stats();
             assert!(stats.workers <= 2, "E1");
             // The first submit starts the first worker before its push and
@@ -75,7 +75,7 @@ fn e3_submit_vs_shutdown() {
     check("e3_submit_vs_shutdown", Some(3), move || {
         let ran = std::sync::Arc::new(AtomicUsize::new(0));
         let pool = Arc::new(ThreadPoolExecutor::new(1).unwrap());
-        pool.submit(|| ()).unwrap().result(None).unwrap();
+        pool.submit(|| ()).unwrap().result().unwrap();
         let p = pool.clone();
         let r = ran.clone();
         let submitter = loom::thread::spawn(move || {
@@ -83,10 +83,10 @@ fn e3_submit_vs_shutdown() {
                 r.fetch_add(1, Ordering::Relaxed);
             })
         });
-        pool.shutdown(false, false);
+        pool.shutdown_with(Shutdown::new().wait(false));
         let accepted = match submitter.join().unwrap() {
             Ok(fut) => {
-                assert_eq!(fut.result(None), Ok(&()), "E3: an accepted task runs");
+                assert_eq!(fut.result(), Ok(&()), "E3: an accepted task runs");
                 s.record("accepted");
                 1
             }
@@ -96,7 +96,7 @@ fn e3_submit_vs_shutdown() {
                 0
             }
         };
-        pool.shutdown(true, false);
+        pool.shutdown();
         assert_eq!(
             ran.load(Ordering::Relaxed),
             accepted,
@@ -126,10 +126,10 @@ fn e4_cancel_futures_vs_start_vs_user_cancel() {
             });
             let f = fut.clone();
             let user = loom::thread::spawn(move || f.try_cancel());
-            pool.shutdown(false, true);
+            pool.shutdown_with(Shutdown::new().wait(false).cancel_futures(true));
             let user_outcome = user.join().unwrap();
-            pool.shutdown(true, false);
-            let winner = match (fut.result(None).copied(), user_outcome) {
+            pool.shutdown();
+            let winner = match (fut.result().copied(), user_outcome) {
                 (Ok(7), CancelOutcome::Running | CancelOutcome::Finished) => "ran",
                 (Err(FutureError::Cancelled), CancelOutcome::Cancelled) => "user cancel",
                 (Err(FutureError::Cancelled), CancelOutcome::AlreadyCancelled) => "shutdown cancel",
@@ -164,7 +164,7 @@ fn e5_last_handle_dropped_on_worker() {
             })
             .unwrap();
         drop(pool);
-        s.record(fut.result(None).unwrap());
+        s.record(fut.result().unwrap());
     });
     seen.assert_all("e5_last_handle_dropped_on_worker", &["worker", "main"]);
 }
@@ -187,10 +187,10 @@ fn e5_two_waiting_shutdowns_both_return_with_no_worker_left() {
             let fut = pool.submit(|| 1).unwrap();
             let p = pool.clone();
             let other = loom::thread::spawn(move || {
-                p.shutdown(true, false);
+                p.shutdown();
                 assert_eq!(p.stats().workers, 0, "E5: returned early");
             });
-            pool.shutdown(true, false);
+            pool.shutdown();
             assert_eq!(pool.stats().workers, 0, "E5: returned early");
             assert!(
                 fut.done(),
@@ -212,11 +212,8 @@ fn e6_panicking_task_keeps_worker() {
         let pool = ThreadPoolExecutor::new(1).unwrap();
         let f1 = pool.submit(|| -> i32 { panic!("boom") }).unwrap();
         let f2 = pool.submit(|| 2).unwrap();
-        assert!(
-            matches!(f1.result(None), Err(FutureError::Panicked(_))),
-            "E6"
-        );
-        assert_eq!(f2.result(None).copied(), Ok(2), "E6");
+        assert!(matches!(f1.result(), Err(FutureError::Panicked(_))), "E6");
+        assert_eq!(f2.result().copied(), Ok(2), "E6");
         let stats = pool.stats();
         assert_eq!(stats.workers, 1, "E6: the worker survived");
         s.record(if stats.wakeups == 1 {
@@ -248,7 +245,7 @@ fn e7_initializer_failure_vs_submit() {
         let p = pool.clone();
         let submitter = loom::thread::spawn(move || p.submit(|| 2));
         match f1 {
-            Ok(f1) => assert!(matches!(f1.result(None), Err(FutureError::Broken(_))), "E7"),
+            Ok(f1) => assert!(matches!(f1.result(), Err(FutureError::Broken(_))), "E7"),
             Err(e) => assert!(matches!(e, ExecutorError::Broken(_)), "E7: {e:?}"),
         }
         match submitter.join().unwrap() {
@@ -257,7 +254,7 @@ fn e7_initializer_failure_vs_submit() {
                 s.record("refused");
             }
             Ok(f2) => {
-                assert!(matches!(f2.result(None), Err(FutureError::Broken(_))), "E7");
+                assert!(matches!(f2.result(), Err(FutureError::Broken(_))), "E7");
                 s.record("accepted, broken");
             }
             Err(other) => panic!("E7: {other:?}"),
@@ -299,11 +296,11 @@ fn e8_try_submit_vs_pop_then_blocking_submit() {
                 Err(other) => panic!("E8: {other:?}"),
             };
             let f3 = pool.submit(|| 3).unwrap();
-            assert_eq!(f1.result(None).copied(), Ok(1));
+            assert_eq!(f1.result().copied(), Ok(1));
             if let Some(f2) = f2 {
-                assert_eq!(f2.result(None).copied(), Ok(2));
+                assert_eq!(f2.result().copied(), Ok(2));
             }
-            assert_eq!(f3.result(None).copied(), Ok(3), "E8");
+            assert_eq!(f3.result().copied(), Ok(3), "E8");
         },
     );
     seen.assert_all(
@@ -331,11 +328,11 @@ fn e9_token_sees_only_its_own_cancel() {
         let canceller = loom::thread::spawn(move || f.try_cancel());
         let outcome = canceller.join().unwrap();
         assert_eq!(
-            f2.result(None).copied(),
+            f2.result().copied(),
             Ok(false),
             "E9: no leak into the next task"
         );
-        s.record(match (f1.result(None).copied(), outcome) {
+        s.record(match (f1.result().copied(), outcome) {
             (Err(FutureError::Cancelled), CancelOutcome::Cancelled) => "cancelled before start",
             (Ok(true), CancelOutcome::Running) => "seen while running",
             (Ok(false), CancelOutcome::Running | CancelOutcome::Finished) => "not seen",
@@ -367,7 +364,6 @@ fn e10_map_drop_cancels_the_rest() {
                     x * 10
                 },
                 [1, 2],
-                None,
             )
             .unwrap();
         assert_eq!(it.next(), Some(Ok(10)), "E10");
@@ -400,7 +396,7 @@ fn e11_wait_vs_cancel() {
         });
         let f = f2.clone();
         let canceller = loom::thread::spawn(move || f.cancel());
-        let r = wait([&f1, &f2, &f1], None, ReturnWhen::AllCompleted);
+        let r = wait([&f1, &f2, &f1], ReturnWhen::AllCompleted);
         assert_eq!(r.done.len(), 2, "E11");
         assert!(r.not_done.is_empty(), "E11");
         let cancelled = canceller.join().unwrap();
@@ -425,8 +421,7 @@ fn e12_as_completed_vs_cancel() {
         let canceller = loom::thread::spawn(move || f.cancel());
         let mut first = None;
         let mut got = Vec::new();
-        for fut in as_completed([&f1, &f2, &f2], None) {
-            let fut = fut.expect("E12: no timeout without a deadline");
+        for fut in as_completed([&f1, &f2, &f2]) {
             first.get_or_insert_with(|| fut.clone());
             got.push(fut);
         }
@@ -477,13 +472,13 @@ fn e13_fallible_task_fails_once_and_every_waiter_sees_it() {
             });
             start.pass();
             let already = fut.done();
-            match fut.exception(None) {
+            match fut.exception() {
                 Ok(Some(FutureError::Failed(e))) => {
                     assert!(e.downcast_ref::<Refused>().is_some(), "E13")
                 }
                 other => panic!("E13: {other:?}"),
             }
-            assert!(matches!(fut.result(None), Err(FutureError::Failed(_))));
+            assert!(matches!(fut.result(), Err(FutureError::Failed(_))));
             runner.join().unwrap();
             s.record(if already { "done first" } else { "waited" });
         },

@@ -107,13 +107,13 @@ fn f1_f6_start_vs_cancel_one_winner() {
             CancelOutcome::Cancelled => {
                 assert_eq!(calls.get(), 0, "F1: a cancelled closure never runs");
                 assert!(fut.cancelled(), "F2");
-                assert_eq!(fut.result(None), Err(FutureError::Cancelled));
+                assert_eq!(fut.result(), Err(FutureError::Cancelled));
                 s.record("cancel won");
             }
             CancelOutcome::Running | CancelOutcome::Finished => {
                 assert_eq!(calls.get(), 1, "F1: the start won, the closure ran");
                 assert!(!fut.cancel(), "F1: every cancel loses after a start");
-                assert_eq!(fut.result(None), Ok(&7));
+                assert_eq!(fut.result(), Ok(&7));
                 s.record("start won");
             }
             CancelOutcome::AlreadyCancelled => panic!("F1: no other cancel exists"),
@@ -179,9 +179,9 @@ fn f3_f4_f8_finish_vs_blocked_result() {
     check("f3_f4_f8_finish_vs_blocked_result", None, || {
         let (task, fut) = Task::new(|| 7u32);
         let f2 = fut.clone();
-        let waiter = thread::spawn(move || *f2.result(Some(Duration::MAX)).unwrap());
+        let waiter = thread::spawn(move || *f2.result_timeout(Duration::MAX).unwrap());
         task.run();
-        assert_eq!(fut.result(None), Ok(&7));
+        assert_eq!(fut.result(), Ok(&7));
         assert_eq!(waiter.join().unwrap(), 7);
     });
 }
@@ -212,7 +212,7 @@ fn f3_f8_done_then_zero_timeout_result() {
             task.run()
         });
         start.pass();
-        let found_done = match fut.result(Some(Duration::ZERO)) {
+        let found_done = match fut.try_result() {
             Ok(v) => {
                 assert_eq!(v, "seven");
                 true
@@ -228,9 +228,7 @@ fn f3_f8_done_then_zero_timeout_result() {
             spun = true;
             thread::yield_now();
         }
-        let v = fut
-            .result(Some(Duration::ZERO))
-            .expect("F3: done, no timeout");
+        let v = fut.try_result().expect("F3: done, no timeout");
         assert_eq!(v, "seven");
         worker.join().unwrap();
         s.record(match (found_done, spun) {
@@ -279,7 +277,7 @@ fn f4_f5_finish_vs_add_done_callback() {
                     started.store(true, SeqCst);
                 }
                 let inline = thread::current().id() == adder;
-                let v = *f.result(Some(Duration::ZERO)).expect("F3 in a callback");
+                let v = *f.try_result().expect("F3 in a callback");
                 let pos = next.fetch_add(1, loom::sync::atomic::Ordering::AcqRel);
                 log.lock().unwrap().push((id, pos, v, inline));
             });
@@ -330,7 +328,7 @@ fn f4_f5_cancel_vs_waiter() {
         });
         let f2 = fut.clone();
         let canceller = thread::spawn(move || assert!(f2.cancel(), "F1: no start"));
-        assert_eq!(fut.result(None), Err(FutureError::Cancelled), "F4");
+        assert_eq!(fut.result(), Err(FutureError::Cancelled), "F4");
         s.record(if calls.get() == 0 {
             "waiter back before the callback finished"
         } else {
@@ -476,7 +474,7 @@ fn f4_f8_dropped_wait_vs_finish() {
                 .poll(&mut Context::from_waker(&waker))
                 .is_ready()
         };
-        assert_eq!(fut.result(None), Ok(&7), "F4");
+        assert_eq!(fut.result(), Ok(&7), "F4");
         worker.join().unwrap();
         let fired = count.0.load(SeqCst);
         assert!(fired <= 1, "F4: at most once");
@@ -564,7 +562,7 @@ fn f7_f10_drop_unrun_task_vs_cancel() {
         let f2 = fut.clone();
         let dropper = thread::spawn(move || drop(task));
         let cancelled = f2.cancel();
-        match fut.result(None) {
+        match fut.result() {
             Err(FutureError::Cancelled) => {
                 assert!(cancelled);
                 s.record("cancel won");
@@ -604,12 +602,12 @@ fn f10_f7_promise_set_result_vs_cancel() {
             CancelOutcome::Cancelled => {
                 assert!(!published, "F10: Rejected after a winning cancel");
                 assert_eq!(drops.get(), 1, "F7: the rejected value was dropped");
-                assert_eq!(fut.result(None).err(), Some(FutureError::Cancelled));
+                assert_eq!(fut.result().err(), Some(FutureError::Cancelled));
                 s.record("cancel won, value rejected");
             }
             CancelOutcome::Finished => {
                 assert!(published, "F1: the finish won");
-                assert!(fut.result(None).is_ok(), "F3");
+                assert!(fut.result().is_ok(), "F3");
                 s.record("value published");
             }
             other => panic!("F1: {other:?}"),
@@ -637,7 +635,7 @@ fn f1_f10_promise_start_vs_cancel_then_drop() {
             let (promise, fut) = Promise::<u32>::new();
             let f2 = fut.clone();
             let setter = thread::spawn(move || promise.set_running_or_notify_cancel());
-            let waiter = thread::spawn(move || f2.result(None).err());
+            let waiter = thread::spawn(move || f2.result().err());
             let cancelled = fut.cancel();
             let started = setter.join().unwrap();
             assert_ne!(cancelled, started, "F1: exactly one winner");
@@ -670,13 +668,13 @@ fn f9_panicking_closure_vs_waiter() {
     check("f9_panicking_closure_vs_waiter", None, || {
         let (task, fut) = Task::new(|| -> u32 { panic!("boom") });
         let f2 = fut.clone();
-        let waiter = thread::spawn(move || f2.exception(None));
+        let waiter = thread::spawn(move || f2.exception());
         task.run();
         match waiter.join().unwrap() {
             Ok(Some(FutureError::Panicked(p))) => assert_eq!(p.message(), "boom"),
             other => panic!("F9: {other:?}"),
         }
-        assert!(matches!(fut.result(None), Err(FutureError::Panicked(_))));
+        assert!(matches!(fut.result(), Err(FutureError::Panicked(_))));
     });
 }
 
@@ -693,7 +691,7 @@ fn f11_clone_on_another_thread_shares_state() {
         let cancelled_there = t.join().unwrap();
         assert!(cancelled_there && fut.cancelled(), "F11: one shared state");
         task.run();
-        assert_eq!(fut.result(None), Err(FutureError::Cancelled));
+        assert_eq!(fut.result(), Err(FutureError::Cancelled));
     });
 }
 
@@ -719,11 +717,11 @@ fn f12_cancel_request_reaches_running_closure() {
             worker.join().unwrap();
             match outcome {
                 CancelOutcome::Cancelled => {
-                    assert_eq!(fut.result(None), Err(FutureError::Cancelled));
+                    assert_eq!(fut.result(), Err(FutureError::Cancelled));
                     s.record("cancel won");
                 }
                 CancelOutcome::Running => {
-                    assert_eq!(fut.result(None), Ok(&7), "F12: outcome unchanged");
+                    assert_eq!(fut.result(), Ok(&7), "F12: outcome unchanged");
                     assert!(!fut.cancelled(), "F12");
                     s.record("request reached running closure");
                 }
@@ -754,7 +752,7 @@ fn f13_join_vs_result_on_another_handle() {
         let st = start.clone();
         let reader = thread::spawn(move || {
             st.pass();
-            let read = f2.result(None).map(|v| v.len());
+            let read = f2.result().map(|v| v.len());
             (f2, read)
         });
         start.pass();
@@ -766,7 +764,7 @@ fn f13_join_vs_result_on_another_handle() {
                 s.record("join won, reader saw Taken");
             }
             (Err(FutureError::Borrowed), Ok(5)) => {
-                assert_eq!(f2.result(None).map(String::as_str), Ok("seven"));
+                assert_eq!(f2.result().map(String::as_str), Ok("seven"));
                 s.record("reader borrowed, join saw Borrowed");
             }
             other => panic!("F13: exactly one wins: {other:?}"),
@@ -837,7 +835,7 @@ fn f13_f5_join_vs_borrowing_callback() {
         let read = StdArc::new(StdMutex::new(None));
         let r = read.clone();
         fut.add_done_callback(move |f| {
-            *r.lock().unwrap() = Some(f.result(None).map(|v| v.len()));
+            *r.lock().unwrap() = Some(f.result().map(|v| v.len()));
         });
         let worker = thread::spawn(move || task.run());
         let joined = fut.join();
@@ -886,7 +884,7 @@ fn f13_f7_moved_out_value_dropped_once() {
         let f2 = fut.clone();
         let worker = thread::spawn(move || task.run());
         let borrower = thread::spawn(move || {
-            let _ = f2.result(None);
+            let _ = f2.result();
         });
         let (main, worker_id, borrower_id) = (
             thread::current().id(),

@@ -124,7 +124,7 @@ impl fmt::Display for PanicError {
 /// let fut = pool.submit_fallible(|| -> io::Result<u8> {
 ///     Err(io::Error::new(io::ErrorKind::NotFound, "no such page"))
 /// })?;
-/// let Err(FutureError::Failed(e)) = fut.result(None) else { unreachable!() };
+/// let Err(FutureError::Failed(e)) = fut.result() else { unreachable!() };
 /// assert_eq!(e.downcast_ref::<io::Error>().unwrap().kind(), io::ErrorKind::NotFound);
 /// assert_eq!(e.to_string(), "no such page");
 /// # Ok::<(), concurrent_futures::Error>(())
@@ -249,8 +249,8 @@ impl Eq for SpawnError {}
 ///     let pool = ThreadPoolExecutor::new(2)?;
 ///     let futs = [pool.submit(|| 20u64)?, pool.submit(|| 22u64)?];
 ///     let mut sum = 0;
-///     for fut in as_completed(&futs, None) {
-///         sum += fut?.result(None)?;
+///     for fut in as_completed(&futs) {
+///         sum += fut.result()?;
 ///     }
 ///     Ok(sum)
 /// }

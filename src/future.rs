@@ -58,10 +58,10 @@ use crate::waiters::{EntryId, Waiter};
 ///
 /// let (task, fut) = Task::new(|| "hello".to_string());
 /// assert!(!fut.done());
-/// assert_eq!(fut.result(Some(Duration::ZERO)), Err(FutureError::Timeout));
+/// assert_eq!(fut.try_result(), Err(FutureError::Timeout));
 /// task.run();
 /// assert!(fut.done());
-/// assert_eq!(fut.result(None).unwrap(), "hello");
+/// assert_eq!(fut.result().unwrap(), "hello");
 /// ```
 pub struct Future<T> {
     cell: CellRef,
@@ -213,10 +213,7 @@ impl<T> Future<T> {
 
     /// Like [`exception`](Self::exception), giving up with
     /// `Err(FutureError::Timeout)` after `timeout`.
-    pub fn exception_timeout(
-        &self,
-        timeout: Duration,
-    ) -> Result<Option<FutureError>, FutureError> {
+    pub fn exception_timeout(&self, timeout: Duration) -> Result<Option<FutureError>, FutureError> {
         self.exception_by(Deadline::after(timeout))
     }
 
@@ -332,7 +329,7 @@ impl<T> Future<T> {
     /// let other = fut.clone();
     /// task.run();
     /// assert_eq!(fut.join(), Ok(vec![1, 2, 3]));
-    /// assert_eq!(other.result(None), Err(FutureError::Taken));
+    /// assert_eq!(other.result(), Err(FutureError::Taken));
     /// ```
     pub fn join(mut self) -> Result<T, FutureError> {
         wait_done(self.header(), Deadline::Never);

@@ -14,8 +14,8 @@
 //!         .map(|n| pool.submit(move || n * n))
 //!         .collect::<Result<_, _>>()?;
 //!     let mut total = 0;
-//!     for done in as_completed(&futures, None) {
-//!         total += done?.result(None)?; // in completion order
+//!     for done in as_completed(&futures) {
+//!         total += done.result()?; // in completion order
 //!     }
 //!     assert_eq!(total, 1 + 4 + 9);
 //!     Ok(())
@@ -45,14 +45,15 @@
 //! | Python | here |
 //! | --- | --- |
 //! | `ThreadPoolExecutor(max_workers=n)` | [`ThreadPoolExecutor::new(n)`](ThreadPoolExecutor::new), or [`builder()`](ThreadPoolExecutor::builder) for the prefix, initializer, queue bound |
-//! | `with ThreadPoolExecutor() as pool:` | dropping the pool is `shutdown(wait = true)` |
+//! | `with ThreadPoolExecutor() as pool:` | dropping the pool is `shutdown()` |
+//! | `pool.shutdown(wait=False, cancel_futures=True)` | [`pool.shutdown_with(Shutdown::new().wait(false).cancel_futures(true))`](ThreadPoolExecutor::shutdown_with) |
 //! | `pool.submit(fn, *args)` | `pool.submit(move \|\| fn(args))` (capture the arguments) |
-//! | `pool.map(fn, items, timeout=t)` | `pool.map(fn, items, Some(t))`: an iterator of `Result`s in input order |
-//! | `future.result(timeout=t)` | `future.result(Some(t))`: `Result<&T, FutureError>` |
+//! | `pool.map(fn, items, timeout=t)` | `pool.map(fn, items)?.timeout(t)`: an iterator of `Result`s in input order |
+//! | `future.result()`, `result(timeout=t)`, `result(timeout=0)` | `future.result()`, `result_timeout(t)`, `try_result()`: `Result<&T, FutureError>`; `join()` moves the value out |
 //! | a raised exception | a panic, caught into [`FutureError::Panicked`] |
 //! | `CancelledError`, `TimeoutError` | [`FutureError::Cancelled`], [`FutureError::Timeout`] |
 //! | `BrokenThreadPool` | [`ExecutorError::Broken`], [`FutureError::Broken`] |
-//! | `wait(fs, return_when=FIRST_COMPLETED)` | [`wait(&fs, None, ReturnWhen::FirstCompleted)`](fn@wait) |
+//! | `wait(fs, return_when=FIRST_COMPLETED)` | [`wait(&fs, ReturnWhen::FirstCompleted)`](fn@wait) |
 //! | `asyncio.wrap_future(f)` | `(&future).await` in any runtime |
 //!
 //! # When to use something else
@@ -116,7 +117,7 @@
 //!     .thread_name_prefix("quiet-pool")
 //!     .build()?;
 //! let fut = pool.submit(|| -> u8 { panic!("expected") })?;
-//! assert!(fut.result(None).is_err()); // nothing printed
+//! assert!(fut.result().is_err()); // nothing printed
 //! # let _ = std::panic::take_hook();
 //! # Ok::<(), concurrent_futures::Error>(())
 //! ```

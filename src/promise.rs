@@ -20,7 +20,7 @@ use crate::Future;
 /// assert!(promise.set_running_or_notify_cancel());
 /// assert!(fut.running());
 /// promise.set_result(5).unwrap();
-/// assert_eq!(fut.result(None).copied(), Ok(5));
+/// assert_eq!(fut.result().copied(), Ok(5));
 /// ```
 pub struct Promise<T> {
     cell: Option<CellRef>,

@@ -304,7 +304,7 @@ where
 ///
 /// let (task, fut) = Task::new(|| 6 * 7);
 /// std::thread::spawn(move || task.run()).join().unwrap();
-/// assert_eq!(fut.result(None).copied(), Ok(42));
+/// assert_eq!(fut.result().copied(), Ok(42));
 /// ```
 pub struct Task {
     cell: Option<CellRef>,
@@ -328,7 +328,7 @@ impl Task {
     ///
     /// let (task, fut) = Task::with_token(|token| token.is_cancelled());
     /// task.run();
-    /// assert_eq!(fut.result(None).copied(), Ok(false));
+    /// assert_eq!(fut.result().copied(), Ok(false));
     /// ```
     pub fn with_token<T, F>(func: F) -> (Task, Future<T>)
     where
@@ -347,7 +347,7 @@ impl Task {
     ///
     /// let (task, fut) = Task::fallible(|| "x".parse::<u8>());
     /// task.run();
-    /// match fut.result(None) {
+    /// match fut.result() {
     ///     Err(FutureError::Failed(e)) => {
     ///         assert!(e.downcast_ref::<std::num::ParseIntError>().is_some())
     ///     }

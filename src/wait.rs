@@ -244,9 +244,7 @@ fn wait_until<'a, T: 'a>(
 /// assert_eq!(total, 60);
 /// # Ok::<(), concurrent_futures::Error>(())
 /// ```
-pub fn as_completed<'a, T: 'a>(
-    futures: impl IntoIterator<Item = &'a Future<T>>,
-) -> AsCompleted<T> {
+pub fn as_completed<'a, T: 'a>(futures: impl IntoIterator<Item = &'a Future<T>>) -> AsCompleted<T> {
     AsCompleted {
         inner: Completions::new(futures, Deadline::Never),
     }
@@ -294,7 +292,9 @@ impl<T> Iterator for AsCompleted<T> {
 
     fn next(&mut self) -> Option<Future<T>> {
         // No deadline: `next_by` never reports a timeout.
-        self.inner.next_by().map(|r| r.ok().expect("no deadline"))
+        self.inner
+            .next_by()
+            .map(|r| r.unwrap_or_else(|_| unreachable!("E12: no deadline, no timeout")))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

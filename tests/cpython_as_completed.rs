@@ -13,7 +13,9 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use common::{cancelled, failed, finished, running, Event, SetOnDrop, HANG_GUARD};
-use concurrent_futures::{as_completed, AsCompletedTimeout, Future, Promise, ThreadPoolExecutor};
+use concurrent_futures::{
+    as_completed, as_completed_timeout, AsCompletedTimeout, Future, Promise, ThreadPoolExecutor,
+};
 
 /// E12: with no timeout, every future is yielded, already-done ones and pool
 /// ones alike (CPython test_no_timeout).
@@ -27,8 +29,8 @@ fn e12_as_completed_no_timeout_yields_every_future() {
     let f2 = pool.submit(|| 7 * 6).unwrap();
     let all = [c, exc, ok, f1, f2];
     let mut yielded = Vec::new();
-    for f in as_completed(&all, None) {
-        yielded.push(f.expect("E12: no timeout, no error"));
+    for f in as_completed(&all) {
+        yielded.push(f);
     }
     assert_eq!(yielded.len(), 5, "E12: each once");
     let yielded: HashSet<_> = yielded.into_iter().collect();
@@ -56,7 +58,7 @@ fn e12_as_completed_future_times_out() {
         all.push(slow.clone());
         let mut completed = HashSet::new();
         let mut timeouts = Vec::new();
-        for item in as_completed(&all, Some(timeout)) {
+        for item in as_completed_timeout(&all, timeout) {
             match item {
                 Ok(f) => assert!(completed.insert(f), "E12: each once"),
                 Err(e) => timeouts.push(e),
@@ -86,7 +88,8 @@ fn e12_as_completed_future_times_out() {
 fn e12_as_completed_duplicate_futures_yielded_once() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let f = pool.submit(|| 1).unwrap();
-    let completed: Vec<_> = as_completed(std::iter::repeat(&f).take(3), Some(HANG_GUARD)).collect();
+    let completed: Vec<_> =
+        as_completed_timeout(std::iter::repeat(&f).take(3), HANG_GUARD).collect();
     assert_eq!(completed, [Ok(f.clone())], "E12");
 }
 
@@ -99,7 +102,7 @@ fn e12_as_completed_does_not_keep_yielded_futures() {
     type Value = Arc<&'static str>;
     /// The value of `f`, watched through a `Weak`.
     fn watch(f: &Future<Value>) -> Weak<&'static str> {
-        Arc::downgrade(f.result(Some(Duration::ZERO)).unwrap())
+        Arc::downgrade(f.try_result().unwrap())
     }
 
     let mut promises: Vec<Promise<Value>> = Vec::new();
@@ -113,7 +116,7 @@ fn e12_as_completed_does_not_keep_yielded_futures() {
     futures.push(finished(Arc::new("42")));
 
     // First pass, zero timeout: the two done futures, then the timeout.
-    let mut it = as_completed(&futures, Some(Duration::ZERO));
+    let mut it = as_completed_timeout(&futures, Duration::ZERO);
     for item in it.by_ref() {
         let Ok(f) = item else { break };
         let pos = futures.iter().position(|g| *g == f).unwrap();
@@ -132,10 +135,9 @@ fn e12_as_completed_does_not_keep_yielded_futures() {
     assert_eq!(futures.len(), 8);
 
     // Second pass, no timeout: complete them one by one.
-    let it = as_completed(&futures, None);
+    let it = as_completed(&futures);
     promises.remove(0).set_result(Arc::new("test")).unwrap();
-    for item in it {
-        let f = item.unwrap();
+    for f in it {
         let pos = futures.iter().position(|g| *g == f).unwrap();
         futures.remove(pos);
         let weak = watch(&f);
@@ -159,7 +161,7 @@ fn e12_as_completed_timeout_message_counts_pending_and_running() {
     let (_pp, pend) = Promise::<i32>::new();
     let (_pr, run) = running::<i32>();
     let futures = [cancelled(), pend, run, finished(42)];
-    let items: Vec<_> = as_completed(&futures, Some(Duration::ZERO)).collect();
+    let items: Vec<_> = as_completed_timeout(&futures, Duration::ZERO).collect();
     assert_eq!(items.len(), 3, "E12: two done, then the timeout");
     let err = items[2].clone().unwrap_err();
     assert_eq!(err.to_string(), "2 (of 4) futures unfinished", "E12");

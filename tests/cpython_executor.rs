@@ -37,7 +37,7 @@ fn nz(n: usize) -> NonZeroUsize {
 fn e2_submit_returns_the_value() {
     let pool = ThreadPoolExecutor::new(5).unwrap();
     let f = pool.submit(|| 2u32.pow(8)).unwrap();
-    assert_eq!(f.result(None).copied(), Ok(256), "E2");
+    assert_eq!(f.result().copied(), Ok(256), "E2");
 }
 
 /// E2: the arguments of a call travel inside the closure, whatever their
@@ -48,12 +48,12 @@ fn e2_submit_closure_carries_positional_and_named_arguments() {
     let pool = ThreadPoolExecutor::new(5).unwrap();
     let y = 8;
     let f = pool.submit(move || mul(2, y)).unwrap();
-    assert_eq!(f.result(None).copied(), Ok(16), "E2");
+    assert_eq!(f.result().copied(), Ok(16), "E2");
 
     let args = vec![1];
     let kwargs = BTreeMap::from([("self", 2), ("fn", 3)]);
     let f = pool.submit(move || (args, kwargs)).unwrap();
-    let (args, kwargs) = f.result(None).unwrap();
+    let (args, kwargs) = f.result().unwrap();
     assert_eq!(args, &[1], "E2");
     assert_eq!(kwargs, &BTreeMap::from([("self", 2), ("fn", 3)]), "E2");
 }
@@ -66,7 +66,7 @@ fn e10_map_matches_a_sequential_map() {
     let pow = |(b, e): (u64, u32)| b.pow(e);
     let expected: Vec<u64> = (0..10).zip(0..10).map(pow).collect();
     let got: Vec<u64> = pool
-        .map(pow, (0..10).zip(0..10), None)
+        .map(pow, (0..10).zip(0..10))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
@@ -85,7 +85,7 @@ fn e10_f9_map_exception_at_its_position() {
         (x / y, x % y)
     };
     let mut it = pool
-        .map(divmod, [1, 1, 1, 1].into_iter().zip([2, 3, 0, 5]), None)
+        .map(divmod, [1, 1, 1, 1].into_iter().zip([2, 3, 0, 5]))
         .unwrap();
     assert_eq!(it.next(), Some(Ok((0, 1))), "E10");
     assert_eq!(it.next(), Some(Ok((0, 1))), "E10");
@@ -125,7 +125,11 @@ fn e10_map_timeout_yields_the_finished_then_one_timeout() {
             }
             x
         };
-        let out: Vec<_> = pool.map(sleep, [0, 1, 2], Some(timeout)).unwrap().collect();
+        let out: Vec<_> = pool
+            .map(sleep, [0, 1, 2])
+            .unwrap()
+            .timeout(timeout)
+            .collect();
         gate.set();
         let (last, values) = out.split_last().expect("E10: at least the timeout");
         assert_eq!(last, &Err(FutureError::Timeout), "E10: {out:?}");
@@ -152,10 +156,9 @@ fn e5_e10_shutdown_after_map_runs_every_item() {
         .map(
             |x: u32| x.to_string(),
             std::iter::repeat(2).take(workers + 1),
-            None,
         )
         .unwrap();
-    pool.shutdown(true, false);
+    pool.shutdown();
     let out: Vec<_> = it.collect();
     assert_eq!(out, vec![Ok("2".to_owned()); workers + 1], "E5");
 }
@@ -170,7 +173,7 @@ fn f6_closure_captures_are_freed_once_the_task_ran() {
     let weak = Arc::downgrade(&my_object);
     drop(pool.submit(move || my_object.len()).unwrap()); // future discarded
                                                          // One worker runs tasks in order: once this one is done, so is the first.
-    pool.submit(|| ()).unwrap().result(None).unwrap();
+    pool.submit(|| ()).unwrap().result().unwrap();
     assert!(weak.upgrade().is_none(), "F6: the closure was dropped");
 }
 
@@ -182,7 +185,7 @@ fn f7_discarded_future_value_is_freed_once_the_task_ran() {
     let value = Arc::new("value");
     let weak = Arc::downgrade(&value);
     drop(pool.submit(move || value).unwrap());
-    pool.submit(|| ()).unwrap().result(None).unwrap();
+    pool.submit(|| ()).unwrap().result().unwrap();
     assert!(weak.upgrade().is_none(), "F7: the value was dropped");
 }
 
@@ -210,10 +213,7 @@ fn e1_max_workers_zero_is_refused_with_the_message() {
 #[test]
 fn e10_map_does_not_keep_yielded_values() {
     let pool = ThreadPoolExecutor::new(5).unwrap();
-    for obj in pool
-        .map(|_: u32| Arc::new("MyObject"), 0..10, None)
-        .unwrap()
-    {
+    for obj in pool.map(|_: u32| Arc::new("MyObject"), 0..10).unwrap() {
         let obj = obj.unwrap();
         let weak: Weak<_> = Arc::downgrade(&obj);
         drop(obj);
@@ -233,13 +233,13 @@ fn e10_map_buffered_matches_map_for_every_buffersize() {
     let expected: Vec<_> = (0..10).map(|x: u32| x * 2).collect();
     for b in [1, 2, 3, 10, 100] {
         let got: Vec<_> = pool
-            .map_buffered(|x: u32| x * 2, 0..10, None, nz(b))
+            .map_buffered(|x: u32| x * 2, 0..10, nz(b))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(got, expected, "E10: buffersize {b}");
         let sums: Vec<_> = pool
-            .map_buffered(|(a, c): (u32, u32)| a + c, (0..10).zip(0..10), None, nz(b))
+            .map_buffered(|(a, c): (u32, u32)| a + c, (0..10).zip(0..10), nz(b))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
@@ -254,14 +254,14 @@ fn e10_map_buffered_matches_map_for_every_buffersize() {
 fn e10_map_buffered_on_infinite_inputs() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     let mut it = pool
-        .map_buffered(|x: u64| x.to_string(), 0.., None, nz(2))
+        .map_buffered(|x: u64| x.to_string(), 0.., nz(2))
         .unwrap();
     for want in ["0", "1", "2"] {
         assert_eq!(it.next(), Some(Ok(want.to_owned())), "E10");
     }
     drop(it);
     let mut it = pool
-        .map_buffered(|(a, b): (u64, u64)| a * b, (0..).zip(0..), None, nz(2))
+        .map_buffered(|(a, b): (u64, u64)| a * b, (0..).zip(0..), nz(2))
         .unwrap();
     for want in [0, 1, 4] {
         assert_eq!(it.next(), Some(Ok(want)), "E10");
@@ -274,7 +274,7 @@ fn e10_map_buffered_on_infinite_inputs() {
 fn e10_map_buffered_on_an_empty_input() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     let out: Vec<_> = pool
-        .map_buffered(|x: u32| x, std::iter::empty(), None, nz(2))
+        .map_buffered(|x: u32| x, std::iter::empty(), nz(2))
         .unwrap()
         .collect();
     assert!(out.is_empty(), "E10");
@@ -288,7 +288,7 @@ fn e10_map_buffered_takes_buffersize_then_one_per_result() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     let mut input = 0..4u32;
     drop(
-        pool.map_buffered(|x| x.to_string(), &mut input, None, nz(2))
+        pool.map_buffered(|x| x.to_string(), &mut input, nz(2))
             .unwrap(),
     );
     assert_eq!(input.next(), Some(2), "E10: two taken up front, no more");
@@ -296,7 +296,7 @@ fn e10_map_buffered_takes_buffersize_then_one_per_result() {
     let mut input = 0..4u32;
     {
         let mut results = pool
-            .map_buffered(|x| x.to_string(), &mut input, None, nz(2))
+            .map_buffered(|x| x.to_string(), &mut input, nz(2))
             .unwrap();
         assert_eq!(results.next(), Some(Ok("0".to_owned())));
     }

@@ -16,7 +16,6 @@ mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::Duration;
 
 use common::{cancelled, failed, finished, pending, running, HANG_GUARD};
 use concurrent_futures::{FutureError, Promise};
@@ -36,11 +35,7 @@ fn f5_done_callback_with_result() {
     let (p, f) = Promise::<i32>::new();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = seen.clone();
-    f.add_done_callback(move |fut| {
-        s.lock()
-            .unwrap()
-            .push(fut.result(Some(Duration::ZERO)).copied())
-    });
+    f.add_done_callback(move |fut| s.lock().unwrap().push(fut.try_result().copied()));
     assert!(seen.lock().unwrap().is_empty(), "F5: not before completion");
     p.set_result(5).unwrap();
     assert_eq!(*seen.lock().unwrap(), [Ok(5)], "F5");
@@ -52,7 +47,7 @@ fn f5_done_callback_with_result() {
 fn f5_f9_done_callback_with_exception() {
     let (p, f) = Promise::<i32>::new();
     let (tx, rx) = mpsc::channel();
-    f.add_done_callback(move |fut| tx.send(fut.exception(Some(Duration::ZERO))).unwrap());
+    f.add_done_callback(move |fut| tx.send(fut.try_exception()).unwrap());
     p.set_exception(Box::new("test")).unwrap();
     match rx.try_recv().expect("F5: ran on the completing thread") {
         Ok(Some(e)) => assert_eq!(panic_message(&e), "test", "F9"),
@@ -93,7 +88,7 @@ fn f5_done_callback_raises_then_the_next_runs() {
     p.set_result(5).unwrap(); // must not unwind into the setter
     assert_eq!(raising_called.load(Ordering::SeqCst), 1, "F5");
     assert_eq!(next_called.load(Ordering::SeqCst), 1, "F5");
-    assert_eq!(f.result(Some(Duration::ZERO)).copied(), Ok(5));
+    assert_eq!(f.try_result().copied(), Ok(5));
 }
 
 /// F5: on a future already done (finished, failed or cancelled) a new
@@ -107,18 +102,15 @@ fn f5_done_callback_on_an_already_done_future_runs_at_once() {
     let ok = finished(5);
     let (tx, rx) = mpsc::channel();
     ok.add_done_callback(move |fut| {
-        tx.send((
-            std::thread::current().id(),
-            fut.result(Some(Duration::ZERO)).copied(),
-        ))
-        .unwrap()
+        tx.send((std::thread::current().id(), fut.try_result().copied()))
+            .unwrap()
     });
     assert_eq!(rx.try_recv(), Ok((caller, Ok(5))), "F5: already successful");
 
     let bad = failed::<i32>("test");
     let (tx, rx) = mpsc::channel();
     bad.add_done_callback(move |fut| {
-        let msg = match fut.exception(Some(Duration::ZERO)) {
+        let msg = match fut.try_exception() {
             Ok(Some(e)) => panic_message(&e),
             other => format!("{other:?}"),
         };
@@ -152,11 +144,7 @@ fn f5_done_callback_raises_on_an_already_finished_future() {
         panic!("doh!");
     });
     assert_eq!(called.load(Ordering::SeqCst), 1, "F5: ran at once");
-    assert_eq!(
-        f.result(Some(Duration::ZERO)).copied(),
-        Ok(5),
-        "F5: outcome intact"
-    );
+    assert_eq!(f.try_result().copied(), Ok(5), "F5: outcome intact");
 }
 
 /// F1, F12: `cancel()` by state: pending → true (now cancelled); running →
@@ -172,11 +160,7 @@ fn f1_f12_cancel_answer_by_state() {
     assert!(!f2.cancel(), "F12: running is not cancelled");
     assert!(f2.running() && !f2.cancelled(), "F12: still running");
     p2.set_result(7).unwrap();
-    assert_eq!(
-        f2.result(None).copied(),
-        Ok(7),
-        "F12: the outcome is unchanged"
-    );
+    assert_eq!(f2.result().copied(), Ok(7), "F12: the outcome is unchanged");
 
     let f3 = cancelled::<i32>();
     assert!(
@@ -191,7 +175,7 @@ fn f1_f12_cancel_answer_by_state() {
 
     let f6 = finished(5);
     assert!(!f6.cancel(), "F1: a finished future is finished");
-    assert_eq!(f6.result(Some(Duration::ZERO)).copied(), Ok(5));
+    assert_eq!(f6.try_result().copied(), Ok(5));
 }
 
 /// F2: `cancelled()`, `done()`, `running()` for each state (CPython
@@ -227,35 +211,23 @@ fn f2_state_queries_for_each_state() {
 fn f8_result_with_zero_timeout_for_each_state() {
     let (_pp, pend) = pending::<i32>();
     let (_pr, run) = running::<i32>();
-    assert_eq!(
-        pend.result(Some(Duration::ZERO)),
-        Err(FutureError::Timeout),
-        "F8"
-    );
-    assert_eq!(
-        run.result(Some(Duration::ZERO)),
-        Err(FutureError::Timeout),
-        "F8"
-    );
+    assert_eq!(pend.try_result(), Err(FutureError::Timeout), "F8");
+    assert_eq!(run.try_result(), Err(FutureError::Timeout), "F8");
     assert!(
         !pend.done() && run.running(),
         "F8: a timeout leaves the future unaffected"
     );
     assert_eq!(
-        cancelled::<i32>().result(Some(Duration::ZERO)),
+        cancelled::<i32>().try_result(),
         Err(FutureError::Cancelled),
         "F8"
     );
     let exc = failed::<i32>("OSError");
-    match exc.result(Some(Duration::ZERO)) {
+    match exc.try_result() {
         Err(e) => assert_eq!(panic_message(&e), "OSError", "F8"),
         Ok(v) => panic!("F8: {v}"),
     }
-    assert_eq!(
-        finished(42).result(Some(Duration::ZERO)).copied(),
-        Ok(42),
-        "F8"
-    );
+    assert_eq!(finished(42).try_result().copied(), Ok(42), "F8");
 }
 
 /// F8: `exception` with a zero timeout, per state (CPython
@@ -264,26 +236,18 @@ fn f8_result_with_zero_timeout_for_each_state() {
 fn f8_exception_with_zero_timeout_for_each_state() {
     let (_pp, pend) = pending::<i32>();
     let (_pr, run) = running::<i32>();
+    assert_eq!(pend.try_exception(), Err(FutureError::Timeout), "F8");
+    assert_eq!(run.try_exception(), Err(FutureError::Timeout), "F8");
     assert_eq!(
-        pend.exception(Some(Duration::ZERO)),
-        Err(FutureError::Timeout),
-        "F8"
-    );
-    assert_eq!(
-        run.exception(Some(Duration::ZERO)),
-        Err(FutureError::Timeout),
-        "F8"
-    );
-    assert_eq!(
-        cancelled::<i32>().exception(Some(Duration::ZERO)),
+        cancelled::<i32>().try_exception(),
         Err(FutureError::Cancelled),
         "F8"
     );
-    match failed::<i32>("OSError").exception(Some(Duration::ZERO)) {
+    match failed::<i32>("OSError").try_exception() {
         Ok(Some(e)) => assert_eq!(panic_message(&e), "OSError", "F8"),
         other => panic!("F8: {other:?}"),
     }
-    assert_eq!(finished(42).exception(Some(Duration::ZERO)), Ok(None), "F8");
+    assert_eq!(finished(42).try_exception(), Ok(None), "F8");
 }
 
 /// F4: a `result` call blocked (or about to block) on another thread's
@@ -298,7 +262,7 @@ fn f4_result_waits_for_a_result_set_on_another_thread() {
         p.set_result(42).unwrap();
     });
     ready.send(()).unwrap();
-    assert_eq!(f.result(Some(HANG_GUARD)).copied(), Ok(42), "F4");
+    assert_eq!(f.result_timeout(HANG_GUARD).copied(), Ok(42), "F4");
     setter.join().unwrap();
 }
 
@@ -310,7 +274,7 @@ fn f4_result_waits_for_a_cancel_on_another_thread() {
     let g = f.clone();
     let canceller = std::thread::spawn(move || g.cancel());
     assert_eq!(
-        f.result(Some(HANG_GUARD)),
+        f.result_timeout(HANG_GUARD),
         Err(FutureError::Cancelled),
         "F4"
     );
@@ -323,7 +287,7 @@ fn f4_result_waits_for_a_cancel_on_another_thread() {
 fn f4_exception_waits_for_a_failure_on_another_thread() {
     let (p, f) = Promise::<i32>::new();
     let setter = std::thread::spawn(move || p.set_exception(Box::new("OSError")).unwrap());
-    match f.exception(Some(HANG_GUARD)) {
+    match f.exception_timeout(HANG_GUARD) {
         Ok(Some(e)) => assert_eq!(panic_message(&e), "OSError", "F9"),
         other => panic!("F4: {other:?}"),
     }
@@ -338,8 +302,8 @@ fn f3_finished_future_reads_the_same_on_every_thread() {
         (
             f.done(),
             f.cancelled(),
-            f.result(Some(Duration::ZERO)).ok().copied(),
-            f.exception(Some(Duration::ZERO)),
+            f.try_result().ok().copied(),
+            f.try_exception(),
         )
     };
     let (_p, pend) = pending::<i32>();
@@ -360,7 +324,7 @@ fn f3_finished_future_reads_the_same_on_every_thread() {
             let f = f.clone();
             std::thread::spawn(move || {
                 // Wait for it, then read it many times.
-                f.wait(Some(HANG_GUARD));
+                f.wait_timeout(HANG_GUARD);
                 (0..1000).map(|_| snapshot(&f)).collect::<Vec<_>>()
             })
         })

@@ -56,7 +56,7 @@ fn e7_initializer_runs_on_each_worker_before_its_tasks() {
             .unwrap()
         })
         .collect();
-    let results: Vec<_> = futs.iter().map(|f| *f.result(None).unwrap()).collect();
+    let results: Vec<_> = futs.iter().map(|f| *f.result().unwrap()).collect();
     for (status, _) in &results {
         assert_eq!(*status, "initialized", "E7");
     }
@@ -99,7 +99,7 @@ fn e7_failing_initializer_fails_queued_futures_and_later_submits() {
         .collect();
     scheduled.set();
     for f in &futs {
-        match f.result(Some(HANG_GUARD)) {
+        match f.result_timeout(HANG_GUARD) {
             Err(FutureError::Broken(msg)) => {
                 assert!(msg.contains("error in initializer"), "E7: {msg}")
             }
@@ -118,7 +118,7 @@ fn e7_failing_initializer_fails_queued_futures_and_later_submits() {
         Err(TrySubmitError::Rejected(ExecutorError::Broken(_), Some(f))) => assert_eq!(f(), 7),
         other => panic!("E7: {other:?}"),
     }
-    pool.shutdown(true, false);
+    pool.shutdown();
     assert_eq!(pool.stats().workers, 0, "E7: the broken workers exited");
 }
 
@@ -142,7 +142,7 @@ fn e7_submits_racing_a_failing_initializer_never_run() {
             }) {
                 Err(ExecutorError::Broken(_)) => refused += 1,
                 Ok(f) => assert!(
-                    matches!(f.result(Some(HANG_GUARD)), Err(FutureError::Broken(_))),
+                    matches!(f.result_timeout(HANG_GUARD), Err(FutureError::Broken(_))),
                     "E7"
                 ),
                 Err(other) => panic!("E7: {other:?}"),

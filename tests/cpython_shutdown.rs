@@ -25,7 +25,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{Blocker, Event, SetOnDrop, HANG_GUARD};
-use concurrent_futures::{ExecutorError, FutureError, ThreadPoolExecutor};
+use concurrent_futures::{ExecutorError, FutureError, Shutdown, ThreadPoolExecutor};
 
 /// Runs `scenario` on its own thread and fails if it does not return within
 /// the hang guard (CPython's `signal.alarm`).
@@ -62,8 +62,8 @@ fn wait_no_workers(pool: &ThreadPoolExecutor) {
 #[test]
 fn e3_run_after_shutdown_is_refused() {
     let pool = ThreadPoolExecutor::new(5).unwrap();
-    pool.submit(|| ()).unwrap().result(None).unwrap();
-    pool.shutdown(true, false);
+    pool.submit(|| ()).unwrap().result().unwrap();
+    pool.shutdown();
     assert_eq!(
         pool.submit(|| 2u32.pow(5)).unwrap_err(),
         ExecutorError::Shutdown,
@@ -75,12 +75,12 @@ fn e3_run_after_shutdown_is_refused() {
         "E3"
     );
     assert_eq!(
-        pool.map(|x: u32| x, 0..3, None).unwrap_err(),
+        pool.map(|x: u32| x, 0..3).unwrap_err(),
         ExecutorError::Shutdown,
         "E3"
     );
     assert_eq!(
-        pool.map_buffered(|x: u32| x, 0.., None, std::num::NonZeroUsize::MIN)
+        pool.map_buffered(|x: u32| x, 0.., std::num::NonZeroUsize::MIN)
             .unwrap_err(),
         ExecutorError::Shutdown,
         "E3"
@@ -117,15 +117,19 @@ fn e5_shutdown_without_wait_lets_the_work_finish() {
     let running = Blocker::submit_then(&pool, "apple");
     let queued = pool.submit(|| "pear").unwrap();
     running.wait_started();
-    pool.shutdown(false, false);
+    pool.shutdown_with(Shutdown::new().wait(false));
     assert!(
         !running.future().done(),
         "E5: shutdown(wait = false) did not wait"
     );
     let running = running.release();
-    assert_eq!(running.result(Some(HANG_GUARD)).copied(), Ok("apple"), "E5");
     assert_eq!(
-        queued.result(Some(HANG_GUARD)).copied(),
+        running.result_timeout(HANG_GUARD).copied(),
+        Ok("apple"),
+        "E5"
+    );
+    assert_eq!(
+        queued.result_timeout(HANG_GUARD).copied(),
         Ok("pear"),
         "E5: queued work runs"
     );
@@ -146,9 +150,9 @@ fn e5_shutdown_wait_with_many_queued_tasks() {
             .unwrap()
         })
         .collect();
-    pool.shutdown(true, false);
+    pool.shutdown();
     for (i, f) in futs.iter().enumerate() {
-        assert_eq!(f.result(Some(Duration::ZERO)).copied(), Ok(i), "E5");
+        assert_eq!(f.try_result().copied(), Ok(i), "E5");
     }
 }
 
@@ -174,16 +178,16 @@ fn e4_cancel_futures_cancels_every_queued_task() {
     // The two workers hold the first two tasks; the other 48 are queued.
     wait_started.recv().unwrap();
     wait_started.recv().unwrap();
-    pool.shutdown(false, true);
+    pool.shutdown_with(Shutdown::new().wait(false).cancel_futures(true));
     let cancelled = futs.iter().filter(|f| f.cancelled()).count();
     assert_eq!(cancelled, 48, "E4: every queued task");
     gate.set();
-    pool.shutdown(true, false);
+    pool.shutdown();
     let others: Vec<_> = futs.iter().filter(|f| !f.cancelled()).collect();
     assert_eq!(others.len(), 2);
     for f in others {
         assert!(f.done(), "E4");
-        assert_eq!(f.exception(None), Ok(None), "E4: ran normally");
+        assert_eq!(f.exception(), Ok(None), "E4: ran normally");
     }
 }
 
@@ -197,21 +201,21 @@ fn e4_cancel_futures_without_wait() {
     let running = Blocker::submit_then(&pool, "apple");
     let queued = pool.submit(|| "pear").unwrap();
     running.wait_started();
-    pool.shutdown(false, true);
-    assert_eq!(
-        queued.result(Some(Duration::ZERO)),
-        Err(FutureError::Cancelled),
-        "E4"
-    );
+    pool.shutdown_with(Shutdown::new().wait(false).cancel_futures(true));
+    assert_eq!(queued.try_result(), Err(FutureError::Cancelled), "E4");
     assert!(!running.future().done(), "E4: it did not wait");
     let running = running.release();
-    assert_eq!(running.result(Some(HANG_GUARD)).copied(), Ok("apple"), "E4");
+    assert_eq!(
+        running.result_timeout(HANG_GUARD).copied(),
+        Ok("apple"),
+        "E4"
+    );
 
     for _ in 0..20 {
         let pool = ThreadPoolExecutor::new(1).unwrap();
         let f = pool.submit(|| "apple").unwrap();
-        pool.shutdown(false, true);
-        match f.result(Some(HANG_GUARD)) {
+        pool.shutdown_with(Shutdown::new().wait(false).cancel_futures(true));
+        match f.result_timeout(HANG_GUARD) {
             Ok(v) => assert_eq!(*v, "apple"),
             Err(e) => assert_eq!(e, FutureError::Cancelled, "E4"),
         }
@@ -226,9 +230,9 @@ fn e5_cancel_right_before_shutdown_does_not_hang() {
     must_not_hang("E5: gh-94440", || {
         for _ in 0..50 {
             let pool = ThreadPoolExecutor::new(1).unwrap();
-            pool.submit(|| 0).unwrap().result(None).unwrap();
+            pool.submit(|| 0).unwrap().result().unwrap();
             pool.submit(|| 0).unwrap().cancel();
-            pool.shutdown(true, false);
+            pool.shutdown();
             assert_eq!(pool.stats().workers, 0, "E5");
         }
     });
@@ -249,7 +253,7 @@ fn e5_threads_terminate() {
     // No worker can go idle while its task blocks: each submit started one.
     assert_eq!(pool.stats().workers, 3, "E1");
     gate.set();
-    pool.shutdown(true, false);
+    pool.shutdown();
     assert_eq!(pool.stats().workers, 0, "E5");
 }
 
@@ -274,7 +278,6 @@ fn e5_drop_at_scope_end_joins_every_worker() {
                     x.abs()
                 },
                 -5..5,
-                None,
             )
             .unwrap()
             .collect::<Result<_, _>>()
@@ -300,7 +303,7 @@ fn e5_drop_waits_for_every_submitted_task() {
         .collect();
     drop(pool);
     for (v, f) in &res {
-        assert_eq!(f.result(Some(Duration::ZERO)).copied(), Ok(v.abs()), "E5");
+        assert_eq!(f.try_result().copied(), Ok(v.abs()), "E5");
     }
 }
 
@@ -315,24 +318,20 @@ fn e4_e5_shutdown_with_cancel_from_a_worker() {
     let stopper = pool
         .submit(move || {
             g.wait();
-            p.shutdown(true, true);
+            p.shutdown_with(Shutdown::new().cancel_futures(true));
             "returned"
         })
         .unwrap();
     let queued: Vec<_> = (0..3).map(|i| pool.submit(move || i).unwrap()).collect();
     gate.set();
     assert_eq!(
-        stopper.result(Some(HANG_GUARD)).copied(),
+        stopper.result_timeout(HANG_GUARD).copied(),
         Ok("returned"),
         "E5"
     );
     for f in &queued {
-        assert_eq!(
-            f.result(Some(Duration::ZERO)),
-            Err(FutureError::Cancelled),
-            "E4"
-        );
+        assert_eq!(f.try_result(), Err(FutureError::Cancelled), "E4");
     }
-    pool.shutdown(true, false);
+    pool.shutdown();
     assert_eq!(pool.stats().workers, 0, "E5");
 }

@@ -26,9 +26,9 @@ fn e10_map_submits_without_iteration() {
     let finished = Arc::new(Mutex::new(Vec::new()));
     let f = finished.clone();
     let results = pool
-        .map(move |n: u32| f.lock().unwrap().push(n), 0..10, None)
+        .map(move |n: u32| f.lock().unwrap().push(n), 0..10)
         .unwrap();
-    pool.shutdown(true, false);
+    pool.shutdown();
     let mut got = finished.lock().unwrap().clone();
     got.sort_unstable();
     assert_eq!(got, (0..10).collect::<Vec<_>>(), "E10");
@@ -62,9 +62,9 @@ fn e1_saturation_starts_exactly_max_workers() {
     // submits started one, and no later submit could start another.
     assert_eq!(pool.stats().workers, pool.max_workers(), "E1");
     gate.set();
-    pool.shutdown(true, false);
+    pool.shutdown();
     for f in &futs {
-        assert_eq!(f.result(None), Ok(&()), "E1");
+        assert_eq!(f.result(), Ok(&()), "E1");
     }
 }
 
@@ -79,7 +79,7 @@ fn e1_idle_thread_is_reused_by_the_default_pool() {
         let f = pool
             .submit(move || (x * y, std::thread::current().id()))
             .unwrap();
-        let (v, id) = *f.result(None).unwrap();
+        let (v, id) = *f.result().unwrap();
         assert_eq!(v, 42);
         threads.push(id);
         // A condition, not a timing: the worker reached its sleep.
@@ -89,7 +89,7 @@ fn e1_idle_thread_is_reused_by_the_default_pool() {
     }
     assert_eq!(pool.stats().workers, 1, "E1: one thread, reused");
     assert!(threads.iter().all(|t| *t == threads[0]), "E1");
-    pool.shutdown(true, false);
+    pool.shutdown();
 }
 
 /// E10: a map that times out cancels both the item it was waiting for and
@@ -114,18 +114,15 @@ fn e10_map_timeout_cancels_the_current_and_the_remaining_items() {
         pool.submit(move || f("first")).unwrap()
     };
     let mut gen = pool
-        .map(
-            log_n_wait,
-            ["second", "third"],
-            Some(std::time::Duration::ZERO),
-        )
-        .unwrap();
+        .map(log_n_wait, ["second", "third"])
+        .unwrap()
+        .timeout(std::time::Duration::ZERO);
     assert_eq!(gen.next(), Some(Err(FutureError::Timeout)), "E10");
     assert_eq!(gen.next(), None, "E10");
     drop(gen);
     stop.set();
-    first.result(None).unwrap();
-    pool.shutdown(true, false);
+    first.result().unwrap();
+    pool.shutdown();
     assert_eq!(
         *log.lock().unwrap(),
         ["first started", "first stopped"],
@@ -148,9 +145,7 @@ fn worker_names(pool: ThreadPoolExecutor, workers: usize) -> Vec<String> {
         })
         .collect();
     drop(pool); // CPython: `del executor`, then join the threads
-    futs.iter()
-        .map(|f| f.result(None).unwrap().clone())
-        .collect()
+    futs.iter().map(|f| f.result().unwrap().clone()).collect()
 }
 
 /// Splits a name `<prefix>_<n>` into its prefix and `n`.

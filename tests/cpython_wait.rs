@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{cancelled, failed, finished, Blocker, Event, SetOnDrop, HANG_GUARD};
-use concurrent_futures::{wait, Future, Promise, ReturnWhen, ThreadPoolExecutor};
+use concurrent_futures::{wait, wait_timeout, Future, Promise, ReturnWhen, ThreadPoolExecutor};
 
 /// A set of futures, for comparing with `done` / `not_done`.
 fn set<T>(futs: &[&Future<T>]) -> std::collections::HashSet<Future<T>> {
@@ -43,7 +43,7 @@ fn blocked(pool: &ThreadPoolExecutor, gate: &Arc<Event>) -> Future<i32> {
 fn e11_wait_duplicate_future_is_reported_once() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     let f = pool.submit(|| 2).unwrap();
-    let r = wait([&f, &f], None, ReturnWhen::AllCompleted);
+    let r = wait([&f, &f], ReturnWhen::AllCompleted);
     assert_eq!(r.done, set(&[&f]), "E11");
     assert!(r.not_done.is_empty(), "E11");
 }
@@ -56,11 +56,11 @@ fn e11_first_completed_returns_when_one_finishes() {
     let f1 = pool.submit(|| 21 * 2).unwrap();
     let blocker = Blocker::submit_then(&pool, 0);
     let f2 = blocker.future().clone();
-    let r = wait([&f1, &f2], Some(HANG_GUARD), ReturnWhen::FirstCompleted);
+    let r = wait_timeout([&f1, &f2], ReturnWhen::FirstCompleted, HANG_GUARD);
     assert_eq!(r.done, set(&[&f1]), "E11");
     assert_eq!(r.not_done, set(&[&f2]), "E11");
     blocker.release();
-    assert_eq!(f2.result(None).copied(), Ok(0));
+    assert_eq!(f2.result().copied(), Ok(0));
 }
 
 /// E11: a cancelled future counts as completed for `FirstCompleted` (CPython
@@ -72,7 +72,7 @@ fn e11_first_completed_counts_a_cancelled_future() {
     let c = cancelled::<i32>();
     let blocker = Blocker::submit_then(&pool, 0);
     let f = blocker.future().clone();
-    let r = wait([&c, &f], Some(HANG_GUARD), ReturnWhen::FirstCompleted);
+    let r = wait_timeout([&c, &f], ReturnWhen::FirstCompleted, HANG_GUARD);
     assert_eq!(r.done, set(&[&c]), "E11: cancelled is done at once");
     assert_eq!(r.not_done, set(&[&f]), "E11");
     blocker.release();
@@ -88,11 +88,11 @@ fn e11_first_completed_some_already_completed() {
     let ok = finished(42);
     let blocker = Blocker::submit_then(&pool, 0);
     let f = blocker.future().clone();
-    let r = wait([&c, &ok, &f], Some(HANG_GUARD), ReturnWhen::FirstCompleted);
+    let r = wait_timeout([&c, &ok, &f], ReturnWhen::FirstCompleted, HANG_GUARD);
     assert_eq!(r.done, set(&[&c, &ok]), "E11");
     assert_eq!(r.not_done, set(&[&f]), "E11");
     blocker.release();
-    assert_eq!(f.result(None).copied(), Ok(0));
+    assert_eq!(f.result().copied(), Ok(0));
 }
 
 /// E11: `FirstException` keeps waiting past a successful future and returns
@@ -118,20 +118,16 @@ fn e11_first_exception_returns_on_the_first_panic() {
     let g1 = f1.clone();
     let e1 = event1.clone();
     let t = std::thread::spawn(move || {
-        g1.result(None).unwrap();
+        g1.result().unwrap();
         e1.set();
     });
-    let r = wait(
-        [&f1, &f2, &f3],
-        Some(HANG_GUARD),
-        ReturnWhen::FirstException,
-    );
+    let r = wait_timeout([&f1, &f2, &f3], ReturnWhen::FirstException, HANG_GUARD);
     t.join().unwrap();
     assert_eq!(r.done, set(&[&f1, &f2]), "E11");
     assert_eq!(r.not_done, set(&[&f3]), "E11");
-    assert!(f2.panic(Some(Duration::ZERO)).unwrap().is_some());
+    assert!(f2.panic().unwrap().is_some());
     event2.set();
-    assert_eq!(f3.result(None).copied(), Ok(0));
+    assert_eq!(f3.result().copied(), Ok(0));
 }
 
 /// E11: `FirstException` over futures already finished, cancelled, and a
@@ -151,15 +147,11 @@ fn e11_first_exception_some_already_complete() {
         .unwrap();
     let blocker = Blocker::submit_then(&pool, 0);
     let f2 = blocker.future().clone();
-    let r = wait(
-        [&ok, &c, &f1, &f2],
-        Some(HANG_GUARD),
-        ReturnWhen::FirstException,
-    );
+    let r = wait_timeout([&ok, &c, &f1, &f2], ReturnWhen::FirstException, HANG_GUARD);
     assert_eq!(r.done, set(&[&ok, &c, &f1]), "E11");
     assert_eq!(r.not_done, set(&[&f2]), "E11");
     blocker.release();
-    assert_eq!(f2.result(None).copied(), Ok(0));
+    assert_eq!(f2.result().copied(), Ok(0));
 }
 
 /// E11: `FirstException` with a future that already failed returns at once
@@ -170,11 +162,11 @@ fn e11_first_exception_one_already_failed() {
     let exc = failed::<i32>("OSError");
     let blocker = Blocker::submit_then(&pool, 0);
     let f = blocker.future().clone();
-    let r = wait([&exc, &f], Some(HANG_GUARD), ReturnWhen::FirstException);
+    let r = wait_timeout([&exc, &f], ReturnWhen::FirstException, HANG_GUARD);
     assert_eq!(r.done, set(&[&exc]), "E11");
     assert_eq!(r.not_done, set(&[&f]), "E11");
     blocker.release();
-    assert_eq!(f.result(None).copied(), Ok(0));
+    assert_eq!(f.result().copied(), Ok(0));
 }
 
 /// E11: a future broken by a dropped promise is an exception for
@@ -184,11 +176,7 @@ fn e11_first_exception_counts_a_broken_future() {
     let (p, broken) = Promise::<i32>::new();
     drop(p);
     let (_keep, pending) = Promise::<i32>::new();
-    let r = wait(
-        [&broken, &pending],
-        Some(HANG_GUARD),
-        ReturnWhen::FirstException,
-    );
+    let r = wait_timeout([&broken, &pending], ReturnWhen::FirstException, HANG_GUARD);
     assert_eq!(r.done, set(&[&broken]), "E11");
     assert_eq!(r.not_done, set(&[&pending]), "E11");
 }
@@ -205,7 +193,7 @@ fn e11_all_completed_with_every_kind_of_outcome() {
         .submit(|| -> i32 { panic!("division by zero") })
         .unwrap();
     let f2 = pool.submit(|| 2 * 21).unwrap();
-    let r = wait([&ok, &c, &exc, &f1, &f2], None, ReturnWhen::AllCompleted);
+    let r = wait([&ok, &c, &exc, &f1, &f2], ReturnWhen::AllCompleted);
     assert_eq!(r.done, set(&[&ok, &c, &exc, &f1, &f2]), "E11");
     assert!(r.not_done.is_empty(), "E11");
 }
@@ -220,16 +208,16 @@ fn e11_timeout_splits_done_and_not_done() {
     let ok = finished(42);
     let blocker = Blocker::submit_then(&pool, 0);
     let f = blocker.future().clone();
-    let r = wait(
+    let r = wait_timeout(
         [&c, &exc, &ok, &f],
-        Some(Duration::from_millis(50)),
         ReturnWhen::AllCompleted,
+        Duration::from_millis(50),
     );
     assert_eq!(r.done, set(&[&c, &exc, &ok]), "E11");
     assert_eq!(r.not_done, set(&[&f]), "E11");
     assert!(!f.done(), "E11: the timeout leaves the future alone");
     blocker.release();
-    assert_eq!(f.result(None).copied(), Ok(0));
+    assert_eq!(f.result().copied(), Ok(0));
 }
 
 /// E11: 100 futures released together all complete and `wait` sees every
@@ -242,7 +230,7 @@ fn e11_pending_calls_race() {
         let _open_gate = SetOnDrop(gate.clone());
         let futs: Vec<_> = (0..100).map(|_| blocked(&pool, &gate)).collect();
         gate.set();
-        let r = wait(&futs, Some(HANG_GUARD), ReturnWhen::AllCompleted);
+        let r = wait_timeout(&futs, ReturnWhen::AllCompleted, HANG_GUARD);
         assert_eq!(r.done.len(), 100, "E11");
         assert!(r.not_done.is_empty(), "E11: no future missed");
     }

@@ -109,7 +109,7 @@ fn start_all_workers(pool: &ThreadPoolExecutor, workers: usize) {
     // Each task holds its worker until all are in, so each needed its own.
     all_in.wait();
     for f in &futs {
-        f.result(None).unwrap();
+        f.result().unwrap();
     }
     assert_eq!(
         pool.stats().workers,
@@ -138,7 +138,7 @@ fn submit_counts(pool: &ThreadPoolExecutor, batches: usize, batch: usize) -> Vec
             futs.push(fut);
         }
         for f in futs.drain(..) {
-            assert!(f.result(None).is_ok());
+            assert!(f.result().is_ok());
         }
     }
     counts
@@ -165,7 +165,7 @@ fn f7_e1_bounded_submit_allocates_exactly_once() {
         );
         let (fut, n) = counted(|| pool.try_submit(|| 5u8).ok().unwrap());
         assert_eq!(n, 1, "F7: one allocation per try_submit");
-        assert_eq!(fut.result(None).copied(), Ok(5));
+        assert_eq!(fut.result().copied(), Ok(5));
     }
 }
 
@@ -189,7 +189,7 @@ fn f7_a_small_task_is_one_allocation_of_at_most_88_bytes() {
     }
     let (task, fut) = pair;
     task.run();
-    assert_eq!(fut.result(None).copied(), Ok(7));
+    assert_eq!(fut.result().copied(), Ok(7));
 }
 
 /// F7, E1: with the unbounded queue, N submits make N task allocations plus
@@ -239,16 +239,16 @@ fn f1_f7_cancel_of_a_pending_future_allocates_nothing() {
             assert!(again);
             assert_eq!(n, 0);
         }
-        blocker.release().result(None).unwrap();
-        pool.shutdown(true, false);
+        blocker.release().result().unwrap();
+        pool.shutdown();
         for f in &queued {
-            assert_eq!(f.result(None), Err(FutureError::Cancelled));
+            assert_eq!(f.result(), Err(FutureError::Cancelled));
         }
     }
 }
 
 /// F3, F7: `result()` / `exception()` / `done()` of a done future (a value,
-/// a panic, a cancel) allocate nothing, with or without a timeout.
+/// a panic, a cancel) allocate nothing, blocking or not.
 #[test]
 fn f3_f7_result_of_a_done_future_allocates_nothing() {
     quiet_expected_panics(&["boom: alloc"]);
@@ -262,25 +262,58 @@ fn f3_f7_result_of_a_done_future_allocates_nothing() {
     // until it is released.
     assert!(cancelled.cancel());
     let blocker = blocker.release();
-    pool.shutdown(true, false);
+    pool.shutdown();
     assert!(blocker.done() && value.done() && panicked.done());
 
-    for timeout in [None, Some(std::time::Duration::ZERO)] {
-        let (r, n) = counted(|| value.result(timeout).map(|v| v.len()));
+    for never_blocks in [false, true] {
+        let (r, n) = counted(|| {
+            (if never_blocks {
+                value.try_result()
+            } else {
+                value.result()
+            })
+            .map(|v| v.len())
+        });
         assert_eq!((r, n), (Ok(3), 0), "result of a finished future");
-        let (r, n) = counted(|| matches!(panicked.result(timeout), Err(FutureError::Panicked(_))));
+        let (r, n) = counted(|| {
+            matches!(
+                if never_blocks {
+                    panicked.try_result()
+                } else {
+                    panicked.result()
+                },
+                Err(FutureError::Panicked(_))
+            )
+        });
         assert_eq!((r, n), (true, 0), "result of a panicked future");
-        let (r, n) = counted(|| cancelled.result(timeout).copied());
+        let (r, n) = counted(|| {
+            (if never_blocks {
+                cancelled.try_result()
+            } else {
+                cancelled.result()
+            })
+            .copied()
+        });
         assert_eq!(
             (r, n),
             (Err(FutureError::Cancelled), 0),
             "result of a cancelled future"
         );
-        let (r, n) = counted(|| value.exception(timeout));
+        let (r, n) = counted(|| {
+            if never_blocks {
+                value.try_exception()
+            } else {
+                value.exception()
+            }
+        });
         assert_eq!((r, n), (Ok(None), 0), "exception of a finished future");
         let (r, n) = counted(|| {
             matches!(
-                panicked.exception(timeout),
+                if never_blocks {
+                    panicked.try_exception()
+                } else {
+                    panicked.exception()
+                },
                 Ok(Some(FutureError::Panicked(_)))
             )
         });

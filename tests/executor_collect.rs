@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use common::Blocker;
 use concurrent_futures::{
-    as_completed, wait, AsCompletedTimeout, FutureError, Promise, ReturnWhen, ThreadPoolExecutor,
+    as_completed, as_completed_timeout, wait, wait_timeout, AsCompletedTimeout, FutureError,
+    Promise, ReturnWhen, ThreadPoolExecutor,
 };
 
 #[test]
@@ -25,7 +26,6 @@ fn e10_map_yields_in_input_order_and_goes_on_after_a_failure() {
                 x * 2
             },
             0..6,
-            None,
         )
         .unwrap()
         .collect();
@@ -53,13 +53,13 @@ fn e10_map_timeout_yields_once_and_cancels_the_rest() {
                 wait_release.lock().unwrap().recv().ok();
             },
             0..3,
-            Some(Duration::ZERO),
         )
-        .unwrap();
+        .unwrap()
+        .timeout(Duration::ZERO);
     assert_eq!(it.next(), Some(Err(FutureError::Timeout)), "E10");
     assert_eq!(it.next(), None, "E10: ends after the timeout");
     drop(release); // let the running one finish
-    pool.shutdown(true, false);
+    pool.shutdown();
     assert!(
         runs.load(Ordering::Relaxed) <= 1,
         "E10: the rest was cancelled"
@@ -78,12 +78,11 @@ fn e10_map_drop_cancels_unyielded() {
                 r.fetch_add(1, Ordering::Relaxed);
             },
             0..4,
-            None,
         )
         .unwrap();
     drop(it); // all four are still queued behind the blocker
-    blocker.release().result(None).unwrap();
-    pool.shutdown(true, false);
+    blocker.release().result().unwrap();
+    pool.shutdown();
     assert_eq!(runs.load(Ordering::Relaxed), 0, "E10: dropped map cancels");
 }
 
@@ -96,7 +95,7 @@ fn e10_map_buffered_consumes_input_lazily() {
         p.fetch_add(1, Ordering::Relaxed);
     });
     let mut it = pool
-        .map_buffered(|x| x + 1, input, None, NonZeroUsize::new(2).unwrap())
+        .map_buffered(|x| x + 1, input, NonZeroUsize::new(2).unwrap())
         .unwrap();
     assert_eq!(
         pulled.load(Ordering::Relaxed),
@@ -116,13 +115,13 @@ fn e10_map_buffered_consumes_input_lazily() {
 fn e11_wait_first_completed_and_timeout_without_error() {
     let (p1, f1) = Promise::<u8>::new();
     let (_p2, f2) = Promise::<u8>::new();
-    let r = wait([&f1, &f2], Some(Duration::ZERO), ReturnWhen::FirstCompleted);
+    let r = wait_timeout([&f1, &f2], ReturnWhen::FirstCompleted, Duration::ZERO);
     assert!(
         r.done.is_empty() && r.not_done.len() == 2,
         "E11: timeout is no error"
     );
     p1.set_result(1).unwrap();
-    let r = wait([&f1, &f2, &f1], None, ReturnWhen::FirstCompleted);
+    let r = wait([&f1, &f2, &f1], ReturnWhen::FirstCompleted);
     assert_eq!(r.done.len(), 1, "E11: duplicates removed");
     assert!(r.done.contains(&f1) && r.not_done.contains(&f2), "E11");
 }
@@ -135,13 +134,13 @@ fn e11_wait_first_exception_ignores_cancelled() {
     let setter = std::thread::spawn(move || p_slow.set_result(()).unwrap());
     // A cancelled future is done but is no exception: wait goes on until
     // every future is done (nothing raised).
-    let r = wait([&cancelled, &slow], None, ReturnWhen::FirstException);
+    let r = wait([&cancelled, &slow], ReturnWhen::FirstException);
     setter.join().unwrap();
     assert_eq!(r.done.len(), 2, "E11");
     let pool = ThreadPoolExecutor::new(2).unwrap();
     let (_p_pending, pending) = Promise::<()>::new();
     let bad = pool.submit(|| -> () { panic!("bad") }).unwrap();
-    let r = wait([&pending, &bad], None, ReturnWhen::FirstException);
+    let r = wait([&pending, &bad], ReturnWhen::FirstException);
     assert!(
         r.done.contains(&bad) && r.not_done.contains(&pending),
         "E11"
@@ -156,7 +155,7 @@ fn e11_wait_returns_when_a_future_is_cancelled_while_waiting() {
         std::thread::yield_now(); // makes "wait first, cancel later" likely
         g.cancel()
     });
-    let r = wait([&f], None, ReturnWhen::AllCompleted);
+    let r = wait([&f], ReturnWhen::AllCompleted);
     assert!(canceller.join().unwrap());
     assert_eq!(r.done.len(), 1, "E11");
 }
@@ -167,16 +166,12 @@ fn e12_as_completed_finished_first_then_completion_order() {
     let (p2, f2) = Promise::<u8>::new();
     let (p3, f3) = Promise::<u8>::new();
     p3.set_result(3).unwrap();
-    let mut it = as_completed([&f1, &f2, &f3, &f3], None);
-    assert_eq!(it.next(), Some(Ok(f3.clone())), "E12: finished first");
+    let mut it = as_completed([&f1, &f2, &f3, &f3]);
+    assert_eq!(it.next(), Some(f3.clone()), "E12: finished first");
     p2.set_result(2).unwrap();
-    assert_eq!(
-        it.next(),
-        Some(Ok(f2.clone())),
-        "E12: then completion order"
-    );
+    assert_eq!(it.next(), Some(f2.clone()), "E12: then completion order");
     assert!(f1.cancel());
-    assert_eq!(it.next(), Some(Ok(f1.clone())), "E12: cancelled at once");
+    assert_eq!(it.next(), Some(f1.clone()), "E12: cancelled at once");
     assert_eq!(it.next(), None, "E12: each once");
     drop(p1);
 }
@@ -189,7 +184,7 @@ fn e12_as_completed_timeout_names_the_unfinished() {
     let (_p4, f4) = Promise::<u8>::new();
     p1.set_result(1).unwrap();
     let futs = [f1.clone(), f2, f3, f4.clone()];
-    let mut it = as_completed(&futs, Some(Duration::from_millis(1)));
+    let mut it = as_completed_timeout(&futs, Duration::from_millis(1));
     assert_eq!(it.next(), Some(Ok(f1)));
     let err = it.next().unwrap().unwrap_err();
     assert_eq!(

@@ -37,14 +37,14 @@ fn ok_is_the_value_and_err_the_failure() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     let ok = pool.submit_fallible(|| fetch("a.example")).unwrap();
     let bad = pool.submit_fallible(|| fetch("b.invalid")).unwrap();
-    assert_eq!(ok.result(None), Ok(&9));
-    assert_eq!(ok.exception(None), Ok(None));
-    let Err(FutureError::Failed(e)) = bad.result(None) else {
-        panic!("E13: {:?}", bad.result(None));
+    assert_eq!(ok.result(), Ok(&9));
+    assert_eq!(ok.exception(), Ok(None));
+    let Err(FutureError::Failed(e)) = bad.result() else {
+        panic!("E13: {:?}", bad.result());
     };
     assert_eq!(e.downcast_ref::<NotFound>(), Some(&NotFound("b.invalid")));
     assert_eq!(e.to_string(), "b.invalid not found");
-    let failure = bad.exception(None).unwrap().expect("E13: an exception");
+    let failure = bad.exception().unwrap().expect("E13: an exception");
     assert_eq!(
         failure,
         FutureError::Failed(e.clone()),
@@ -54,7 +54,7 @@ fn ok_is_the_value_and_err_the_failure() {
         std::error::Error::source(&failure).map(|s| s.to_string()),
         Some("b.invalid not found".to_owned())
     );
-    assert_eq!(bad.panic(None), Ok(None), "a failure is not a panic");
+    assert_eq!(bad.panic(), Ok(None), "a failure is not a panic");
 }
 
 /// E13: `wait(FirstException)` stops on a failed task while others still run.
@@ -72,7 +72,7 @@ fn wait_first_exception_stops_on_a_failure() {
         .unwrap();
     let bad = pool.submit_fallible(|| fetch("c.invalid")).unwrap();
     let futs = [blocked.clone(), bad.clone()];
-    let r = wait(&futs, None, ReturnWhen::FirstException);
+    let r = wait(&futs, ReturnWhen::FirstException);
     assert!(r.done.contains(&bad), "E13: stopped on the failure");
     assert!(
         r.not_done.contains(&blocked),
@@ -91,8 +91,8 @@ fn failures_flow_through_as_completed_and_question_mark() {
             .map(|&u| pool.submit_fallible(move || fetch(u)))
             .collect::<Result<Vec<_>, _>>()?;
         let mut sum = 0;
-        for f in as_completed(&futs, None) {
-            sum += f?.result(None)?;
+        for f in as_completed(&futs) {
+            sum += f.result()?;
         }
         Ok(sum)
     }
@@ -117,7 +117,7 @@ fn a_cancelled_fallible_task_never_runs() {
     });
     assert!(fut.cancel());
     task.run();
-    assert_eq!(fut.result(None), Err(FutureError::Cancelled));
+    assert_eq!(fut.result(), Err(FutureError::Cancelled));
     assert_eq!(runs.load(Ordering::SeqCst), 0);
     assert_eq!(Arc::strong_count(&runs), 1, "the closure was dropped");
 }

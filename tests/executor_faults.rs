@@ -16,7 +16,7 @@ use std::sync::{mpsc, Arc};
 use std::task::{Context, Poll, Wake, Waker};
 
 use common::{quiet_expected_panics, Blocker, HANG_GUARD};
-use concurrent_futures::{ExecutorError, Future, FutureError, ThreadPoolExecutor};
+use concurrent_futures::{ExecutorError, Future, FutureError, Shutdown, ThreadPoolExecutor};
 
 /// The panic message of every injected fault.
 const BOOM: &str = "injected fault";
@@ -237,36 +237,38 @@ fn scenario(site: Site, action: Action) {
         Action::ShutdownWait => {
             let p = pool.clone();
             // Waits for the blocker, so it returns only after the release.
-            std::thread::spawn(move || p.shutdown(true, false));
+            std::thread::spawn(move || p.shutdown());
         }
-        Action::CancelFutures => pool.shutdown(false, true),
+        Action::CancelFutures => {
+            pool.shutdown_with(Shutdown::new().wait(false).cancel_futures(true))
+        }
     }
     let first = blocker.release();
     if let Some(f) = &kept {
         assert!(
-            f.wait(Some(HANG_GUARD)),
+            f.wait_timeout(HANG_GUARD),
             "{site:?} {action:?}: never resolved"
         );
         match (site, action) {
             (_, Action::Cancel | Action::CancelFutures) => {
-                assert_eq!(f.result(None).err(), Some(FutureError::Cancelled))
+                assert_eq!(f.result().err(), Some(FutureError::Cancelled))
             }
             (Site::Closure | Site::ClosureDrop, _) => {
-                assert!(matches!(f.result(None), Err(FutureError::Panicked(_))))
+                assert!(matches!(f.result(), Err(FutureError::Panicked(_))))
             }
-            _ => assert!(f.result(None).is_ok(), "{site:?} {action:?}"),
+            _ => assert!(f.result().is_ok(), "{site:?} {action:?}"),
         }
     }
     drop(async_wait);
     drop(kept);
-    assert!(first.wait(Some(HANG_GUARD)));
+    assert!(first.wait_timeout(HANG_GUARD));
     ledger.wait_settled();
 
     // The worker survived (no replacement was started) and runs new work,
     // unless the pool was shut down.
     match pool.submit(worker_name) {
         Ok(f) => assert_eq!(
-            f.result(Some(HANG_GUARD)).unwrap().as_deref(),
+            f.result_timeout(HANG_GUARD).unwrap().as_deref(),
             Some("faults_0"),
             "{site:?} {action:?}: the worker died"
         ),
@@ -277,7 +279,7 @@ fn scenario(site: Site, action: Action) {
     }
     assert!(pool.stats().workers <= 1);
     let p = pool.clone();
-    returns_in_time("shutdown(wait)", move || p.shutdown(true, false));
+    returns_in_time("shutdown(wait)", move || p.shutdown());
     assert_eq!(pool.stats().workers, 0, "{site:?} {action:?}");
     ledger.wait_settled();
 }
@@ -309,8 +311,8 @@ fn an_initializer_panic_with_a_panicking_payload_breaks_the_pool() {
         .unwrap();
     let futs: Vec<_> = (0..4).filter_map(|i| pool.submit(move || i).ok()).collect();
     for f in &futs {
-        assert!(f.wait(Some(HANG_GUARD)), "E7: never resolved");
-        assert!(matches!(f.result(None), Err(FutureError::Broken(_))));
+        assert!(f.wait_timeout(HANG_GUARD), "E7: never resolved");
+        assert!(matches!(f.result(), Err(FutureError::Broken(_))));
     }
     match pool.submit(|| 0) {
         Err(ExecutorError::Broken(_)) => {}

@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Barrier};
 
 use common::{Blocker, Event, SetOnDrop};
-use concurrent_futures::{ExecutorError, Future, FutureError, ThreadPoolExecutor, TrySubmitError};
+use concurrent_futures::{
+    ExecutorError, Future, FutureError, Shutdown, ThreadPoolExecutor, TrySubmitError,
+};
 
 #[test]
 fn e1_zero_workers_is_invalid_argument() {
@@ -30,7 +32,7 @@ fn e1_workers_start_lazily_and_are_reused() {
         "E1: no thread before the first submit"
     );
     for i in 0..20 {
-        assert_eq!(pool.submit(move || i).unwrap().result(None).copied(), Ok(i));
+        assert_eq!(pool.submit(move || i).unwrap().result().copied(), Ok(i));
         // Let the worker reach its sleep (a condition, not a timing oracle):
         // the next submit then finds it idle and must not spawn.
         while pool.stats().idle == 0 {
@@ -69,7 +71,7 @@ fn e1_never_more_than_max_workers_and_named() {
         if i == 6 {
             barrier.wait();
         }
-        names.push(f.result(None).unwrap().clone());
+        names.push(f.result().unwrap().clone());
     }
     assert!(pool.stats().workers <= 3, "E1");
     names.sort();
@@ -83,7 +85,7 @@ fn e1_default_prefix_names_the_pool() {
     let name = pool
         .submit(|| std::thread::current().name().unwrap().to_owned())
         .unwrap();
-    let name = name.result(None).unwrap();
+    let name = name.result().unwrap();
     assert!(
         name.starts_with("ThreadPoolExecutor-") && name.ends_with("_0"),
         "{name}"
@@ -103,7 +105,7 @@ fn e2_every_submitted_task_runs_across_sleep_cycles() {
             })
             .collect();
         for f in &futs {
-            assert!(f.result(None).is_ok(), "E2: round {round}");
+            assert!(f.result().is_ok(), "E2: round {round}");
         }
     }
     assert_eq!(ran.load(Ordering::Relaxed), 200, "E2");
@@ -114,16 +116,16 @@ fn e6_panicking_tasks_never_kill_or_lose_a_worker() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     for _ in 0..10 {
         let f = pool.submit(|| -> u8 { panic!("boom") }).unwrap();
-        match f.result(None) {
+        match f.result() {
             Err(FutureError::Panicked(p)) => assert_eq!(p.message(), "boom"),
             other => panic!("E6: {other:?}"),
         }
     }
-    assert_eq!(pool.submit(|| 5).unwrap().result(None).copied(), Ok(5));
+    assert_eq!(pool.submit(|| 5).unwrap().result().copied(), Ok(5));
     let stats = pool.stats();
     assert!(stats.workers >= 1 && stats.workers <= 2, "E6: {stats:?}");
     // Idle accounting is exact: once the pool is quiet, every worker is idle.
-    pool.shutdown(true, false);
+    pool.shutdown();
     assert_eq!(pool.stats().workers, 0, "E6: every worker exited");
 }
 
@@ -134,12 +136,8 @@ fn e6_panicking_callback_never_kills_a_worker() {
     let f = blocker.future().clone();
     f.add_done_callback(|_| panic!("callback boom"));
     blocker.release();
-    assert_eq!(f.result(None), Ok(&()));
-    assert_eq!(
-        pool.submit(|| 1).unwrap().result(None).copied(),
-        Ok(1),
-        "E6"
-    );
+    assert_eq!(f.result(), Ok(&()));
+    assert_eq!(pool.submit(|| 1).unwrap().result().copied(), Ok(1), "E6");
 }
 
 #[test]
@@ -162,7 +160,7 @@ fn e7_failing_initializer_breaks_the_pool() {
 /// The message of a submit that a breaking pool refused, or whose future
 /// failed `Broken` (E7 allows either for a submit racing the break).
 fn broken_message(submitted: Result<Future<i32>, ExecutorError>) -> String {
-    match submitted.map(|f| f.result(None).cloned()) {
+    match submitted.map(|f| f.result().cloned()) {
         Err(ExecutorError::Broken(msg)) | Ok(Err(FutureError::Broken(msg))) => msg,
         other => panic!("E7: {other:?}"),
     }
@@ -195,7 +193,7 @@ fn e7_initializer_runs_once_per_worker() {
         .build()
         .unwrap();
     for _ in 0..5 {
-        pool.submit(|| ()).unwrap().result(None).unwrap();
+        pool.submit(|| ()).unwrap().result().unwrap();
     }
     assert_eq!(inits.load(Ordering::Relaxed), 1, "E7");
 }
@@ -218,12 +216,12 @@ fn e8_bounded_queue_gives_the_closure_back_and_blocks() {
     }
     // A blocking submit waits for space, then gets through.
     let p = pool.clone();
-    let submitter = std::thread::spawn(move || p.submit(|| 4).unwrap().result(None).copied());
+    let submitter = std::thread::spawn(move || p.submit(|| 4).unwrap().result().copied());
     let blocker = blocker.release();
     assert_eq!(submitter.join().unwrap(), Ok(4), "E8");
-    assert_eq!(a.result(None).copied(), Ok(1));
-    assert_eq!(b.result(None).copied(), Ok(2));
-    blocker.result(None).unwrap();
+    assert_eq!(a.result().copied(), Ok(1));
+    assert_eq!(b.result().copied(), Ok(2));
+    blocker.result().unwrap();
 }
 
 #[test]
@@ -239,7 +237,7 @@ fn e8_blocked_submit_is_released_by_shutdown() {
     pool.submit(|| ()).unwrap(); // fills the queue
     let p = pool.clone();
     let submitter = std::thread::spawn(move || p.submit(|| ()).map(|_| ()));
-    pool.shutdown(false, false);
+    pool.shutdown_with(Shutdown::new().wait(false));
     assert_eq!(
         submitter.join().unwrap(),
         Err(ExecutorError::Shutdown),
@@ -266,9 +264,9 @@ fn e9_token_sees_cancel_of_its_own_run_only() {
         .unwrap();
     wait_started.recv().unwrap();
     assert!(!f1.cancel(), "E9: a running future is not cancelled");
-    assert_eq!(f1.result(None).copied(), Ok("stopped"), "E9");
+    assert_eq!(f1.result().copied(), Ok("stopped"), "E9");
     assert_eq!(
-        f2.result(None).copied(),
+        f2.result().copied(),
         Ok(false),
         "E9: no leak into the next task"
     );
@@ -342,12 +340,12 @@ fn one_error_type_for_question_mark() {
             .queue_capacity(1)
             .build()?;
         let futs = vec![pool.submit(|| 1usize)?, pool.submit(|| 2usize)?];
-        let _ = wait(&futs, None, ReturnWhen::AllCompleted);
+        let _ = wait(&futs, ReturnWhen::AllCompleted);
         let mut sum = 0;
-        for f in as_completed(&futs, None) {
-            sum += f?.result(None)?;
+        for f in as_completed(&futs) {
+            sum += f.result()?;
         }
-        pool.shutdown(true, false);
+        pool.shutdown();
         pool.submit(|| 0usize)?;
         Ok(sum)
     }
@@ -357,8 +355,8 @@ fn one_error_type_for_question_mark() {
         let (promise, fut) = concurrent_futures::Promise::<u8>::new();
         let blocked = pool.submit(move || drop(promise))?;
         assert!(fut.cancel());
-        fut.result(None)?;
-        blocked.result(None)?;
+        fut.result()?;
+        blocked.result()?;
         Ok(())
     })();
     assert_eq!(cancelled, Err(Error::Future(FutureError::Cancelled)));

@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use common::Blocker;
 use concurrent_futures::{
-    wait, ExecutorError, FutureError, ReturnWhen, ThreadPoolExecutor, TrySubmitError,
+    wait, ExecutorError, FutureError, ReturnWhen, Shutdown, ThreadPoolExecutor, TrySubmitError,
 };
 
 #[test]
 fn e3_submit_after_shutdown_errors() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
-    pool.shutdown(false, false);
+    pool.shutdown_with(Shutdown::new().wait(false));
     let err = pool.submit(|| 1).unwrap_err();
     assert_eq!(err, ExecutorError::Shutdown);
     assert_eq!(
@@ -49,15 +49,15 @@ fn e3_submits_racing_shutdown_all_resolve() {
                 })
             })
             .collect();
-        pool.shutdown(false, false);
+        pool.shutdown_with(Shutdown::new().wait(false));
         let mut accepted = 0;
         for s in submitters {
             for f in s.join().unwrap() {
-                assert_eq!(f.result(None), Ok(&()), "E3: an accepted task runs");
+                assert_eq!(f.result(), Ok(&()), "E3: an accepted task runs");
                 accepted += 1;
             }
         }
-        pool.shutdown(true, false);
+        pool.shutdown();
         assert_eq!(
             ran.load(Ordering::Relaxed),
             accepted,
@@ -78,12 +78,12 @@ fn e4_cancel_futures_cancels_queued_and_wait_returns() {
             c.fetch_add(1, Ordering::Relaxed);
         });
     }
-    pool.shutdown(false, true);
+    pool.shutdown_with(Shutdown::new().wait(false).cancel_futures(true));
     // CPython gh-92001: wait() could hang here. Cancelled counts as done.
-    let r = wait(&queued, None, ReturnWhen::AllCompleted);
+    let r = wait(&queued, ReturnWhen::AllCompleted);
     assert_eq!(r.done.len(), 5, "E4");
     for f in &queued {
-        assert_eq!(f.result(None), Err(FutureError::Cancelled), "E4");
+        assert_eq!(f.result(), Err(FutureError::Cancelled), "E4");
     }
     assert_eq!(
         callbacks.load(Ordering::Relaxed),
@@ -91,7 +91,7 @@ fn e4_cancel_futures_cancels_queued_and_wait_returns() {
         "E4: each callback once"
     );
     assert_eq!(
-        running.release().result(None).copied(),
+        running.release().result().copied(),
         Ok("ran"),
         "E4: the running task finishes"
     );
@@ -108,7 +108,7 @@ fn e4_callback_that_submits_cannot_deadlock() {
         // Runs on the shutting-down thread, with no executor lock held.
         tx.send(p.submit(|| 2).map(|_| ())).unwrap();
     });
-    pool.shutdown(false, true);
+    pool.shutdown_with(Shutdown::new().wait(false).cancel_futures(true));
     assert_eq!(rx.recv().unwrap(), Err(ExecutorError::Shutdown), "E4");
     blocker.release();
 }
@@ -117,13 +117,13 @@ fn e4_callback_that_submits_cannot_deadlock() {
 fn e5_shutdown_wait_runs_queued_work_and_is_idempotent() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     let futs: Vec<_> = (0..10).map(|i| pool.submit(move || i).unwrap()).collect();
-    pool.shutdown(true, false);
+    pool.shutdown();
     for (i, f) in futs.iter().enumerate() {
-        assert_eq!(f.result(Some(Duration::ZERO)).copied(), Ok(i), "E5");
+        assert_eq!(f.try_result().copied(), Ok(i), "E5");
     }
     assert_eq!(pool.stats().workers, 0, "E5: every worker exited");
-    pool.shutdown(true, false);
-    pool.shutdown(false, true);
+    pool.shutdown();
+    pool.shutdown_with(Shutdown::new().wait(false).cancel_futures(true));
     assert!(
         pool.shutdown_timeout(Duration::MAX),
         "E5: huge timeouts wait"
@@ -148,12 +148,12 @@ fn e5_shutdown_wait_from_a_worker_does_not_deadlock() {
     let p = pool.clone();
     let f = pool
         .submit(move || {
-            p.shutdown(true, false);
+            p.shutdown();
             "returned"
         })
         .unwrap();
-    assert_eq!(f.result(None).copied(), Ok("returned"), "E5");
-    pool.shutdown(true, false);
+    assert_eq!(f.result().copied(), Ok("returned"), "E5");
+    pool.shutdown();
 }
 
 /// E5: two workers call `shutdown(wait)` at once. Neither waits for the
@@ -171,7 +171,7 @@ fn e5_two_workers_shutting_down_at_once_wait_for_the_third() {
             pool.submit(move || {
                 both.wait();
                 entering.send(()).unwrap();
-                p.shutdown(true, false);
+                p.shutdown();
             })
             .unwrap()
         })
@@ -187,7 +187,7 @@ fn e5_two_workers_shutting_down_at_once_wait_for_the_third() {
     );
     busy.release();
     for f in &shutters {
-        assert_eq!(f.result(Some(common::HANG_GUARD)).copied(), Ok(()), "E5");
+        assert_eq!(f.result_timeout(common::HANG_GUARD).copied(), Ok(()), "E5");
     }
     assert!(
         pool.shutdown_timeout(common::HANG_GUARD),
@@ -209,7 +209,7 @@ fn e5_task_dropping_the_last_handle_does_not_deadlock() {
         .unwrap();
     drop(pool);
     go.send(()).unwrap();
-    assert_eq!(f.result(None).copied(), Ok("dropped"), "E5");
+    assert_eq!(f.result().copied(), Ok("dropped"), "E5");
 }
 
 /// Counts a worker's exit from its thread-local destructor, which runs after
@@ -256,7 +256,7 @@ fn concurrent_waiting_shutdowns_all_return_after_every_worker_ended() {
                 let (pool, ended, start) = (pool.clone(), ended.clone(), start.clone());
                 std::thread::spawn(move || {
                     start.wait();
-                    pool.shutdown(true, false);
+                    pool.shutdown();
                     ended.load(Ordering::SeqCst)
                 })
             })
@@ -327,8 +327,8 @@ fn refused_closures_do_not_outlive_the_submit_or_the_shutdown() {
             })
             .collect();
         start.wait();
-        pool.shutdown(false, true);
-        pool.shutdown(true, false);
+        pool.shutdown_with(Shutdown::new().wait(false).cancel_futures(true));
+        pool.shutdown();
         for flag in refused.lock().unwrap().iter() {
             assert!(
                 flag.load(Ordering::SeqCst),
@@ -338,7 +338,7 @@ fn refused_closures_do_not_outlive_the_submit_or_the_shutdown() {
         for s in submitters {
             for f in s.join().unwrap() {
                 assert!(
-                    f.wait(Some(Duration::ZERO)),
+                    f.wait_timeout(Duration::ZERO),
                     "E3: an accepted future never resolved"
                 );
             }

@@ -10,7 +10,8 @@ use std::thread;
 use std::time::Duration;
 
 use concurrent_futures::{
-    wait, CancelOutcome, ExecutorError, Future, FutureError, ReturnWhen, ThreadPoolExecutor,
+    wait_timeout, CancelOutcome, ExecutorError, Future, FutureError, ReturnWhen, Shutdown,
+    ThreadPoolExecutor,
 };
 
 const SUBMITTERS: usize = 8;
@@ -181,7 +182,7 @@ fn round(ending: Ending, seed: u64) -> (usize, usize, usize) {
     drop(to_cancellers);
     half.wait();
     if ending == Ending::RacingShutdown {
-        pool.shutdown(true, true);
+        pool.shutdown_with(Shutdown::new().cancel_futures(true));
     }
     let accepted: Vec<(usize, Future<usize>)> = submitters
         .into_iter()
@@ -195,13 +196,13 @@ fn round(ending: Ending, seed: u64) -> (usize, usize, usize) {
             // E2: every accepted task is popped (or cancelled): none is left
             // behind by a worker gone to sleep. The timeout is a hang guard.
             let futs: Vec<_> = accepted.iter().map(|(_, f)| f.clone()).collect();
-            let r = wait(&futs, Some(HANG_GUARD), ReturnWhen::AllCompleted);
+            let r = wait_timeout(&futs, ReturnWhen::AllCompleted, HANG_GUARD);
             assert!(
                 r.not_done.is_empty(),
                 "E2: {} futures lost",
                 r.not_done.len()
             );
-            pool.shutdown(true, false);
+            pool.shutdown();
         }
         Ending::RacingShutdown => {
             // E3, E4, E5: the pool has shut down and its workers are gone:
@@ -225,7 +226,7 @@ fn round(ending: Ending, seed: u64) -> (usize, usize, usize) {
         assert!(f.done(), "E5: task {id}");
         assert!(runs <= 1, "F1: task {id} ran {runs} times");
         assert!(wins <= 1, "F1: {wins} cancels won task {id}");
-        match f.result(Some(Duration::ZERO)) {
+        match f.try_result() {
             Ok(&v) => {
                 assert_eq!(v, *id);
                 assert_eq!(runs, 1, "F1: finished but never ran: {id}");

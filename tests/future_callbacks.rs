@@ -14,7 +14,7 @@ fn f5_callbacks_run_once_in_the_order_added() {
     let (task, fut) = Task::new(|| 1);
     for id in 0..5 {
         let log = log.clone();
-        fut.add_done_callback(move |f| log.lock().unwrap().push((id, *f.result(None).unwrap())));
+        fut.add_done_callback(move |f| log.lock().unwrap().push((id, *f.result().unwrap())));
     }
     assert!(log.lock().unwrap().is_empty(), "not before completion");
     task.run();
@@ -44,7 +44,7 @@ fn f5_callback_on_done_future_runs_at_once_on_the_caller() {
     let ran_on = Arc::new(Mutex::new(None));
     let r = ran_on.clone();
     fut.add_done_callback(move |f| {
-        *r.lock().unwrap() = Some((thread::current().id(), *f.result(None).unwrap()));
+        *r.lock().unwrap() = Some((thread::current().id(), *f.result().unwrap()));
     });
     assert_eq!(*ran_on.lock().unwrap(), Some((thread::current().id(), 2)));
 }
@@ -81,7 +81,7 @@ fn f5_panicking_callback_does_not_stop_the_others() {
     let worker = thread::spawn(move || task.run());
     assert!(worker.join().is_ok(), "F5: the completing thread survives");
     assert_eq!(*log.lock().unwrap(), [0, 1, 2]);
-    assert_eq!(fut.result(None), Ok(&4));
+    assert_eq!(fut.result(), Ok(&4));
 }
 
 /// F5: no internal lock is held while a callback runs: the callback may use
@@ -96,7 +96,7 @@ fn f5_callback_may_use_its_own_future() {
         l.lock().unwrap().push("first");
         let l2 = l.clone();
         f.add_done_callback(move |_| l2.lock().unwrap().push("nested"));
-        assert!(f.wait(None));
+        f.wait();
     });
     let l = log.clone();
     fut.add_done_callback(move |_| l.lock().unwrap().push("second"));
@@ -132,7 +132,7 @@ fn f9_panic_becomes_panicked_with_message_and_payload() {
     let (task, fut) = Task::new(|| -> u8 { std::panic::panic_any(String::from("boom: task")) });
     let run = catch_unwind(std::panic::AssertUnwindSafe(|| task.run()));
     assert!(run.is_ok(), "F9: run() does not unwind");
-    match fut.result(None) {
+    match fut.result() {
         Err(FutureError::Panicked(p)) => {
             assert_eq!(p.message(), "boom: task");
             let payload = p.take_payload().expect("the first taker gets the payload");
@@ -145,26 +145,26 @@ fn f9_panic_becomes_panicked_with_message_and_payload() {
         other => panic!("F9: {other:?}"),
     }
     assert!(matches!(
-        fut.exception(None),
+        fut.exception(),
         Ok(Some(FutureError::Panicked(_)))
     ));
-    assert_eq!(fut.panic(None).unwrap().unwrap().message(), "boom: task");
+    assert_eq!(fut.panic().unwrap().unwrap().message(), "boom: task");
 }
 
 #[test]
 fn f9_non_string_payload_and_set_exception() {
     let (task, fut) = Task::new(|| -> u8 { std::panic::panic_any(17u32) });
     task.run();
-    let p = fut.panic(None).unwrap().expect("F9: panicked");
+    let p = fut.panic().unwrap().expect("F9: panicked");
     assert_eq!(p.message(), "Box<dyn Any>");
     assert_eq!(p.take_payload().unwrap().downcast_ref::<u32>(), Some(&17));
 
     let (promise, fut) = Promise::<u8>::new();
     let payload = catch_unwind(|| panic!("boom: promise")).unwrap_err();
     promise.set_exception(payload).unwrap();
-    assert_eq!(fut.panic(None).unwrap().unwrap().message(), "boom: promise");
+    assert_eq!(fut.panic().unwrap().unwrap().message(), "boom: promise");
     let (task, ok) = Task::new(|| 1);
     task.run();
-    assert_eq!(ok.exception(None), Ok(None));
-    assert_eq!(ok.panic(None), Ok(None));
+    assert_eq!(ok.exception(), Ok(None));
+    assert_eq!(ok.panic(), Ok(None));
 }

@@ -61,7 +61,7 @@ fn f11_clones_share_state() {
     let b = a.clone();
     task.run();
     assert!(b.done());
-    let (ra, rb) = (a.result(None).unwrap(), b.result(None).unwrap());
+    let (ra, rb) = (a.result().unwrap(), b.result().unwrap());
     assert!(std::ptr::eq(ra, rb), "one slot, read by reference");
     let (_task, c) = Task::new(|| 0);
     let d = c.clone();

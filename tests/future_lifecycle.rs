@@ -6,7 +6,6 @@ mod common;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc};
 use std::thread;
-use std::time::Duration;
 
 use common::blocked_waiter;
 use concurrent_futures::{CancelOutcome, FutureError, Promise, Task};
@@ -35,8 +34,8 @@ fn f1_cancel_before_run_wins_and_closure_never_runs() {
     task.run();
     assert_eq!(calls.load(SeqCst), 0, "F1: the closure never runs");
     assert!(fut.cancelled() && fut.done() && !fut.running());
-    assert_eq!(fut.result(None), Err(FutureError::Cancelled));
-    assert_eq!(fut.exception(None), Err(FutureError::Cancelled));
+    assert_eq!(fut.result(), Err(FutureError::Cancelled));
+    assert_eq!(fut.exception(), Err(FutureError::Cancelled));
 }
 
 #[test]
@@ -46,7 +45,7 @@ fn f1_run_before_cancel_makes_every_cancel_fail() {
     assert_eq!(fut.try_cancel(), CancelOutcome::Finished);
     assert!(!fut.cancel());
     assert!(!fut.cancelled());
-    assert_eq!(fut.result(None), Ok(&3));
+    assert_eq!(fut.result(), Ok(&3));
 }
 
 /// F1, F12: a cancel while the closure runs loses (`Running`), and the closure
@@ -68,11 +67,7 @@ fn f1_f12_cancel_while_running_loses_and_reaches_the_token() {
     assert!(!fut.cancel(), "F1: every cancel loses after the start");
     go_tx.send(()).unwrap();
     worker.join().unwrap();
-    assert_eq!(
-        fut.result(None),
-        Ok(&(false, true)),
-        "F12: seen, outcome kept"
-    );
+    assert_eq!(fut.result(), Ok(&(false, true)), "F12: seen, outcome kept");
     assert!(
         !fut.cancelled(),
         "F12: the request does not change the outcome"
@@ -83,7 +78,7 @@ fn f1_f12_cancel_while_running_loses_and_reaches_the_token() {
 fn f12_token_is_false_without_a_cancel() {
     let (task, fut) = Task::with_token(|token| token.is_cancelled());
     task.run();
-    assert_eq!(fut.result(None), Ok(&false));
+    assert_eq!(fut.result(), Ok(&false));
 }
 
 #[test]
@@ -108,7 +103,7 @@ fn f1_promise_start_then_cancel_fails() {
     );
     assert_eq!(fut.try_cancel(), CancelOutcome::Running);
     promise.set_result(1).unwrap();
-    assert_eq!(fut.result(None), Ok(&1));
+    assert_eq!(fut.result(), Ok(&1));
 }
 
 #[test]
@@ -118,7 +113,7 @@ fn f2_terminal_states_do_not_change() {
     for _ in 0..3 {
         assert!(!fut.cancel());
         assert!(fut.done() && !fut.cancelled() && !fut.running());
-        assert_eq!(fut.result(Some(Duration::ZERO)), Ok(&1));
+        assert_eq!(fut.try_result(), Ok(&1));
     }
     let (promise, fut) = Promise::<u8>::new();
     assert!(fut.cancel());
@@ -137,7 +132,7 @@ fn f3_done_implies_zero_timeout_result() {
         while !f2.done() {
             thread::yield_now();
         }
-        f2.result(Some(Duration::ZERO)).cloned()
+        f2.try_result().cloned()
     });
     thread::spawn(move || task.run()).join().unwrap();
     assert_eq!(reader.join().unwrap(), Ok(vec![1, 2, 3]));
@@ -198,10 +193,7 @@ fn f10_dropped_task_breaks_future_and_wakes_waiter() {
         waiter.join().unwrap(),
         Err(FutureError::Broken(_))
     ));
-    assert!(matches!(
-        fut.exception(None),
-        Ok(Some(FutureError::Broken(_)))
-    ));
+    assert!(matches!(fut.exception(), Ok(Some(FutureError::Broken(_)))));
     assert!(!fut.cancelled());
 }
 
@@ -210,10 +202,10 @@ fn f10_dropped_promise_breaks_future() {
     let (promise, fut) = Promise::<String>::new();
     assert!(promise.set_running_or_notify_cancel());
     drop(promise);
-    assert!(matches!(fut.result(None), Err(FutureError::Broken(_))));
+    assert!(matches!(fut.result(), Err(FutureError::Broken(_))));
     let (promise, fut) = Promise::<String>::new();
     drop(promise);
-    assert!(matches!(fut.result(None), Err(FutureError::Broken(_))));
+    assert!(matches!(fut.result(), Err(FutureError::Broken(_))));
 }
 
 #[test]
@@ -224,8 +216,8 @@ fn f10_cancelled_then_dropped_stays_cancelled() {
     let (promise, pfut) = Promise::<u8>::new();
     assert!(pfut.cancel());
     drop(promise);
-    assert_eq!(fut.result(None), Err(FutureError::Cancelled));
-    assert_eq!(pfut.result(None), Err(FutureError::Cancelled));
+    assert_eq!(fut.result(), Err(FutureError::Cancelled));
+    assert_eq!(pfut.result(), Err(FutureError::Cancelled));
 }
 
 #[test]
@@ -241,7 +233,7 @@ fn f10_set_result_after_cancel_is_rejected() {
         Ok(()) => panic!("F10: a cancelled promise rejects its value"),
     }
     assert_eq!(drops.load(SeqCst), 1);
-    assert!(fut.result(None).is_err());
+    assert!(fut.result().is_err());
 }
 
 #[test]
@@ -249,5 +241,5 @@ fn f10_set_exception_after_cancel_is_rejected() {
     let (promise, fut) = Promise::<u8>::new();
     assert!(fut.cancel());
     assert!(promise.set_exception(Box::new("late")).is_err());
-    assert_eq!(fut.result(None), Err(FutureError::Cancelled));
+    assert_eq!(fut.result(), Err(FutureError::Cancelled));
 }

@@ -188,9 +188,9 @@ fn join_after_a_panic_gives_panicked() {
         panic!("F9: Panicked expected")
     };
     assert_eq!(p.message(), "boom");
-    assert_eq!(other.result(None), Err(FutureError::Panicked(p.clone())));
+    assert_eq!(other.result(), Err(FutureError::Panicked(p.clone())));
     assert_eq!(
-        other.exception(None),
+        other.exception(),
         Ok(Some(FutureError::Panicked(p.clone())))
     );
     assert_eq!(other.join(), Err(FutureError::Panicked(p)));
@@ -220,9 +220,9 @@ fn after_a_join_every_handle_sees_taken() {
     let (a, b) = (fut.clone(), fut.clone());
     task.run();
     assert_eq!(fut.join(), Ok(String::from("v")));
-    assert_eq!(a.result(None), Err(FutureError::Taken));
-    assert_eq!(a.result(Some(Duration::ZERO)), Err(FutureError::Taken));
-    assert_eq!(a.exception(None), Ok(None));
+    assert_eq!(a.result(), Err(FutureError::Taken));
+    assert_eq!(a.try_result(), Err(FutureError::Taken));
+    assert_eq!(a.exception(), Ok(None));
     assert!(a.done() && !a.cancelled());
     assert_eq!(b.join(), Err(FutureError::Taken));
     assert_eq!(block_on(a), Err(FutureError::Taken));
@@ -237,15 +237,11 @@ fn a_live_borrow_refuses_a_join() {
     let reader = fut.clone();
     let joiner = fut.clone();
     task.run();
-    assert_eq!(reader.result(None).map(String::as_str), Ok("v"));
+    assert_eq!(reader.result().map(String::as_str), Ok("v"));
     assert_eq!(joiner.join(), Err(FutureError::Borrowed));
-    assert_eq!(
-        reader.result(None).map(String::as_str),
-        Ok("v"),
-        "still there"
-    );
+    assert_eq!(reader.result().map(String::as_str), Ok("v"), "still there");
     drop(reader);
-    assert_eq!(fut.result(None).map(String::len), Ok(1), "fut borrows too");
+    assert_eq!(fut.result().map(String::len), Ok(1), "fut borrows too");
     let late = fut.clone();
     assert_eq!(late.join(), Err(FutureError::Borrowed), "fut is alive");
     assert_eq!(fut.join(), Ok(String::from("v")), "its own borrow is over");
@@ -259,7 +255,7 @@ fn a_callback_borrows_only_while_it_runs() {
     let seen = Arc::new(AtomicUsize::new(0));
     let s = seen.clone();
     fut.add_done_callback(move |f| {
-        s.store(f.result(None).unwrap().len(), SeqCst);
+        s.store(f.result().unwrap().len(), SeqCst);
     });
     task.run();
     assert_eq!(seen.load(SeqCst), 3);

@@ -60,7 +60,8 @@ fn f1_f5_f6_f7_stress_cancellers_race_a_runner() {
                 let (b, f) = (start.clone(), fut.clone());
                 s.spawn(move || {
                     b.wait();
-                    f.wait(None)
+                    f.wait();
+                    f.done()
                 })
             };
             let cancellers: Vec<_> = (0..CANCELLERS)
@@ -93,11 +94,11 @@ fn f1_f5_f6_f7_stress_cancellers_race_a_runner() {
         if calls == 0 {
             assert_eq!(winners, 1, "round {round}: F1: {results:?}");
             assert!(results.iter().all(|o| o.is_cancelled()), "F1");
-            assert_eq!(fut.result(None).err(), Some(FutureError::Cancelled));
+            assert_eq!(fut.result().err(), Some(FutureError::Cancelled));
         } else {
             assert_eq!(winners, 0, "round {round}: F1: {results:?}");
             assert!(results.iter().all(|o| !o.is_cancelled()), "F1");
-            assert!(fut.result(None).is_ok());
+            assert!(fut.result().is_ok());
         }
         outcomes[calls] += 1;
         assert_eq!(counts.closure_drops.load(SeqCst), 1, "round {round}: F6");

@@ -50,12 +50,9 @@ fn block_on<F: std::future::Future>(fut: F) -> F::Output {
 #[test]
 fn f8_zero_timeout_never_blocks() {
     let (_task, fut) = Task::new(|| 1);
-    assert_eq!(fut.result(Some(Duration::ZERO)), Err(FutureError::Timeout));
-    assert_eq!(
-        fut.exception(Some(Duration::ZERO)),
-        Err(FutureError::Timeout)
-    );
-    assert!(!fut.wait(Some(Duration::ZERO)));
+    assert_eq!(fut.try_result(), Err(FutureError::Timeout));
+    assert_eq!(fut.try_exception(), Err(FutureError::Timeout));
+    assert!(!fut.wait_timeout(Duration::ZERO));
     assert!(!fut.done(), "F8: a timeout leaves the future alone");
 }
 
@@ -64,12 +61,12 @@ fn f8_tiny_timeout_gives_up_then_the_future_still_completes() {
     let (task, fut) = Task::new(|| 2);
     for _ in 0..1000 {
         assert_eq!(
-            fut.result(Some(Duration::from_nanos(1))),
+            fut.result_timeout(Duration::from_nanos(1)),
             Err(FutureError::Timeout)
         );
     }
     task.run();
-    assert_eq!(fut.result(Some(Duration::from_nanos(1))), Ok(&2));
+    assert_eq!(fut.result_timeout(Duration::from_nanos(1)), Ok(&2));
 }
 
 /// F8, F4: `Duration::MAX` and other huge timeouts neither overflow nor panic;
@@ -85,7 +82,7 @@ fn f8_duration_max_waits_until_done() {
         let waiter = blocked_waiter(&fut, Some(timeout));
         task.run();
         assert_eq!(waiter.join().unwrap(), Ok(3));
-        assert!(fut.wait(Some(timeout)));
+        assert!(fut.wait_timeout(timeout));
     }
 }
 
@@ -122,8 +119,8 @@ fn f4_blocked_waiters_on_several_threads_all_wake() {
         .map(|i| {
             let f = fut.clone();
             thread::spawn(move || match i % 2 {
-                0 => f.result(None).copied(),
-                _ => f.result(Some(Duration::from_secs(3600))).copied(),
+                0 => f.result().copied(),
+                _ => f.result_timeout(Duration::from_secs(3600)).copied(),
             })
         })
         .collect();

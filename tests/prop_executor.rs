@@ -44,8 +44,8 @@ use std::time::Duration;
 
 use common::{proptest_config, quiet_expected_panics};
 use concurrent_futures::{
-    as_completed, wait, CancelToken, ExecutorError, Future, FutureError, ReturnWhen,
-    ThreadPoolExecutor, TrySubmitError,
+    as_completed_timeout, wait_timeout, CancelToken, ExecutorError, Future, FutureError,
+    ReturnWhen, Shutdown, ThreadPoolExecutor, TrySubmitError,
 };
 use proptest::prelude::*;
 
@@ -292,7 +292,7 @@ impl Harness {
         assert!(s.fut.done(), "task {i}");
         s.done = true;
         let runs = s.counts.runs.load(SeqCst);
-        match s.fut.result(Some(Duration::ZERO)) {
+        match s.fut.try_result() {
             Ok(&v) => {
                 match s.kind {
                     Kind::Value(x) => assert_eq!(v, x),
@@ -484,7 +484,7 @@ impl Harness {
     fn wait(&mut self, mask: u32, when: ReturnWhen, t: Tmo) {
         let (sel, futs, known_done) = self.select_futures(mask);
         let timeout = self.timeout(t);
-        let r = wait(&futs, Some(timeout), when);
+        let r = wait_timeout(&futs, when, timeout);
         assert_eq!(
             r.done.len() + r.not_done.len(),
             sel.len(),
@@ -530,7 +530,7 @@ impl Harness {
         let mut yielded: Vec<usize> = Vec::new();
         let mut seen = HashSet::new();
         let mut timed_out = false;
-        for item in as_completed(&futs, Some(timeout)) {
+        for item in as_completed_timeout(&futs, timeout) {
             assert!(!timed_out, "E12: the timeout ends the iterator");
             match item {
                 Ok(f) => {
@@ -580,7 +580,8 @@ impl Harness {
         let all_busy = stuck.iter().filter(|&&b| b).count() == self.max_workers;
         self.shutdown = true;
         self.cancel_futures |= cancel_futures;
-        self.pool().shutdown(false, cancel_futures);
+        self.pool()
+            .shutdown_with(Shutdown::new().wait(false).cancel_futures(cancel_futures));
         if cancel_futures && all_busy {
             // E4: every worker is stuck in its task, so no other task is
             // between pop and start: each finished before, or was queued and
@@ -738,14 +739,11 @@ fn run_broken_pool(workers: usize, init_panics: bool, ops: &[BrokenOp]) {
                 let (fut, counts, won) = &mut futs[i];
                 if fut.cancel() {
                     *won = true;
-                    assert_eq!(
-                        fut.result(Some(Duration::ZERO)),
-                        Err(FutureError::Cancelled)
-                    );
+                    assert_eq!(fut.try_result(), Err(FutureError::Cancelled));
                 } else {
                     assert!(!*won, "F2: {i}");
                     // Never running (E7), so finished: failed `Broken`.
-                    let r = fut.result(Some(Duration::ZERO));
+                    let r = fut.try_result();
                     assert!(matches!(&r, Err(e) if is_broken(e)), "E7: {i}: {r:?}");
                     broken_seen = true;
                 }
@@ -753,10 +751,10 @@ fn run_broken_pool(workers: usize, init_panics: bool, ops: &[BrokenOp]) {
             }
             BrokenOp::WaitAll => {
                 let all: Vec<_> = futs.iter().map(|(f, _, _)| f.clone()).collect();
-                let r = wait(&all, Some(HANG_GUARD), ReturnWhen::AllCompleted);
+                let r = wait_timeout(&all, ReturnWhen::AllCompleted, HANG_GUARD);
                 assert!(r.not_done.is_empty(), "E7: a future of a broken pool hangs");
                 for (fut, _, won) in &futs {
-                    match fut.result(Some(Duration::ZERO)) {
+                    match fut.try_result() {
                         Err(FutureError::Cancelled) => {
                             assert!(*won || cancel_futures_ran, "E7: cancelled by nobody")
                         }
@@ -768,7 +766,7 @@ fn run_broken_pool(workers: usize, init_panics: bool, ops: &[BrokenOp]) {
             BrokenOp::Shutdown { cancel_futures } => {
                 shutdown = true;
                 cancel_futures_ran |= cancel_futures;
-                pool.shutdown(false, cancel_futures);
+                pool.shutdown_with(Shutdown::new().wait(false).cancel_futures(cancel_futures));
             }
         }
         assert!(pool.stats().workers <= workers, "E1");
@@ -786,7 +784,7 @@ fn run_broken_pool(workers: usize, init_panics: bool, ops: &[BrokenOp]) {
         );
     }
     for (i, (fut, _, won)) in futs.iter().enumerate() {
-        match fut.result(Some(Duration::ZERO)) {
+        match fut.try_result() {
             Err(FutureError::Cancelled) => {
                 assert!(*won || cancel_futures_ran, "E7: cancelled by nobody: {i}")
             }

@@ -200,7 +200,7 @@ impl Harness {
                 } else {
                     Duration::ZERO
                 };
-                let got = f.result(Some(timeout)).copied();
+                let got = f.result_timeout(timeout).copied();
                 match self.model {
                     Model::Pending | Model::Running => {
                         assert_eq!(got, Err(FutureError::Timeout), "F8")
@@ -215,7 +215,7 @@ impl Harness {
             }
             Op::Exception(h) => {
                 let Some(f) = self.handle(h) else { return };
-                let got = f.exception(Some(Duration::ZERO));
+                let got = f.try_exception();
                 match self.model {
                     Model::Pending | Model::Running => assert_eq!(got, Err(FutureError::Timeout)),
                     Model::Value(_) => assert_eq!(got, Ok(None)),

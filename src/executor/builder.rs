@@ -17,7 +17,7 @@ use crate::error::ExecutorError;
 ///     .queue_capacity(64)
 ///     .build()?;
 /// let name = pool.submit(|| std::thread::current().name().map(str::to_owned))?;
-/// assert_eq!(name.result(None).unwrap().as_deref(), Some("io_0"));
+/// assert_eq!(name.result().unwrap().as_deref(), Some("io_0"));
 /// # Ok::<(), concurrent_futures::ExecutorError>(())
 /// ```
 #[must_use = "a builder does nothing until `build`"]

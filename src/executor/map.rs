@@ -10,8 +10,8 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::ThreadPoolExecutor;
-use crate::error::{ExecutorError, FutureError};
 use crate::deadline::Deadline;
+use crate::error::{ExecutorError, FutureError};
 use crate::future::wait_done;
 use crate::Future;
 
@@ -35,7 +35,7 @@ type Feed<'a, U> = Box<dyn FnMut() -> Option<Result<Future<U>, ExecutorError>> +
 ///
 /// let pool = ThreadPoolExecutor::new(2)?;
 /// let out: Vec<_> = pool
-///     .map(|x: i32| if x == 2 { panic!("two") } else { x }, [1, 2, 3], None)?
+///     .map(|x: i32| if x == 2 { panic!("two") } else { x }, [1, 2, 3])?
 ///     .map(|r| r.map_err(|e| matches!(e, FutureError::Panicked(_))))
 ///     .collect();
 /// assert_eq!(out, [Ok(1), Err(true), Ok(3)]);

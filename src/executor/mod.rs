@@ -80,7 +80,7 @@ type Initializer = Box<dyn Fn() -> Result<(), String> + Send + Sync>;
 ///
 /// let pool = ThreadPoolExecutor::new(2)?;
 /// let fut = pool.submit(|| 6 * 7)?;
-/// assert_eq!(fut.result(None).copied(), Ok(42));
+/// assert_eq!(fut.result().copied(), Ok(42));
 /// # Ok::<(), concurrent_futures::ExecutorError>(())
 /// ```
 pub struct ThreadPoolExecutor {
@@ -231,8 +231,8 @@ impl ThreadPoolExecutor {
     ///
     /// let pool = ThreadPoolExecutor::new(1)?;
     /// let fut = pool.submit(|| "hi")?;
-    /// assert_eq!(fut.result(None).copied(), Ok("hi"));
-    /// pool.shutdown(true, false);
+    /// assert_eq!(fut.result().copied(), Ok("hi"));
+    /// pool.shutdown();
     /// assert_eq!(pool.submit(|| ()).unwrap_err(), ExecutorError::Shutdown);
     /// # Ok::<(), ExecutorError>(())
     /// ```
@@ -259,8 +259,8 @@ impl ThreadPoolExecutor {
     /// let pool = ThreadPoolExecutor::new(2)?;
     /// let ok = pool.submit_fallible(|| "42".parse::<u32>())?;
     /// let bad = pool.submit_fallible(|| "forty-two".parse::<u32>())?;
-    /// assert_eq!(ok.result(None)?, &42);
-    /// let failure = bad.exception(None)?.expect("it failed");
+    /// assert_eq!(ok.result()?, &42);
+    /// let failure = bad.exception()?.expect("it failed");
     /// assert!(matches!(failure, FutureError::Failed(ref e)
     ///     if e.downcast_ref::<std::num::ParseIntError>().is_some()));
     /// # Ok::<(), Error>(())
@@ -307,7 +307,7 @@ impl ThreadPoolExecutor {
     /// })?;
     /// wait_started.recv().unwrap();
     /// assert!(!fut.cancel()); // running: not cancelled, but asked to stop
-    /// assert!(fut.result(None).is_ok());
+    /// assert!(fut.result().is_ok());
     /// # Ok::<(), concurrent_futures::ExecutorError>(())
     /// ```
     pub fn submit_with_token<T, F>(&self, f: F) -> Result<Future<T>, ExecutorError>
@@ -335,7 +335,7 @@ impl ThreadPoolExecutor {
     ///     other => panic!("{other:?}"),
     /// }
     /// tx.send(()).unwrap();
-    /// assert_eq!(queued.result(None).copied(), Ok(1));
+    /// assert_eq!(queued.result().copied(), Ok(1));
     /// # drop(blocker);
     /// # Ok::<(), concurrent_futures::ExecutorError>(())
     /// ```

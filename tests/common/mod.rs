@@ -94,7 +94,10 @@ pub fn blocked_waiter<T: Clone + Send + Sync + 'static>(
     timeout: Option<Duration>,
 ) -> std::thread::JoinHandle<Result<T, FutureError>> {
     let f = fut.clone();
-    let waiter = std::thread::spawn(move || f.result(timeout).cloned());
+    let waiter = std::thread::spawn(move || match timeout {
+        None => f.result().cloned(),
+        Some(d) => f.result_timeout(d).cloned(),
+    });
     std::thread::sleep(Duration::from_millis(10)); // make "already blocked" likely
     waiter
 }

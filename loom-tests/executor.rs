@@ -488,3 +488,78 @@ fn e13_fallible_task_fails_once_and_every_waiter_sees_it() {
         &["done first", "waited"],
     );
 }
+
+/// A cell the caller owns and a scoped task's value writes when dropped.
+struct Borrowed(loom::cell::UnsafeCell<u32>);
+
+// SAFETY: the model's point: loom reports any two unordered accesses.
+unsafe impl Sync for Borrowed {}
+
+/// A scoped task's value: writes the caller's cell when dropped, and records
+/// which thread dropped it.
+struct WritesOnDrop<'a> {
+    cell: &'a Borrowed,
+    main: loom::thread::ThreadId,
+    seen: Outcomes,
+}
+
+impl Drop for WritesOnDrop<'_> {
+    fn drop(&mut self) {
+        // SAFETY: no other access is concurrent unless the scope is broken,
+        // which loom then reports.
+        self.cell.0.with_mut(|p| unsafe { *p += 1 });
+        self.seen
+            .record(if loom::thread::current().id() == self.main {
+                "caller dropped the value"
+            } else {
+                "worker dropped the value"
+            });
+    }
+}
+
+/// E14: a scoped task's value borrows the caller's cell and writes it when
+/// dropped; the caller cancels (racing the start) and drops its handle
+/// (racing the finish). `scope` returns only after the closure and the value
+/// are gone: the caller's write after it is ordered after the task's, or
+/// loom reports the race.
+#[test]
+fn e14_scope_returns_after_the_borrowed_value_is_dropped() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check(
+        "e14_scope_returns_after_the_borrowed_value_is_dropped",
+        Some(2),
+        move || {
+            let pool = ThreadPoolExecutor::new(1).unwrap();
+            let cell = Borrowed(loom::cell::UnsafeCell::new(0));
+            let main = loom::thread::current().id();
+            let outcomes = s.clone();
+            let cancelled = pool.scope(|scope| {
+                let (cell, seen) = (&cell, outcomes.clone());
+                let fut = scope
+                    .submit(move || WritesOnDrop { cell, main, seen })
+                    .unwrap();
+                let cancelled = fut.cancel();
+                drop(fut);
+                cancelled
+            });
+            // SAFETY: `scope` returned: the task no longer touches the cell.
+            let n = cell.0.with_mut(|p| unsafe {
+                *p += 10;
+                *p
+            });
+            assert_eq!(n, if cancelled { 10 } else { 11 }, "E14");
+            if cancelled {
+                s.record("cancelled");
+            }
+        },
+    );
+    seen.assert_all(
+        "e14_scope_returns_after_the_borrowed_value_is_dropped",
+        &[
+            "cancelled",
+            "caller dropped the value",
+            "worker dropped the value",
+        ],
+    );
+}

@@ -77,11 +77,33 @@ impl CellRef {
     /// Allocates `cell` (the task's one allocation) and returns its two
     /// owners.
     pub(crate) fn pair<C: Runnable + 'static>(cell: C) -> (CellRef, CellRef) {
-        let counted: Box<Counted<dyn Runnable>> = Box::new(Counted {
+        // SAFETY: `C: 'static`: the cell borrows nothing.
+        unsafe { CellRef::pair_borrowing(cell) }
+    }
+
+    /// Like [`pair`](Self::pair), for a cell whose closure or result may
+    /// borrow data that lives only for `'a` (a scoped task, E14).
+    ///
+    /// # Safety
+    /// Every use of the cell's borrowed data (calling or dropping the
+    /// closure, reading, moving out or dropping the result) happens before
+    /// `'a` ends. The handles themselves may outlive `'a` as long as what
+    /// they still do with the cell after it (the count, the state word, the
+    /// waiter list, the free) touches none of it.
+    pub(crate) unsafe fn pair_borrowing<'a, C: Runnable + 'a>(cell: C) -> (CellRef, CellRef) {
+        let counted: Box<Counted<dyn Runnable + 'a>> = Box::new(Counted {
             refs: AtomicUsize::new(2),
             _leaks: LeakTracker::new(),
             cell,
         });
+        // SAFETY: only the trait object's lifetime bound changes (same
+        // layout, same vtable); the caller's promise keeps every use of the
+        // data it bounds within `'a`.
+        let counted: Box<Counted<dyn Runnable>> = unsafe {
+            std::mem::transmute::<Box<Counted<dyn Runnable + 'a>>, Box<Counted<dyn Runnable>>>(
+                counted,
+            )
+        };
         let ptr = NonNull::from(Box::leak(counted));
         (CellRef { ptr }, CellRef { ptr })
     }

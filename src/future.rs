@@ -81,7 +81,7 @@ const BORROWED: u64 = 1;
 
 impl<T> Future<T> {
     /// # Safety
-    /// `cell` was made by `task::new_cell::<T, _>` for this `T`.
+    /// `cell` holds a task cell (`task::Cell<T, _>`) for this `T`.
     pub(crate) unsafe fn from_cell(cell: CellRef) -> Future<T> {
         Future {
             cell,

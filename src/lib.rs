@@ -148,7 +148,9 @@ pub use error::{
     AsCompletedTimeout, Error, ExecutorError, FutureError, PanicError, Rejected, SpawnError,
     TaskError, TrySubmitError,
 };
-pub use executor::{Builder, Map, PoolStats, Shutdown, ThreadPoolExecutor};
+pub use executor::{
+    Builder, Map, PoolStats, Scope, ScopedFuture, ScopedMap, Shutdown, ThreadPoolExecutor,
+};
 pub use future::{Future, Wait};
 pub use promise::Promise;
 pub use task::{CancelOutcome, CancelToken, Task};

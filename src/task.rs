@@ -371,7 +371,28 @@ impl Task {
         T: Send + 'static,
         F: FnOnce(&CancelToken<'_>) -> Result<T, FutureError> + Send + 'static,
     {
-        let (cell, reader) = new_cell::<T, F>(Some(func));
+        // SAFETY: `T` and `F` are `'static`: the cell borrows nothing.
+        unsafe { Task::borrowing(func) }
+    }
+
+    /// Like `from_outcome`, for a closure and result that may borrow data
+    /// living for `'a` (a scoped task, E14).
+    ///
+    /// # Safety
+    /// As [`CellRef::pair_borrowing`]: every call or drop of `func`, and
+    /// every read, move-out or drop of its result, happens before `'a` ends.
+    pub(crate) unsafe fn borrowing<'a, T, F>(func: F) -> (Task, Future<T>)
+    where
+        T: Send + 'a,
+        F: FnOnce(&CancelToken<'_>) -> Result<T, FutureError> + Send + 'a,
+    {
+        // SAFETY: the caller's promise, passed on.
+        let (cell, reader) = unsafe {
+            CellRef::pair_borrowing(Cell {
+                shared: Shared::<T>::new(),
+                func: UnsafeCell::new(Some(func)),
+            })
+        };
         // SAFETY: `reader` owns a `Cell<T, F>`, as `from_cell` requires.
         let future = unsafe { Future::from_cell(reader) };
         (Task { cell: Some(cell) }, future)
@@ -431,28 +452,20 @@ impl std::fmt::Debug for Task {
     }
 }
 
-/// Allocates a cell: one allocation for state, waiters, slot and closure,
-/// owned by the two handles returned (the writer's, then the future's).
-fn new_cell<T, F>(func: Option<F>) -> (CellRef, CellRef)
-where
-    T: Send + 'static,
-    F: FnOnce(&CancelToken<'_>) -> Result<T, FutureError> + Send + 'static,
-{
+/// Allocates the cell of a [`Promise`](crate::Promise): one allocation for
+/// state, waiters and slot (no closure), owned by the two handles returned
+/// (the promise's, then the future's).
+pub(crate) fn promise_cell<T: Send + 'static>() -> (CellRef, CellRef) {
     CellRef::pair(Cell {
         shared: Shared::<T>::new(),
-        func: UnsafeCell::new(func),
+        func: UnsafeCell::new(None::<fn(&CancelToken<'_>) -> Result<T, FutureError>>),
     })
 }
 
-/// Allocates the cell of a [`Promise`](crate::Promise): no closure.
-pub(crate) fn promise_cell<T: Send + 'static>() -> (CellRef, CellRef) {
-    new_cell::<T, fn(&CancelToken<'_>) -> Result<T, FutureError>>(None)
-}
-
-/// The typed part of a cell made by `new_cell::<T, _>`.
+/// The typed part of a task cell (`Cell<T, _>`).
 ///
 /// # Safety
-/// `cell` was allocated by `new_cell::<T, F>` for this very `T` (any `F`).
+/// `cell` is a `Cell<T, F>` for this very `T` (any `F`).
 pub(crate) unsafe fn shared_of<T>(cell: &dyn Runnable) -> &Shared<T> {
     // SAFETY: `Cell<T, F>` is `repr(C)` with `shared: Shared<T>` first, so the
     // data pointer of the trait object points at a `Shared<T>` (caller's

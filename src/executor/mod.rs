@@ -36,6 +36,7 @@
 
 mod builder;
 mod map;
+mod scope;
 mod shutdown;
 mod worker;
 
@@ -43,6 +44,7 @@ use std::time::{Duration, Instant};
 
 pub use builder::Builder;
 pub use map::Map;
+pub use scope::{Scope, ScopedFuture, ScopedMap};
 pub use shutdown::Shutdown;
 
 use crate::error::{ExecutorError, SpawnError, TrySubmitError};

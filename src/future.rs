@@ -496,9 +496,19 @@ impl Drop for AsyncWait<'_> {
 
 /// The future of `(&fut).await`: resolves to `Result<&T, FutureError>`, as
 /// [`Future::result`] does (the handle becomes a borrowing one).
+#[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Wait<'a, T> {
     fut: &'a Future<T>,
     wait: AsyncWait<'a>,
+}
+
+impl<T> fmt::Debug for Wait<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wait")
+            .field("future", self.fut)
+            .field("registered", &self.wait.entry.is_some())
+            .finish()
+    }
 }
 
 impl<'a, T> std::future::Future for Wait<'a, T> {

@@ -42,7 +42,6 @@ pub enum ReturnWhen {
 
 /// What [`wait`] returns: the distinct futures split by whether they were
 /// done (Python's `DoneAndNotDoneFutures`).
-#[derive(Debug)]
 pub struct DoneAndNotDone<T> {
     /// Futures that were done (finished or cancelled).
     pub done: HashSet<Future<T>>,
@@ -381,6 +380,17 @@ impl<T> Completions<T> {
 impl<T> Drop for Completions<T> {
     fn drop(&mut self) {
         self.deregister();
+    }
+}
+
+// By hand: a derive would demand `T: Debug`, which `Future<T>`'s own
+// `Debug` does not need.
+impl<T> std::fmt::Debug for DoneAndNotDone<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DoneAndNotDone")
+            .field("done", &self.done)
+            .field("not_done", &self.not_done)
+            .finish()
     }
 }
 

@@ -282,7 +282,8 @@ pub(crate) fn pop_on_empty_vs_push<Q: Send + Sync + 'static>(
 }
 
 /// The outcomes of [`push_then_pop_the_other`], every one of which must occur.
-pub(crate) const PUSH_THEN_POP_THE_OTHER: [&str; 3] = ["both got one", "main got one", "spawned got one"];
+pub(crate) const PUSH_THEN_POP_THE_OTHER: [&str; 3] =
+    ["both got one", "main got one", "spawned got one"];
 
 /// Q4 (the `SeqCst` fence argument): each of two threads pushes to one of
 /// two fresh queues, then pops the other. The two pops cannot both report

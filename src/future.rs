@@ -114,7 +114,8 @@ impl<T> Future<T> {
 
     /// Like [`cancel`](Self::cancel), but says which side of the race this
     /// call was on. Among all concurrent cancels and the worker's start,
-    /// exactly one wins (F1).
+    /// exactly one wins.
+    // SPEC F1.
     pub fn try_cancel(&self) -> CancelOutcome {
         self.header().cancel()
     }
@@ -336,7 +337,7 @@ impl<T> Future<T> {
         self.take()
     }
 
-    /// Registers `f` to be called with this future once it is done (F5).
+    /// Registers `f` to be called with this future once it is done.
     ///
     /// Callbacks run exactly once, in the order added, on the thread that
     /// completes or cancels the future, or at once on this thread if it is
@@ -345,6 +346,7 @@ impl<T> Future<T> {
     /// run by that thread, after them). A panicking callback is caught and
     /// reported on stderr; the other callbacks still run. No lock is held
     /// while they run.
+    // SPEC F5.
     pub fn add_done_callback<F>(&self, f: F)
     where
         F: FnOnce(&Future<T>) + Send + 'static,

@@ -58,9 +58,10 @@ impl<T> Promise<T> {
     /// (Python's `set_running_or_notify_cancel`).
     ///
     /// Returns `true` when the future is now running: it can no longer be
-    /// cancelled (F1). Returns `false` when a cancel won: waiters were already
+    /// cancelled. Returns `false` when a cancel won: waiters were already
     /// woken, and the caller should drop the work. Calling it again while
     /// running returns `true` again.
+    // SPEC F1.
     pub fn set_running_or_notify_cancel(&self) -> bool {
         match self.shared().header.state.try_start() {
             Start::Run | Start::AlreadyRunning => true,
@@ -73,8 +74,9 @@ impl<T> Promise<T> {
         self.shared().header.state.load().lifecycle() == crate::state::Lifecycle::Cancelled
     }
 
-    /// Completes the future with `value` and wakes every waiter (F3, F4).
+    /// Completes the future with `value` and wakes every waiter.
     /// Gives the value back if the future was cancelled first.
+    // SPEC F3, F4.
     pub fn set_result(self, value: T) -> Result<(), Rejected<T>> {
         self.complete(Ok(value)).map_err(|outcome| match outcome {
             Ok(value) => Rejected(value),

@@ -138,7 +138,7 @@ fn is_exception<T>(fut: &Future<T>) -> bool {
 }
 
 /// Blocks until `return_when` holds for `futures`, and splits them into
-/// done and not done (Python's `concurrent.futures.wait`; E11).
+/// done and not done (Python's `concurrent.futures.wait`).
 ///
 /// Duplicates are removed. A cancelled future counts as done at once, so
 /// `wait` returns when `shutdown` with `cancel_futures` cancels what it
@@ -154,6 +154,7 @@ fn is_exception<T>(fut: &Future<T>) -> bool {
 /// assert!(r.not_done.is_empty());
 /// # Ok::<(), concurrent_futures::Error>(())
 /// ```
+// SPEC E11.
 pub fn wait<'a, T: 'a>(
     futures: impl IntoIterator<Item = &'a Future<T>>,
     return_when: ReturnWhen,
@@ -225,7 +226,7 @@ fn wait_until<'a, T: 'a>(
 }
 
 /// Yields the futures as they complete (Python's
-/// `concurrent.futures.as_completed`; E12).
+/// `concurrent.futures.as_completed`).
 ///
 /// The futures already done come first (in input order), then the others in
 /// the order they finish or are cancelled; each distinct future exactly
@@ -243,6 +244,7 @@ fn wait_until<'a, T: 'a>(
 /// assert_eq!(total, 60);
 /// # Ok::<(), concurrent_futures::Error>(())
 /// ```
+// SPEC E12.
 pub fn as_completed<'a, T: 'a>(futures: impl IntoIterator<Item = &'a Future<T>>) -> AsCompleted<T> {
     AsCompleted {
         inner: Completions::new(futures, Deadline::Never),

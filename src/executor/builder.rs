@@ -68,10 +68,11 @@ impl Builder {
         self
     }
 
-    /// Runs `init` once on each worker before its first task (E7). If it
+    /// Runs `init` once on each worker before its first task. If it
     /// returns `Err` or panics, the pool is broken: queued and later-popped
     /// futures fail with [`FutureError::Broken`](crate::FutureError::Broken)
     /// and later submits with [`ExecutorError::Broken`].
+    // SPEC E7.
     pub fn initializer<F, E>(mut self, init: F) -> Builder
     where
         F: Fn() -> Result<(), E> + Send + Sync + 'static,
@@ -81,13 +82,14 @@ impl Builder {
         self
     }
 
-    /// Bounds the work queue to `capacity` tasks (E8): [`submit`] blocks while
+    /// Bounds the work queue to `capacity` tasks: [`submit`] blocks while
     /// it is full and [`try_submit`] gives the closure back. `0`, or a
     /// capacity too large for the queue's index arithmetic, makes
     /// [`build`](Self::build) fail with [`ExecutorError::InvalidArgument`].
     ///
     /// [`submit`]: ThreadPoolExecutor::submit
     /// [`try_submit`]: ThreadPoolExecutor::try_submit
+    // SPEC E8.
     pub fn queue_capacity(mut self, capacity: usize) -> Builder {
         self.queue_capacity = Some(capacity);
         self
@@ -99,7 +101,8 @@ impl Builder {
         self
     }
 
-    /// Builds the pool. No thread starts until the first submit (E1).
+    /// Builds the pool. No thread starts until the first submit.
+    // SPEC E1: workers start lazily.
     pub fn build(self) -> Result<ThreadPoolExecutor, ExecutorError> {
         let max_workers = match self.max_workers {
             Some(0) => {

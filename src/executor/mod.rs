@@ -288,7 +288,7 @@ impl ThreadPoolExecutor {
 
     /// Like [`submit`](Self::submit), for a closure that watches its
     /// [`CancelToken`]: the token reports a `cancel()` made on this task's
-    /// future while it runs, and only for this run (E9).
+    /// future while it runs, and only for this run.
     ///
     /// ```
     /// use concurrent_futures::ThreadPoolExecutor;
@@ -310,6 +310,7 @@ impl ThreadPoolExecutor {
     /// assert!(fut.result().is_ok());
     /// # Ok::<(), concurrent_futures::ExecutorError>(())
     /// ```
+    // SPEC E9.
     pub fn submit_with_token<T, F>(&self, f: F) -> Result<Future<T>, ExecutorError>
     where
         T: Send + 'static,
@@ -319,7 +320,7 @@ impl ThreadPoolExecutor {
     }
 
     /// Like [`submit`](Self::submit), but never blocks: a full bounded queue
-    /// gives the closure back as [`TrySubmitError::Full`] (E8).
+    /// gives the closure back as [`TrySubmitError::Full`].
     ///
     /// ```
     /// use concurrent_futures::{ThreadPoolExecutor, TrySubmitError};
@@ -339,6 +340,7 @@ impl ThreadPoolExecutor {
     /// # drop(blocker);
     /// # Ok::<(), concurrent_futures::ExecutorError>(())
     /// ```
+    // SPEC E8.
     pub fn try_submit<T, F>(&self, f: F) -> Result<Future<T>, TrySubmitError<F>>
     where
         T: Send + 'static,
@@ -395,8 +397,9 @@ impl ThreadPoolExecutor {
         }
     }
 
-    /// [`shutdown`](Self::shutdown) that gives up waiting after `timeout`. Returns whether every worker (other than the caller)
-    /// exited in time. `Duration::MAX` waits forever (E5).
+    /// [`shutdown`](Self::shutdown) that gives up waiting after `timeout`.
+    /// Returns whether every worker (other than the caller) exited in time.
+    /// `Duration::MAX` waits forever.
     ///
     /// ```
     /// use concurrent_futures::ThreadPoolExecutor;
@@ -407,6 +410,7 @@ impl ThreadPoolExecutor {
     /// assert!(pool.shutdown_timeout(Duration::MAX));
     /// # Ok::<(), concurrent_futures::ExecutorError>(())
     /// ```
+    // SPEC E5.
     pub fn shutdown_timeout(&self, timeout: Duration) -> bool {
         self.inner.begin_shutdown(false);
         self.inner.wait_workers(Instant::now().checked_add(timeout))

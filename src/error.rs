@@ -77,6 +77,7 @@ impl PanicError {
     }
 
     /// The panic message (`"Box<dyn Any>"` when the payload is not a string).
+    #[must_use = "a query with no side effect"]
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -139,11 +140,13 @@ impl TaskError {
     }
 
     /// The error, typed, if it is an `E`.
+    #[must_use = "a query with no side effect"]
     pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
         self.0.downcast_ref::<E>()
     }
 
     /// The error.
+    #[must_use = "a query with no side effect"]
     pub fn get_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
         &*self.0
     }
@@ -225,6 +228,7 @@ impl SpawnError {
     }
 
     /// The operating system's error.
+    #[must_use = "a query with no side effect"]
     pub fn io_error(&self) -> &std::io::Error {
         &self.0
     }
@@ -301,6 +305,7 @@ pub enum TrySubmitError<F> {
 
 impl<F> TrySubmitError<F> {
     /// The closure, if it came back.
+    #[must_use = "the closure that came back is dropped otherwise"]
     pub fn into_inner(self) -> Option<F> {
         match self {
             TrySubmitError::Full(f) => Some(f),

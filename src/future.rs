@@ -63,6 +63,69 @@ use crate::waiters::{EntryId, Waiter};
 /// assert!(fut.done());
 /// assert_eq!(fut.result().unwrap(), "hello");
 /// ```
+///
+/// # Dropping a handle
+///
+/// Dropping a `Future` does not cancel its task (as in Python, where a
+/// future nobody references still runs): call [`cancel`](Self::cancel) for
+/// that. To let a task run detached, `drop` its future. Clippy's
+/// `let_underscore_future` lint flags `let _ = pool.submit(..)?;`, because a
+/// `Future` is also a [`std::future::Future`], which usually does nothing
+/// until polled; this one runs anyway, so `drop(pool.submit(..)?)` says the
+/// same without the warning.
+///
+/// # The name `Future` and the trait `std::future::Future`
+///
+/// The type keeps Python's name. It does not clash with the standard trait
+/// of the same name: import the type, and bring the trait in without its
+/// name (`use std::future::Future as _;`) if you call `poll` by hand, or
+/// write the trait by its path. An explicit `use` shadows the edition 2024
+/// prelude, which names the trait, so the same imports work in every
+/// edition, and `.await` needs no import at all.
+///
+/// ```edition2024
+/// use concurrent_futures::{Future, Task}; // the type
+/// use std::future::Future as _; // the trait's `poll`, without its name
+/// use std::pin::Pin;
+/// use std::task::{Context, Poll, Waker};
+///
+/// fn std_future<F: std::future::Future>(f: F) -> F {
+///     f
+/// }
+///
+/// let (task, fut): (Task, Future<u32>) = Task::new(|| 7);
+/// task.run();
+/// let mut fut = std_future(fut);
+/// let mut cx = Context::from_waker(Waker::noop());
+/// assert_eq!(Pin::new(&mut fut).poll(&mut cx), Poll::Ready(Ok(7)));
+/// ```
+///
+/// ```edition2021
+/// use concurrent_futures::{Future, Task};
+/// use std::future::Future as _;
+/// use std::pin::Pin;
+/// use std::sync::Arc;
+/// use std::task::{Context, Poll, Wake, Waker};
+///
+/// struct Noop;
+/// impl Wake for Noop {
+///     fn wake(self: Arc<Self>) {}
+/// }
+///
+/// type Output = Result<u32, concurrent_futures::FutureError>;
+///
+/// fn std_future(f: impl std::future::Future<Output = Output>) {
+///     let mut f = Box::pin(f);
+///     let waker = Waker::from(Arc::new(Noop));
+///     let mut cx = Context::from_waker(&waker);
+///     assert_eq!(f.as_mut().poll(&mut cx), Poll::Ready(Ok(7)));
+/// }
+///
+/// let (task, fut): (Task, Future<u32>) = Task::new(|| 7);
+/// task.run();
+/// std_future(fut);
+/// ```
+#[must_use = "dropping a `Future` does not cancel the task; to let it run detached, `drop` it"]
 pub struct Future<T> {
     cell: CellRef,
     /// This handle's own part of the owned-result protocol (F13): bit 0,
@@ -116,22 +179,26 @@ impl<T> Future<T> {
     /// call was on. Among all concurrent cancels and the worker's start,
     /// exactly one wins.
     // SPEC F1.
+    #[must_use = "`try_cancel` is for its outcome; `cancel()` cancels for the effect alone"]
     pub fn try_cancel(&self) -> CancelOutcome {
         self.header().cancel()
     }
 
     /// `true` if the future was cancelled.
+    #[must_use = "a query with no side effect"]
     pub fn cancelled(&self) -> bool {
         self.lifecycle() == Lifecycle::Cancelled
     }
 
     /// `true` while the closure runs.
+    #[must_use = "a query with no side effect"]
     pub fn running(&self) -> bool {
         self.lifecycle() == Lifecycle::Running
     }
 
     /// `true` once the future finished or was cancelled. After `done()` is
     /// `true`, [`try_result`](Self::try_result) never reports `Timeout`.
+    #[must_use = "a query with no side effect"]
     pub fn done(&self) -> bool {
         self.header().state.load().is_terminal()
     }

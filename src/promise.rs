@@ -62,6 +62,7 @@ impl<T> Promise<T> {
     /// woken, and the caller should drop the work. Calling it again while
     /// running returns `true` again.
     // SPEC F1.
+    #[must_use = "on `false` the future was cancelled and the work must not run"]
     pub fn set_running_or_notify_cancel(&self) -> bool {
         match self.shared().header.state.try_start() {
             Start::Run | Start::AlreadyRunning => true,
@@ -70,6 +71,7 @@ impl<T> Promise<T> {
     }
 
     /// `true` if the future was cancelled.
+    #[must_use = "a query with no side effect"]
     pub fn cancelled(&self) -> bool {
         self.shared().header.state.load().lifecycle() == crate::state::Lifecycle::Cancelled
     }

@@ -69,6 +69,7 @@ pub enum CancelOutcome {
 
 impl CancelOutcome {
     /// Python's `cancel()` answer: is the future now cancelled?
+    #[must_use = "a query with no side effect"]
     pub fn is_cancelled(self) -> bool {
         matches!(
             self,
@@ -233,6 +234,7 @@ pub struct CancelToken<'a> {
 
 impl CancelToken<'_> {
     /// `true` once `cancel()` was called on this run's future while it ran.
+    #[must_use = "a query with no side effect"]
     pub fn is_cancelled(&self) -> bool {
         self.state.load().cancel_requested()
     }

@@ -406,7 +406,7 @@ impl ThreadPoolExecutor {
     /// use std::time::Duration;
     ///
     /// let pool = ThreadPoolExecutor::new(2)?;
-    /// pool.submit(|| ())?;
+    /// drop(pool.submit(|| ())?); // runs detached
     /// assert!(pool.shutdown_timeout(Duration::MAX));
     /// # Ok::<(), concurrent_futures::ExecutorError>(())
     /// ```
@@ -473,11 +473,13 @@ impl ThreadPoolExecutor {
     }
 
     /// The most workers this pool starts.
+    #[must_use = "a query with no side effect"]
     pub fn max_workers(&self) -> usize {
         self.inner.config.max_workers
     }
 
     /// A snapshot of the pool's workers (racy by nature: for monitoring).
+    #[must_use = "a query with no side effect"]
     pub fn stats(&self) -> PoolStats {
         let workers = lock(&self.inner.threads).alive;
         PoolStats {

@@ -133,6 +133,13 @@ impl fmt::Display for PanicError {
 #[derive(Clone)]
 pub struct TaskError(Arc<dyn std::error::Error + Send + Sync>);
 
+// The error is shared immutably and only lent out as `&dyn Error`, whose
+// methods report: like `anyhow::Error`, which declares both traits too. (Auto
+// traits would say no only because of the `dyn Error`.)
+impl std::panic::UnwindSafe for TaskError {}
+// As above.
+impl std::panic::RefUnwindSafe for TaskError {}
+
 impl TaskError {
     /// Wraps a task's error.
     pub fn new<E: std::error::Error + Send + Sync + 'static>(error: E) -> TaskError {
@@ -221,6 +228,11 @@ pub enum ExecutorError {
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct SpawnError(Arc<std::io::Error>);
+
+// As for `TaskError`: an `io::Error`, shared immutably and only lent out.
+impl std::panic::UnwindSafe for SpawnError {}
+// As above.
+impl std::panic::RefUnwindSafe for SpawnError {}
 
 impl SpawnError {
     pub(crate) fn new(e: std::io::Error) -> SpawnError {

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -141,6 +142,19 @@ pub struct Future<T> {
 
 /// `Future::local`: the handle owns a borrower unit.
 const BORROWED: u64 = 1;
+
+// Unwind safety. The crate's own state (the state word, the waiter list, this
+// handle's `local`) changes by single atomic steps with no user code midway,
+// so a panic elsewhere never leaves it torn and every handle may be used
+// after one. The value is another matter: clones lend out `&T`, so a `T` with
+// interior mutability, left half-updated by a panic, would be seen through
+// another handle. That is `Arc<T>`'s case (std: `UnwindSafe` iff
+// `T: RefUnwindSafe`), not `JoinHandle`'s (tokio declares its `JoinHandle`
+// unwind-safe for every `T` because it only moves the value out; std's is not
+// unwind-safe, by accident of an `UnsafeCell`): hence `T: RefUnwindSafe`.
+impl<T: RefUnwindSafe> UnwindSafe for Future<T> {}
+// As above: `&Future<T>` lends out `&T` and nothing else of `T`.
+impl<T: RefUnwindSafe> RefUnwindSafe for Future<T> {}
 
 impl<T> Future<T> {
     /// # Safety
@@ -570,6 +584,12 @@ pub struct Wait<'a, T> {
     fut: &'a Future<T>,
     wait: AsyncWait<'a>,
 }
+
+// As for `Future<T>`: a `Wait` is a `&Future<T>` plus a registration that is
+// changed by atomic steps only.
+impl<T: RefUnwindSafe> UnwindSafe for Wait<'_, T> {}
+// As above.
+impl<T: RefUnwindSafe> RefUnwindSafe for Wait<'_, T> {}
 
 impl<T> fmt::Debug for Wait<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -28,6 +28,13 @@ pub struct Promise<T> {
     _result: std::marker::PhantomData<T>,
 }
 
+// The promise never holds nor lends a `T` (its setters move one in and take
+// `self`), and its `&self` calls are single atomic steps: a panic cannot leave
+// anything it shares half-updated, whatever `T` is (crossbeam's `Sender<T>`).
+impl<T> std::panic::UnwindSafe for Promise<T> {}
+// As above.
+impl<T> std::panic::RefUnwindSafe for Promise<T> {}
+
 impl<T: Send + 'static> Promise<T> {
     /// A pending future and the promise that completes it.
     pub fn new() -> (Promise<T>, Future<T>) {

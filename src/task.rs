@@ -232,6 +232,13 @@ pub struct CancelToken<'a> {
     state: &'a State,
 }
 
+// A token only reads the state word, which changes by atomic steps. Said
+// explicitly so that it holds under `cfg(loom)` too, whatever loom's atomics
+// declare.
+impl std::panic::UnwindSafe for CancelToken<'_> {}
+// As above.
+impl std::panic::RefUnwindSafe for CancelToken<'_> {}
+
 impl CancelToken<'_> {
     /// `true` once `cancel()` was called on this run's future while it ran.
     #[must_use = "a query with no side effect"]
@@ -314,6 +321,13 @@ where
 pub struct Task {
     cell: Option<CellRef>,
 }
+
+// The closure and the result are never lent out by a `Task`: `run` takes
+// `self` and catches the closure's panic into the future, and `cancel` is one
+// atomic step. So nothing a panic could tear is reachable through it.
+impl std::panic::UnwindSafe for Task {}
+// As above.
+impl std::panic::RefUnwindSafe for Task {}
 
 impl Task {
     /// Wraps `func` into a task and the future of its result.

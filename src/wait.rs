@@ -288,6 +288,17 @@ pub struct AsCompletedTimed<T> {
     inner: Completions<T>,
 }
 
+// As for `Future<T>` (future.rs): the iterators hold handles, which lend out
+// `&T`, and a collector changed under its lock by pushes that cannot panic.
+// Said explicitly so that it holds under `cfg(loom)` too.
+impl<T: std::panic::RefUnwindSafe> std::panic::UnwindSafe for AsCompleted<T> {}
+// As above.
+impl<T: std::panic::RefUnwindSafe> std::panic::RefUnwindSafe for AsCompleted<T> {}
+// As above.
+impl<T: std::panic::RefUnwindSafe> std::panic::UnwindSafe for AsCompletedTimed<T> {}
+// As above.
+impl<T: std::panic::RefUnwindSafe> std::panic::RefUnwindSafe for AsCompletedTimed<T> {}
+
 impl<T> Iterator for AsCompleted<T> {
     type Item = Future<T>;
 

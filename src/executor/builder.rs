@@ -29,6 +29,13 @@ pub struct Builder {
     stack_size: Option<usize>,
 }
 
+// A builder holds plain options and an initializer that it never calls or
+// lends out (it only moves it into the pool), so no panic can tear anything
+// reachable through it.
+impl std::panic::UnwindSafe for Builder {}
+// As above.
+impl std::panic::RefUnwindSafe for Builder {}
+
 /// Numbers the pools, for the default thread name prefix. Not part of any
 /// protocol, so a plain std atomic (a loom atomic cannot live in a static).
 static POOLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

@@ -55,6 +55,11 @@ pub struct Map<'a, U> {
     ended: bool,
 }
 
+// No `UnwindSafe` / `RefUnwindSafe` (the auto traits say no, because of the
+// boxed feed): the feed owns the caller's input iterator, which may borrow the
+// caller's data mutably (`v.drain(..)`) and runs user code in `next`, and its
+// type is erased, so no bound on it could be stated.
+
 /// The future error that stands for an item the executor refused.
 fn refused(e: ExecutorError) -> FutureError {
     match e {

@@ -87,6 +87,17 @@ pub struct ThreadPoolExecutor {
     inner: Arc<Inner>,
 }
 
+// Unwind safety: the pool runs no user code under its locks (the poison they
+// would carry is ignored, `sync::lock`), catches every panic of user code it
+// runs (tasks, callbacks, the initializer, destructors), and otherwise changes
+// its state by atomic steps, so a panic in a caller holding the pool leaves
+// nothing torn that a later call would see. The initializer it holds is only
+// called, on a worker, under `catch_unwind`. (Auto traits would say no only
+// because that initializer is a `Box<dyn Fn>`.)
+impl std::panic::UnwindSafe for ThreadPoolExecutor {}
+// As above: everything `&ThreadPoolExecutor` reaches is the shared pool.
+impl std::panic::RefUnwindSafe for ThreadPoolExecutor {}
+
 /// A snapshot of a pool's workers, for monitoring and tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]

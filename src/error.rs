@@ -77,6 +77,7 @@ impl PanicError {
     }
 
     /// The panic message (`"Box<dyn Any>"` when the payload is not a string).
+    #[must_use = "a query with no side effect"]
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -132,6 +133,13 @@ impl fmt::Display for PanicError {
 #[derive(Clone)]
 pub struct TaskError(Arc<dyn std::error::Error + Send + Sync>);
 
+// The error is shared immutably and only lent out as `&dyn Error`, whose
+// methods report: like `anyhow::Error`, which declares both traits too. (Auto
+// traits would say no only because of the `dyn Error`.)
+impl std::panic::UnwindSafe for TaskError {}
+// As above.
+impl std::panic::RefUnwindSafe for TaskError {}
+
 impl TaskError {
     /// Wraps a task's error.
     pub fn new<E: std::error::Error + Send + Sync + 'static>(error: E) -> TaskError {
@@ -139,11 +147,13 @@ impl TaskError {
     }
 
     /// The error, typed, if it is an `E`.
+    #[must_use = "a query with no side effect"]
     pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
         self.0.downcast_ref::<E>()
     }
 
     /// The error.
+    #[must_use = "a query with no side effect"]
     pub fn get_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
         &*self.0
     }
@@ -219,12 +229,18 @@ pub enum ExecutorError {
 #[error("{0}")]
 pub struct SpawnError(Arc<std::io::Error>);
 
+// As for `TaskError`: an `io::Error`, shared immutably and only lent out.
+impl std::panic::UnwindSafe for SpawnError {}
+// As above.
+impl std::panic::RefUnwindSafe for SpawnError {}
+
 impl SpawnError {
     pub(crate) fn new(e: std::io::Error) -> SpawnError {
         SpawnError(Arc::new(e))
     }
 
     /// The operating system's error.
+    #[must_use = "a query with no side effect"]
     pub fn io_error(&self) -> &std::io::Error {
         &self.0
     }
@@ -301,6 +317,7 @@ pub enum TrySubmitError<F> {
 
 impl<F> TrySubmitError<F> {
     /// The closure, if it came back.
+    #[must_use = "the closure that came back is dropped otherwise"]
     pub fn into_inner(self) -> Option<F> {
         match self {
             TrySubmitError::Full(f) => Some(f),

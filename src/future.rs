@@ -3,6 +3,7 @@
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -63,6 +64,69 @@ use crate::waiters::{EntryId, Waiter};
 /// assert!(fut.done());
 /// assert_eq!(fut.result().unwrap(), "hello");
 /// ```
+///
+/// # Dropping a handle
+///
+/// Dropping a `Future` does not cancel its task (as in Python, where a
+/// future nobody references still runs): call [`cancel`](Self::cancel) for
+/// that. To let a task run detached, `drop` its future. Clippy's
+/// `let_underscore_future` lint flags `let _ = pool.submit(..)?;`, because a
+/// `Future` is also a [`std::future::Future`], which usually does nothing
+/// until polled; this one runs anyway, so `drop(pool.submit(..)?)` says the
+/// same without the warning.
+///
+/// # The name `Future` and the trait `std::future::Future`
+///
+/// The type keeps Python's name. It does not clash with the standard trait
+/// of the same name: import the type, and bring the trait in without its
+/// name (`use std::future::Future as _;`) if you call `poll` by hand, or
+/// write the trait by its path. An explicit `use` shadows the edition 2024
+/// prelude, which names the trait, so the same imports work in every
+/// edition, and `.await` needs no import at all.
+///
+/// ```edition2024
+/// use concurrent_futures::{Future, Task}; // the type
+/// use std::future::Future as _; // the trait's `poll`, without its name
+/// use std::pin::Pin;
+/// use std::task::{Context, Poll, Waker};
+///
+/// fn std_future<F: std::future::Future>(f: F) -> F {
+///     f
+/// }
+///
+/// let (task, fut): (Task, Future<u32>) = Task::new(|| 7);
+/// task.run();
+/// let mut fut = std_future(fut);
+/// let mut cx = Context::from_waker(Waker::noop());
+/// assert_eq!(Pin::new(&mut fut).poll(&mut cx), Poll::Ready(Ok(7)));
+/// ```
+///
+/// ```edition2021
+/// use concurrent_futures::{Future, Task};
+/// use std::future::Future as _;
+/// use std::pin::Pin;
+/// use std::sync::Arc;
+/// use std::task::{Context, Poll, Wake, Waker};
+///
+/// struct Noop;
+/// impl Wake for Noop {
+///     fn wake(self: Arc<Self>) {}
+/// }
+///
+/// type Output = Result<u32, concurrent_futures::FutureError>;
+///
+/// fn std_future(f: impl std::future::Future<Output = Output>) {
+///     let mut f = Box::pin(f);
+///     let waker = Waker::from(Arc::new(Noop));
+///     let mut cx = Context::from_waker(&waker);
+///     assert_eq!(f.as_mut().poll(&mut cx), Poll::Ready(Ok(7)));
+/// }
+///
+/// let (task, fut): (Task, Future<u32>) = Task::new(|| 7);
+/// task.run();
+/// std_future(fut);
+/// ```
+#[must_use = "dropping a `Future` does not cancel the task; to let it run detached, `drop` it"]
 pub struct Future<T> {
     cell: CellRef,
     /// This handle's own part of the owned-result protocol (F13): bit 0,
@@ -78,6 +142,19 @@ pub struct Future<T> {
 
 /// `Future::local`: the handle owns a borrower unit.
 const BORROWED: u64 = 1;
+
+// Unwind safety. The crate's own state (the state word, the waiter list, this
+// handle's `local`) changes by single atomic steps with no user code midway,
+// so a panic elsewhere never leaves it torn and every handle may be used
+// after one. The value is another matter: clones lend out `&T`, so a `T` with
+// interior mutability, left half-updated by a panic, would be seen through
+// another handle. That is `Arc<T>`'s case (std: `UnwindSafe` iff
+// `T: RefUnwindSafe`), not `JoinHandle`'s (tokio declares its `JoinHandle`
+// unwind-safe for every `T` because it only moves the value out; std's is not
+// unwind-safe, by accident of an `UnsafeCell`): hence `T: RefUnwindSafe`.
+impl<T: RefUnwindSafe> UnwindSafe for Future<T> {}
+// As above: `&Future<T>` lends out `&T` and nothing else of `T`.
+impl<T: RefUnwindSafe> RefUnwindSafe for Future<T> {}
 
 impl<T> Future<T> {
     /// # Safety
@@ -114,23 +191,28 @@ impl<T> Future<T> {
 
     /// Like [`cancel`](Self::cancel), but says which side of the race this
     /// call was on. Among all concurrent cancels and the worker's start,
-    /// exactly one wins (F1).
+    /// exactly one wins.
+    // SPEC F1.
+    #[must_use = "`try_cancel` is for its outcome; `cancel()` cancels for the effect alone"]
     pub fn try_cancel(&self) -> CancelOutcome {
         self.header().cancel()
     }
 
     /// `true` if the future was cancelled.
+    #[must_use = "a query with no side effect"]
     pub fn cancelled(&self) -> bool {
         self.lifecycle() == Lifecycle::Cancelled
     }
 
     /// `true` while the closure runs.
+    #[must_use = "a query with no side effect"]
     pub fn running(&self) -> bool {
         self.lifecycle() == Lifecycle::Running
     }
 
     /// `true` once the future finished or was cancelled. After `done()` is
     /// `true`, [`try_result`](Self::try_result) never reports `Timeout`.
+    #[must_use = "a query with no side effect"]
     pub fn done(&self) -> bool {
         self.header().state.load().is_terminal()
     }
@@ -336,7 +418,7 @@ impl<T> Future<T> {
         self.take()
     }
 
-    /// Registers `f` to be called with this future once it is done (F5).
+    /// Registers `f` to be called with this future once it is done.
     ///
     /// Callbacks run exactly once, in the order added, on the thread that
     /// completes or cancels the future, or at once on this thread if it is
@@ -345,6 +427,7 @@ impl<T> Future<T> {
     /// run by that thread, after them). A panicking callback is caught and
     /// reported on stderr; the other callbacks still run. No lock is held
     /// while they run.
+    // SPEC F5.
     pub fn add_done_callback<F>(&self, f: F)
     where
         F: FnOnce(&Future<T>) + Send + 'static,
@@ -496,9 +579,25 @@ impl Drop for AsyncWait<'_> {
 
 /// The future of `(&fut).await`: resolves to `Result<&T, FutureError>`, as
 /// [`Future::result`] does (the handle becomes a borrowing one).
+#[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Wait<'a, T> {
     fut: &'a Future<T>,
     wait: AsyncWait<'a>,
+}
+
+// As for `Future<T>`: a `Wait` is a `&Future<T>` plus a registration that is
+// changed by atomic steps only.
+impl<T: RefUnwindSafe> UnwindSafe for Wait<'_, T> {}
+// As above.
+impl<T: RefUnwindSafe> RefUnwindSafe for Wait<'_, T> {}
+
+impl<T> fmt::Debug for Wait<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wait")
+            .field("future", self.fut)
+            .field("registered", &self.wait.entry.is_some())
+            .finish()
+    }
 }
 
 impl<'a, T> std::future::Future for Wait<'a, T> {

@@ -144,6 +144,47 @@ mod wait;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+/// What the public types do *not* implement, where it matters, as
+/// `compile_fail` doc tests (`tests/api_traits.rs` states what they do).
+///
+/// `Future<T>` is `Send` only if `T: Send + Sync`:
+///
+/// ```compile_fail,E0277
+/// fn send<T: Send>() {}
+/// send::<concurrent_futures::Future<std::rc::Rc<u8>>>();
+/// ```
+/// ```compile_fail,E0277
+/// fn send<T: Send>() {}
+/// send::<concurrent_futures::Future<std::cell::Cell<u8>>>(); // Send, not Sync
+/// ```
+/// ```compile_fail,E0277
+/// fn send<T: Send>() {}
+/// send::<concurrent_futures::Future<std::sync::MutexGuard<'static, u8>>>(); // Sync, not Send
+/// ```
+///
+/// `Future<T>` is `Sync` only if `T: Send + Sync`:
+///
+/// ```compile_fail,E0277
+/// fn sync<T: Sync>() {}
+/// sync::<concurrent_futures::Future<std::cell::Cell<u8>>>();
+/// ```
+///
+/// `Future<T>` is `UnwindSafe` only if `T: RefUnwindSafe` (handles lend `&T`):
+///
+/// ```compile_fail,E0277
+/// fn unwind_safe<T: std::panic::UnwindSafe>() {}
+/// unwind_safe::<concurrent_futures::Future<Box<dyn Fn() + Send + Sync>>>();
+/// ```
+///
+/// `Map` is not `Send`: it owns the caller's input iterator, erased.
+///
+/// ```compile_fail,E0277
+/// fn send<T: Send>() {}
+/// send::<concurrent_futures::Map<'static, u8>>();
+/// ```
+#[cfg(doctest)]
+pub struct ApiNegatives;
+
 pub use error::{
     AsCompletedTimeout, Error, ExecutorError, FutureError, PanicError, Rejected, SpawnError,
     TaskError, TrySubmitError,

@@ -28,6 +28,13 @@ pub struct Promise<T> {
     _result: std::marker::PhantomData<T>,
 }
 
+// The promise never holds nor lends a `T` (its setters move one in and take
+// `self`), and its `&self` calls are single atomic steps: a panic cannot leave
+// anything it shares half-updated, whatever `T` is (crossbeam's `Sender<T>`).
+impl<T> std::panic::UnwindSafe for Promise<T> {}
+// As above.
+impl<T> std::panic::RefUnwindSafe for Promise<T> {}
+
 impl<T: Send + 'static> Promise<T> {
     /// A pending future and the promise that completes it.
     pub fn new() -> (Promise<T>, Future<T>) {
@@ -58,9 +65,11 @@ impl<T> Promise<T> {
     /// (Python's `set_running_or_notify_cancel`).
     ///
     /// Returns `true` when the future is now running: it can no longer be
-    /// cancelled (F1). Returns `false` when a cancel won: waiters were already
+    /// cancelled. Returns `false` when a cancel won: waiters were already
     /// woken, and the caller should drop the work. Calling it again while
     /// running returns `true` again.
+    // SPEC F1.
+    #[must_use = "on `false` the future was cancelled and the work must not run"]
     pub fn set_running_or_notify_cancel(&self) -> bool {
         match self.shared().header.state.try_start() {
             Start::Run | Start::AlreadyRunning => true,
@@ -69,12 +78,14 @@ impl<T> Promise<T> {
     }
 
     /// `true` if the future was cancelled.
+    #[must_use = "a query with no side effect"]
     pub fn cancelled(&self) -> bool {
         self.shared().header.state.load().lifecycle() == crate::state::Lifecycle::Cancelled
     }
 
-    /// Completes the future with `value` and wakes every waiter (F3, F4).
+    /// Completes the future with `value` and wakes every waiter.
     /// Gives the value back if the future was cancelled first.
+    // SPEC F3, F4.
     pub fn set_result(self, value: T) -> Result<(), Rejected<T>> {
         self.complete(Ok(value)).map_err(|outcome| match outcome {
             Ok(value) => Rejected(value),

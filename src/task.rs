@@ -50,7 +50,8 @@ impl Default for State {
 }
 
 /// The result of [`Future::try_cancel`]: which side of the race this call
-/// was on (F1).
+/// was on.
+// SPEC F1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CancelOutcome {
     /// This call moved the future from pending to cancelled: the closure will
@@ -59,7 +60,8 @@ pub enum CancelOutcome {
     /// An earlier call had cancelled it.
     AlreadyCancelled,
     /// It is running; the closure can see the request through its
-    /// [`CancelToken`] (F12) but will not be stopped.
+    /// [`CancelToken`] but will not be stopped.
+    // SPEC F12.
     Running,
     /// It already finished.
     Finished,
@@ -67,6 +69,7 @@ pub enum CancelOutcome {
 
 impl CancelOutcome {
     /// Python's `cancel()` answer: is the future now cancelled?
+    #[must_use = "a query with no side effect"]
     pub fn is_cancelled(self) -> bool {
         matches!(
             self,
@@ -221,15 +224,24 @@ pub(crate) trait Runnable: Send + Sync {
 }
 
 /// Lets a running closure see that `cancel()` was called on its future
-/// (cooperative cancellation, F12). It is borrowed for the length of one run,
-/// so it cannot leak into another task.
+/// (cooperative cancellation). It is borrowed for the length of one run, so
+/// it cannot leak into another task.
+// SPEC F12.
 #[derive(Debug)]
 pub struct CancelToken<'a> {
     state: &'a State,
 }
 
+// A token only reads the state word, which changes by atomic steps. Said
+// explicitly so that it holds under `cfg(loom)` too, whatever loom's atomics
+// declare.
+impl std::panic::UnwindSafe for CancelToken<'_> {}
+// As above.
+impl std::panic::RefUnwindSafe for CancelToken<'_> {}
+
 impl CancelToken<'_> {
     /// `true` once `cancel()` was called on this run's future while it ran.
+    #[must_use = "a query with no side effect"]
     pub fn is_cancelled(&self) -> bool {
         self.state.load().cancel_requested()
     }
@@ -310,6 +322,13 @@ pub struct Task {
     cell: Option<CellRef>,
 }
 
+// The closure and the result are never lent out by a `Task`: `run` takes
+// `self` and catches the closure's panic into the future, and `cancel` is one
+// atomic step. So nothing a panic could tear is reachable through it.
+impl std::panic::UnwindSafe for Task {}
+// As above.
+impl std::panic::RefUnwindSafe for Task {}
+
 impl Task {
     /// Wraps `func` into a task and the future of its result.
     pub fn new<T, F>(func: F) -> (Task, Future<T>)
@@ -321,7 +340,7 @@ impl Task {
     }
 
     /// Like [`new`](Task::new), for a closure that watches its
-    /// [`CancelToken`] (cooperative cancellation, F12).
+    /// [`CancelToken`] (cooperative cancellation).
     ///
     /// ```
     /// use concurrent_futures::Task;
@@ -330,6 +349,7 @@ impl Task {
     /// task.run();
     /// assert_eq!(fut.result().copied(), Ok(false));
     /// ```
+    // SPEC F12.
     pub fn with_token<T, F>(func: F) -> (Task, Future<T>)
     where
         T: Send + 'static,
@@ -398,8 +418,9 @@ impl Task {
         (Task { cell: Some(cell) }, future)
     }
 
-    /// Starts the closure unless the future was cancelled (F1), catches a
-    /// panic into the future (F9), completes it and wakes every waiter (F4).
+    /// Starts the closure unless the future was cancelled, catches a panic
+    /// into the future, completes it and wakes every waiter.
+    // SPEC F1 (start or cancel, one winner), F9 (panic caught), F4 (wake-up).
     pub fn run(mut self) {
         let cell = self.cell.take().expect("a Task owns its cell until run");
         cell.run();
@@ -408,8 +429,9 @@ impl Task {
         drop_quietly(cell);
     }
 
-    /// Cancels the task's future if it has not started (F1), like
+    /// Cancels the task's future if it has not started, like
     /// [`Future::try_cancel`].
+    // SPEC F1.
     pub fn cancel(&self) -> CancelOutcome {
         self.header().cancel()
     }

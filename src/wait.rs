@@ -42,7 +42,6 @@ pub enum ReturnWhen {
 
 /// What [`wait`] returns: the distinct futures split by whether they were
 /// done (Python's `DoneAndNotDoneFutures`).
-#[derive(Debug)]
 pub struct DoneAndNotDone<T> {
     /// Futures that were done (finished or cancelled).
     pub done: HashSet<Future<T>>,
@@ -139,7 +138,7 @@ fn is_exception<T>(fut: &Future<T>) -> bool {
 }
 
 /// Blocks until `return_when` holds for `futures`, and splits them into
-/// done and not done (Python's `concurrent.futures.wait`; E11).
+/// done and not done (Python's `concurrent.futures.wait`).
 ///
 /// Duplicates are removed. A cancelled future counts as done at once, so
 /// `wait` returns when `shutdown` with `cancel_futures` cancels what it
@@ -155,6 +154,7 @@ fn is_exception<T>(fut: &Future<T>) -> bool {
 /// assert!(r.not_done.is_empty());
 /// # Ok::<(), concurrent_futures::Error>(())
 /// ```
+// SPEC E11.
 pub fn wait<'a, T: 'a>(
     futures: impl IntoIterator<Item = &'a Future<T>>,
     return_when: ReturnWhen,
@@ -226,7 +226,7 @@ fn wait_until<'a, T: 'a>(
 }
 
 /// Yields the futures as they complete (Python's
-/// `concurrent.futures.as_completed`; E12).
+/// `concurrent.futures.as_completed`).
 ///
 /// The futures already done come first (in input order), then the others in
 /// the order they finish or are cancelled; each distinct future exactly
@@ -244,6 +244,7 @@ fn wait_until<'a, T: 'a>(
 /// assert_eq!(total, 60);
 /// # Ok::<(), concurrent_futures::Error>(())
 /// ```
+// SPEC E12.
 pub fn as_completed<'a, T: 'a>(futures: impl IntoIterator<Item = &'a Future<T>>) -> AsCompleted<T> {
     AsCompleted {
         inner: Completions::new(futures, Deadline::Never),
@@ -286,6 +287,17 @@ pub struct AsCompleted<T> {
 pub struct AsCompletedTimed<T> {
     inner: Completions<T>,
 }
+
+// As for `Future<T>` (future.rs): the iterators hold handles, which lend out
+// `&T`, and a collector changed under its lock by pushes that cannot panic.
+// Said explicitly so that it holds under `cfg(loom)` too.
+impl<T: std::panic::RefUnwindSafe> std::panic::UnwindSafe for AsCompleted<T> {}
+// As above.
+impl<T: std::panic::RefUnwindSafe> std::panic::RefUnwindSafe for AsCompleted<T> {}
+// As above.
+impl<T: std::panic::RefUnwindSafe> std::panic::UnwindSafe for AsCompletedTimed<T> {}
+// As above.
+impl<T: std::panic::RefUnwindSafe> std::panic::RefUnwindSafe for AsCompletedTimed<T> {}
 
 impl<T> Iterator for AsCompleted<T> {
     type Item = Future<T>;
@@ -381,6 +393,17 @@ impl<T> Completions<T> {
 impl<T> Drop for Completions<T> {
     fn drop(&mut self) {
         self.deregister();
+    }
+}
+
+// By hand: a derive would demand `T: Debug`, which `Future<T>`'s own
+// `Debug` does not need.
+impl<T> std::fmt::Debug for DoneAndNotDone<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DoneAndNotDone")
+            .field("done", &self.done)
+            .field("not_done", &self.not_done)
+            .finish()
     }
 }
 

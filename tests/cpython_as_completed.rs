@@ -120,7 +120,7 @@ fn e12_as_completed_does_not_keep_yielded_futures() {
     for item in it.by_ref() {
         let Ok(f) = item else { break };
         let pos = futures.iter().position(|g| *g == f).unwrap();
-        futures.remove(pos);
+        drop(futures.remove(pos));
         if f.cancelled() {
             continue; // no value to watch
         }
@@ -139,7 +139,7 @@ fn e12_as_completed_does_not_keep_yielded_futures() {
     promises.remove(0).set_result(Arc::new("test")).unwrap();
     for f in it {
         let pos = futures.iter().position(|g| *g == f).unwrap();
-        futures.remove(pos);
+        drop(futures.remove(pos));
         let weak = watch(&f);
         drop(f);
         assert!(

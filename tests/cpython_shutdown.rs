@@ -248,7 +248,7 @@ fn e5_threads_terminate() {
     let _open_gate = SetOnDrop(gate.clone());
     for _ in 0..3 {
         let g = gate.clone();
-        pool.submit(move || g.wait()).unwrap();
+        drop(pool.submit(move || g.wait()).unwrap());
     }
     // No worker can go idle while its task blocks: each submit started one.
     assert_eq!(pool.stats().workers, 3, "E1");

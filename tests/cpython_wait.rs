@@ -59,7 +59,7 @@ fn e11_first_completed_returns_when_one_finishes() {
     let r = wait_timeout([&f1, &f2], ReturnWhen::FirstCompleted, HANG_GUARD);
     assert_eq!(r.done, set(&[&f1]), "E11");
     assert_eq!(r.not_done, set(&[&f2]), "E11");
-    blocker.release();
+    drop(blocker.release());
     assert_eq!(f2.result().copied(), Ok(0));
 }
 
@@ -75,7 +75,7 @@ fn e11_first_completed_counts_a_cancelled_future() {
     let r = wait_timeout([&c, &f], ReturnWhen::FirstCompleted, HANG_GUARD);
     assert_eq!(r.done, set(&[&c]), "E11: cancelled is done at once");
     assert_eq!(r.not_done, set(&[&f]), "E11");
-    blocker.release();
+    drop(blocker.release());
 }
 
 /// E11: with futures already cancelled and finished, `FirstCompleted`
@@ -91,7 +91,7 @@ fn e11_first_completed_some_already_completed() {
     let r = wait_timeout([&c, &ok, &f], ReturnWhen::FirstCompleted, HANG_GUARD);
     assert_eq!(r.done, set(&[&c, &ok]), "E11");
     assert_eq!(r.not_done, set(&[&f]), "E11");
-    blocker.release();
+    drop(blocker.release());
     assert_eq!(f.result().copied(), Ok(0));
 }
 
@@ -150,7 +150,7 @@ fn e11_first_exception_some_already_complete() {
     let r = wait_timeout([&ok, &c, &f1, &f2], ReturnWhen::FirstException, HANG_GUARD);
     assert_eq!(r.done, set(&[&ok, &c, &f1]), "E11");
     assert_eq!(r.not_done, set(&[&f2]), "E11");
-    blocker.release();
+    drop(blocker.release());
     assert_eq!(f2.result().copied(), Ok(0));
 }
 
@@ -165,7 +165,7 @@ fn e11_first_exception_one_already_failed() {
     let r = wait_timeout([&exc, &f], ReturnWhen::FirstException, HANG_GUARD);
     assert_eq!(r.done, set(&[&exc]), "E11");
     assert_eq!(r.not_done, set(&[&f]), "E11");
-    blocker.release();
+    drop(blocker.release());
     assert_eq!(f.result().copied(), Ok(0));
 }
 
@@ -216,7 +216,7 @@ fn e11_timeout_splits_done_and_not_done() {
     assert_eq!(r.done, set(&[&c, &exc, &ok]), "E11");
     assert_eq!(r.not_done, set(&[&f]), "E11");
     assert!(!f.done(), "E11: the timeout leaves the future alone");
-    blocker.release();
+    drop(blocker.release());
     assert_eq!(f.result().copied(), Ok(0));
 }
 

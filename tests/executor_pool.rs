@@ -135,7 +135,7 @@ fn e6_panicking_callback_never_kills_a_worker() {
     let blocker = Blocker::submit_then(&pool, ());
     let f = blocker.future().clone();
     f.add_done_callback(|_| panic!("callback boom"));
-    blocker.release();
+    drop(blocker.release());
     assert_eq!(f.result(), Ok(&()));
     assert_eq!(pool.submit(|| 1).unwrap().result().copied(), Ok(1), "E6");
 }
@@ -234,7 +234,7 @@ fn e8_blocked_submit_is_released_by_shutdown() {
             .unwrap(),
     );
     let blocker = Blocker::occupy(&pool);
-    pool.submit(|| ()).unwrap(); // fills the queue
+    drop(pool.submit(|| ()).unwrap()); // fills the queue
     let p = pool.clone();
     let submitter = std::thread::spawn(move || p.submit(|| ()).map(|_| ()));
     pool.shutdown_with(Shutdown::new().wait(false));
@@ -243,7 +243,7 @@ fn e8_blocked_submit_is_released_by_shutdown() {
         Err(ExecutorError::Shutdown),
         "E8"
     );
-    blocker.release();
+    drop(blocker.release());
 }
 
 #[test]
@@ -346,7 +346,7 @@ fn one_error_type_for_question_mark() {
             sum += f.result()?;
         }
         pool.shutdown();
-        pool.submit(|| 0usize)?;
+        drop(pool.submit(|| 0usize)?);
         Ok(sum)
     }
     assert_eq!(run(), Err(Error::Executor(ExecutorError::Shutdown)));

@@ -110,7 +110,7 @@ fn e4_callback_that_submits_cannot_deadlock() {
     });
     pool.shutdown_with(Shutdown::new().wait(false).cancel_futures(true));
     assert_eq!(rx.recv().unwrap(), Err(ExecutorError::Shutdown), "E4");
-    blocker.release();
+    drop(blocker.release());
 }
 
 #[test]
@@ -138,7 +138,7 @@ fn e5_shutdown_timeout_reports_a_busy_worker() {
         !pool.shutdown_timeout(Duration::ZERO),
         "E5: the worker is busy"
     );
-    blocker.release();
+    drop(blocker.release());
     assert!(pool.shutdown_timeout(Duration::MAX), "E5");
 }
 
@@ -185,7 +185,7 @@ fn e5_two_workers_shutting_down_at_once_wait_for_the_third() {
         shutters.iter().all(|f| !f.done()),
         "E5: a shutdown(wait) returned while a worker was still busy"
     );
-    busy.release();
+    drop(busy.release());
     for f in &shutters {
         assert_eq!(f.result_timeout(common::HANG_GUARD).copied(), Ok(()), "E5");
     }

@@ -16,20 +16,20 @@ use loom::sync::Arc;
 /// before changing it hides the race with a peer's earlier load; a shared
 /// RMW at the start makes loom try every thread order from the beginning.
 #[derive(Clone)]
-pub struct StartLine(Arc<loom::sync::atomic::AtomicUsize>);
+pub(crate) struct StartLine(Arc<loom::sync::atomic::AtomicUsize>);
 
 impl StartLine {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self(Arc::new(loom::sync::atomic::AtomicUsize::new(0)))
     }
-    pub fn pass(&self) {
+    pub(crate) fn pass(&self) {
         self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
 /// Runs `f` exhaustively, or with `bound` preemptions when given, and
 /// prints how many executions loom explored (recorded in SPEC.md).
-pub fn check(name: &str, bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
+pub(crate) fn check(name: &str, bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
     let runs = StdArc::new(StdAtomicUsize::new(0));
     let r = runs.clone();
     let mut b = loom::model::Builder::new();
@@ -49,7 +49,7 @@ pub fn check(name: &str, bound: Option<usize>, f: impl Fn() + Sync + Send + 'sta
 
 /// Calls `pop` until it yields a value, yielding to loom while it is empty
 /// (for models that never close the queue).
-pub fn pop_wait<T>(mut pop: impl FnMut() -> Result<T, PopError>) -> T {
+pub(crate) fn pop_wait<T>(mut pop: impl FnMut() -> Result<T, PopError>) -> T {
     loop {
         match pop() {
             Ok(v) => return v,
@@ -60,7 +60,7 @@ pub fn pop_wait<T>(mut pop: impl FnMut() -> Result<T, PopError>) -> T {
 }
 
 /// The operations of both queues that the close models use.
-pub trait Queue: Send + Sync + 'static {
+pub(crate) trait Queue: Send + Sync + 'static {
     fn push(&self, v: i32) -> Result<(), PushError<i32>>;
     fn pop(&self) -> Result<i32, PopError>;
     fn close(&self) -> bool;
@@ -91,15 +91,15 @@ impl_queue!(UnboundedQueue<i32>);
 /// Data the closing thread writes before `close`, read by a thread that
 /// saw the queue closed (Q8: the close happens before that). A loom cell,
 /// so a read not ordered after the write is a causality violation.
-pub struct Note(loom::cell::UnsafeCell<i32>);
+pub(crate) struct Note(loom::cell::UnsafeCell<i32>);
 
 impl Note {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self(loom::cell::UnsafeCell::new(0))
     }
 
     /// The closer, before it closes.
-    pub fn write(&self) {
+    pub(crate) fn write(&self) {
         // SAFETY: one writer, before its `close`; every reader reads only
         // after seeing the queue closed, so after this write, or loom fails
         // the model (which is the check).
@@ -107,21 +107,21 @@ impl Note {
     }
 
     /// A thread that saw the queue closed: the closer's write is visible.
-    pub fn read(&self) -> i32 {
+    pub(crate) fn read(&self) -> i32 {
         // SAFETY: see `write`.
         self.0.with(|p| unsafe { *p })
     }
 }
 
 /// The outcomes of [`close_vs_push`], both of which must occur.
-pub const CLOSE_VS_PUSH: [&str; 2] = ["pushed, then popped", "rejected, value back"];
+pub(crate) const CLOSE_VS_PUSH: [&str; 2] = ["pushed, then popped", "rejected, value back"];
 
 /// Q8: on an empty queue (with room), a push of 1 races `close`. The push
 /// is accepted (and 1 is popped before `Closed`) or fails with `Closed`
 /// handing 1 back; a rejecting push sees what the closer wrote before
 /// closing. Never lost, never accepted after the mark. Returns which of
 /// [`CLOSE_VS_PUSH`] happened.
-pub fn close_vs_push<Q: Queue>(q: Q) -> &'static str {
+pub(crate) fn close_vs_push<Q: Queue>(q: Q) -> &'static str {
     let q = Arc::new(q);
     let note = Arc::new(Note::new());
     let start = StartLine::new();
@@ -153,7 +153,7 @@ pub fn close_vs_push<Q: Queue>(q: Q) -> &'static str {
 }
 
 /// The outcomes of [`close_vs_pop`], every one of which must occur.
-pub const CLOSE_VS_POP: [&str; 4] = [
+pub(crate) const CLOSE_VS_POP: [&str; 4] = [
     "first pop after close returned",
     "first pop before close returned",
     "Empty, then Closed",
@@ -168,7 +168,7 @@ pub const CLOSE_VS_POP: [&str; 4] = [
 /// execution: the first pop's place relative to `close` returning (a std
 /// flag, invisible to loom, so it orders nothing), and whether the consumer
 /// saw `Empty` before `Closed`.
-pub fn close_vs_pop<Q: Queue>(q: Q, seen: &Outcomes) {
+pub(crate) fn close_vs_pop<Q: Queue>(q: Q, seen: &Outcomes) {
     q.push(1).unwrap();
     let q = Arc::new(q);
     let note = Arc::new(Note::new());
@@ -213,15 +213,15 @@ pub fn close_vs_pop<Q: Queue>(q: Q, seen: &Outcomes) {
 /// record each execution's outcome, and call `assert_all` after `check`
 /// returns, so a model cannot pass by never exploring one side of its race.
 #[derive(Clone, Default)]
-pub struct Outcomes(StdArc<Mutex<BTreeMap<&'static str, usize>>>);
+pub(crate) struct Outcomes(StdArc<Mutex<BTreeMap<&'static str, usize>>>);
 
 impl Outcomes {
-    pub fn record(&self, outcome: &'static str) {
+    pub(crate) fn record(&self, outcome: &'static str) {
         *self.seen().entry(outcome).or_default() += 1;
     }
 
     /// Every outcome in `wanted` occurred in some execution of `model`.
-    pub fn assert_all(&self, model: &str, wanted: &[&str]) {
+    pub(crate) fn assert_all(&self, model: &str, wanted: &[&str]) {
         let seen = self.seen();
         for w in wanted {
             assert!(
@@ -240,7 +240,7 @@ impl Outcomes {
 
 /// A queue element that counts its drops in a std counter outside the
 /// model (Q5: each element is dropped exactly once).
-pub struct Counted(pub StdArc<StdAtomicUsize>);
+pub(crate) struct Counted(pub(crate) StdArc<StdAtomicUsize>);
 
 impl Drop for Counted {
     fn drop(&mut self) {
@@ -252,7 +252,7 @@ impl Drop for Counted {
 /// thread. The pop returns `None` at once or the value (waiting if it meets
 /// the push between claim and publish); after the push, the value is there
 /// (Q2). Returns the outcome of the racing pop: "got the value" or "empty".
-pub fn pop_on_empty_vs_push<Q: Send + Sync + 'static>(
+pub(crate) fn pop_on_empty_vs_push<Q: Send + Sync + 'static>(
     q: Q,
     push: fn(&Q, i32),
     pop: fn(&Q) -> Result<i32, PopError>,
@@ -282,13 +282,14 @@ pub fn pop_on_empty_vs_push<Q: Send + Sync + 'static>(
 }
 
 /// The outcomes of [`push_then_pop_the_other`], every one of which must occur.
-pub const PUSH_THEN_POP_THE_OTHER: [&str; 3] = ["both got one", "main got one", "spawned got one"];
+pub(crate) const PUSH_THEN_POP_THE_OTHER: [&str; 3] =
+    ["both got one", "main got one", "spawned got one"];
 
 /// Q4 (the `SeqCst` fence argument): each of two threads pushes to one of
 /// two fresh queues, then pops the other. The two pops cannot both report
 /// "empty" (panics if they do). Returns which pops got an item, one of
 /// [`PUSH_THEN_POP_THE_OTHER`].
-pub fn push_then_pop_the_other<Q: Send + Sync + 'static>(
+pub(crate) fn push_then_pop_the_other<Q: Send + Sync + 'static>(
     new: fn() -> Q,
     push: fn(&Q, i32),
     pop: fn(&Q) -> Result<i32, PopError>,

@@ -29,6 +29,13 @@ pub struct Builder {
     stack_size: Option<usize>,
 }
 
+// A builder holds plain options and an initializer that it never calls or
+// lends out (it only moves it into the pool), so no panic can tear anything
+// reachable through it.
+impl std::panic::UnwindSafe for Builder {}
+// As above.
+impl std::panic::RefUnwindSafe for Builder {}
+
 /// Numbers the pools, for the default thread name prefix. Not part of any
 /// protocol, so a plain std atomic (a loom atomic cannot live in a static).
 static POOLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -68,10 +75,11 @@ impl Builder {
         self
     }
 
-    /// Runs `init` once on each worker before its first task (E7). If it
+    /// Runs `init` once on each worker before its first task. If it
     /// returns `Err` or panics, the pool is broken: queued and later-popped
     /// futures fail with [`FutureError::Broken`](crate::FutureError::Broken)
     /// and later submits with [`ExecutorError::Broken`].
+    // SPEC E7.
     pub fn initializer<F, E>(mut self, init: F) -> Builder
     where
         F: Fn() -> Result<(), E> + Send + Sync + 'static,
@@ -81,13 +89,14 @@ impl Builder {
         self
     }
 
-    /// Bounds the work queue to `capacity` tasks (E8): [`submit`] blocks while
+    /// Bounds the work queue to `capacity` tasks: [`submit`] blocks while
     /// it is full and [`try_submit`] gives the closure back. `0`, or a
     /// capacity too large for the queue's index arithmetic, makes
     /// [`build`](Self::build) fail with [`ExecutorError::InvalidArgument`].
     ///
     /// [`submit`]: ThreadPoolExecutor::submit
     /// [`try_submit`]: ThreadPoolExecutor::try_submit
+    // SPEC E8.
     pub fn queue_capacity(mut self, capacity: usize) -> Builder {
         self.queue_capacity = Some(capacity);
         self
@@ -99,7 +108,8 @@ impl Builder {
         self
     }
 
-    /// Builds the pool. No thread starts until the first submit (E1).
+    /// Builds the pool. No thread starts until the first submit.
+    // SPEC E1: workers start lazily.
     pub fn build(self) -> Result<ThreadPoolExecutor, ExecutorError> {
         let max_workers = match self.max_workers {
             Some(0) => {

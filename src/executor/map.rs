@@ -19,7 +19,7 @@ use crate::Future;
 type Feed<'a, U> = Box<dyn FnMut() -> Option<Result<Future<U>, ExecutorError>> + 'a>;
 
 /// The results of [`ThreadPoolExecutor::map`]: one `Result` per input item,
-/// in input order (E10).
+/// in input order.
 ///
 /// * A failed item (panic, cancel) yields its `Err`; the next items follow.
 /// * When the deadline (counted from the `map` call) passes while waiting,
@@ -41,6 +41,7 @@ type Feed<'a, U> = Box<dyn FnMut() -> Option<Result<Future<U>, ExecutorError>> +
 /// assert_eq!(out, [Ok(1), Err(true), Ok(3)]);
 /// # Ok::<(), concurrent_futures::ExecutorError>(())
 /// ```
+// SPEC E10.
 #[must_use = "the results are dropped (and the work cancelled) unless iterated"]
 pub struct Map<'a, U> {
     /// Submitted and not yet yielded, in input order. An `Err` is an item the
@@ -53,6 +54,11 @@ pub struct Map<'a, U> {
     deadline: Deadline,
     ended: bool,
 }
+
+// No `UnwindSafe` / `RefUnwindSafe` (the auto traits say no, because of the
+// boxed feed): the feed owns the caller's input iterator, which may borrow the
+// caller's data mutably (`v.drain(..)`) and runs user code in `next`, and its
+// type is erased, so no bound on it could be stated.
 
 /// The future error that stands for an item the executor refused.
 fn refused(e: ExecutorError) -> FutureError {

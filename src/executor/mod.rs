@@ -89,6 +89,17 @@ pub struct ThreadPoolExecutor {
     inner: Arc<Inner>,
 }
 
+// Unwind safety: the pool runs no user code under its locks (the poison they
+// would carry is ignored, `sync::lock`), catches every panic of user code it
+// runs (tasks, callbacks, the initializer, destructors), and otherwise changes
+// its state by atomic steps, so a panic in a caller holding the pool leaves
+// nothing torn that a later call would see. The initializer it holds is only
+// called, on a worker, under `catch_unwind`. (Auto traits would say no only
+// because that initializer is a `Box<dyn Fn>`.)
+impl std::panic::UnwindSafe for ThreadPoolExecutor {}
+// As above: everything `&ThreadPoolExecutor` reaches is the shared pool.
+impl std::panic::RefUnwindSafe for ThreadPoolExecutor {}
+
 /// A snapshot of a pool's workers, for monitoring and tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -290,7 +301,7 @@ impl ThreadPoolExecutor {
 
     /// Like [`submit`](Self::submit), for a closure that watches its
     /// [`CancelToken`]: the token reports a `cancel()` made on this task's
-    /// future while it runs, and only for this run (E9).
+    /// future while it runs, and only for this run.
     ///
     /// ```
     /// use concurrent_futures::ThreadPoolExecutor;
@@ -312,6 +323,7 @@ impl ThreadPoolExecutor {
     /// assert!(fut.result().is_ok());
     /// # Ok::<(), concurrent_futures::ExecutorError>(())
     /// ```
+    // SPEC E9.
     pub fn submit_with_token<T, F>(&self, f: F) -> Result<Future<T>, ExecutorError>
     where
         T: Send + 'static,
@@ -321,7 +333,7 @@ impl ThreadPoolExecutor {
     }
 
     /// Like [`submit`](Self::submit), but never blocks: a full bounded queue
-    /// gives the closure back as [`TrySubmitError::Full`] (E8).
+    /// gives the closure back as [`TrySubmitError::Full`].
     ///
     /// ```
     /// use concurrent_futures::{ThreadPoolExecutor, TrySubmitError};
@@ -341,6 +353,7 @@ impl ThreadPoolExecutor {
     /// # drop(blocker);
     /// # Ok::<(), concurrent_futures::ExecutorError>(())
     /// ```
+    // SPEC E8.
     pub fn try_submit<T, F>(&self, f: F) -> Result<Future<T>, TrySubmitError<F>>
     where
         T: Send + 'static,
@@ -397,18 +410,20 @@ impl ThreadPoolExecutor {
         }
     }
 
-    /// [`shutdown`](Self::shutdown) that gives up waiting after `timeout`. Returns whether every worker (other than the caller)
-    /// exited in time. `Duration::MAX` waits forever (E5).
+    /// [`shutdown`](Self::shutdown) that gives up waiting after `timeout`.
+    /// Returns whether every worker (other than the caller) exited in time.
+    /// `Duration::MAX` waits forever.
     ///
     /// ```
     /// use concurrent_futures::ThreadPoolExecutor;
     /// use std::time::Duration;
     ///
     /// let pool = ThreadPoolExecutor::new(2)?;
-    /// pool.submit(|| ())?;
+    /// drop(pool.submit(|| ())?); // runs detached
     /// assert!(pool.shutdown_timeout(Duration::MAX));
     /// # Ok::<(), concurrent_futures::ExecutorError>(())
     /// ```
+    // SPEC E5.
     pub fn shutdown_timeout(&self, timeout: Duration) -> bool {
         self.inner.begin_shutdown(false);
         self.inner.wait_workers(Instant::now().checked_add(timeout))
@@ -471,11 +486,13 @@ impl ThreadPoolExecutor {
     }
 
     /// The most workers this pool starts.
+    #[must_use = "a query with no side effect"]
     pub fn max_workers(&self) -> usize {
         self.inner.config.max_workers
     }
 
     /// A snapshot of the pool's workers (racy by nature: for monitoring).
+    #[must_use = "a query with no side effect"]
     pub fn stats(&self) -> PoolStats {
         let workers = lock(&self.inner.threads).alive;
         PoolStats {

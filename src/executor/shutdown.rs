@@ -13,7 +13,7 @@
 /// let fut = pool.submit(|| 1)?;
 /// // Cancel what is still queued, and return without waiting.
 /// pool.shutdown_with(Shutdown::new().cancel_futures(true).wait(false));
-/// # let _ = fut;
+/// # drop(fut);
 /// # Ok::<(), concurrent_futures::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

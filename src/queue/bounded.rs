@@ -415,6 +415,7 @@ impl<T> BoundedQueue<T> {
     /// q.push(2).unwrap();
     /// assert_eq!(q.len(), 2);
     /// ```
+    #[must_use = "a query with no side effect"]
     pub fn len(&self) -> usize {
         loop {
             // ORDERING: SeqCst loads, in one total order with the SeqCst index
@@ -449,6 +450,7 @@ impl<T> BoundedQueue<T> {
     /// q.push(()).unwrap();
     /// assert!(!q.is_empty());
     /// ```
+    #[must_use = "a query with no side effect"]
     pub fn is_empty(&self) -> bool {
         // ORDERING: SeqCst, as in `len`.
         let head = self.head.load(Ordering::SeqCst);
@@ -465,6 +467,7 @@ impl<T> BoundedQueue<T> {
     /// q.push(()).unwrap();
     /// assert!(q.is_full());
     /// ```
+    #[must_use = "a query with no side effect"]
     pub fn is_full(&self) -> bool {
         // ORDERING: SeqCst, as in `len`.
         let tail = self.tail.load(Ordering::SeqCst);
@@ -511,6 +514,7 @@ impl<T> BoundedQueue<T> {
     /// q.close();
     /// assert!(q.is_closed());
     /// ```
+    #[must_use = "a query with no side effect"]
     pub fn is_closed(&self) -> bool {
         // ORDERING: SeqCst, as in `len`; its Acquire half pairs with the
         // Release half of `close`.
@@ -522,6 +526,7 @@ impl<T> BoundedQueue<T> {
     /// ```
     /// assert_eq!(concurrent_futures::queue::BoundedQueue::<u8>::new(5).capacity(), 5);
     /// ```
+    #[must_use = "a query with no side effect"]
     pub fn capacity(&self) -> usize {
         self.slots.len()
     }

@@ -148,6 +148,7 @@ pub enum PushError<T> {
 
 impl<T> PushError<T> {
     /// The value that was not pushed.
+    #[must_use = "the value that was not pushed is dropped otherwise"]
     pub fn into_inner(self) -> T {
         match self {
             PushError::Full(v) | PushError::Closed(v) => v,
@@ -156,12 +157,14 @@ impl<T> PushError<T> {
 
     /// Whether the push failed because the queue was full (it may have room
     /// later).
+    #[must_use = "a query with no side effect"]
     pub fn is_full(&self) -> bool {
         matches!(self, PushError::Full(_))
     }
 
     /// Whether the push failed because the queue was closed (it never
     /// accepts a value again).
+    #[must_use = "a query with no side effect"]
     pub fn is_closed(&self) -> bool {
         matches!(self, PushError::Closed(_))
     }
@@ -201,11 +204,13 @@ pub enum PopError {
 
 impl PopError {
     /// Whether the queue was empty but open (an element may come later).
+    #[must_use = "a query with no side effect"]
     pub fn is_empty(&self) -> bool {
         matches!(self, PopError::Empty)
     }
 
     /// Whether the queue was empty and closed (no element will come).
+    #[must_use = "a query with no side effect"]
     pub fn is_closed(&self) -> bool {
         matches!(self, PopError::Closed)
     }

@@ -626,6 +626,7 @@ impl<T> UnboundedQueue<T> {
     /// q.push('x');
     /// assert_eq!(q.len(), 1);
     /// ```
+    #[must_use = "a query with no side effect"]
     pub fn len(&self) -> usize {
         /// Slots before position `index` (transit markers do not count).
         fn slots_before(index: u64) -> u64 {
@@ -655,6 +656,7 @@ impl<T> UnboundedQueue<T> {
     /// q.push(0);
     /// assert!(!q.is_empty());
     /// ```
+    #[must_use = "a query with no side effect"]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -696,6 +698,7 @@ impl<T> UnboundedQueue<T> {
     /// q.close();
     /// assert!(q.is_closed());
     /// ```
+    #[must_use = "a query with no side effect"]
     pub fn is_closed(&self) -> bool {
         // ORDERING: SeqCst, as in `len`; its Acquire half pairs with the
         // Release half of `close`.

@@ -16,34 +16,34 @@ use proptest::test_runner::{Config as ProptestConfig, FileFailurePersistence};
 
 /// A "didn't hang" guard: generous, never a performance claim (longer
 /// under Miri, which runs code about a thousand times slower).
-pub const HANG_GUARD: Duration = Duration::from_secs(if cfg!(miri) { 600 } else { 10 });
+pub(crate) const HANG_GUARD: Duration = Duration::from_secs(if cfg!(miri) { 600 } else { 10 });
 
 /// Python's `threading.Event`: set once, waited on by any number of threads.
 #[derive(Default)]
-pub struct Event {
+pub(crate) struct Event {
     set: Mutex<bool>,
     cv: Condvar,
 }
 
 impl Event {
     /// A new event, not set.
-    pub fn new() -> Event {
+    pub(crate) fn new() -> Event {
         Event::default()
     }
 
     /// Sets the event and wakes every waiter.
-    pub fn set(&self) {
+    pub(crate) fn set(&self) {
         *self.set.lock().unwrap() = true;
         self.cv.notify_all();
     }
 
     /// Whether the event is set.
-    pub fn is_set(&self) -> bool {
+    pub(crate) fn is_set(&self) -> bool {
         *self.set.lock().unwrap()
     }
 
     /// Blocks until the event is set.
-    pub fn wait(&self) {
+    pub(crate) fn wait(&self) {
         let mut set = self.set.lock().unwrap();
         while !*set {
             set = self.cv.wait(set).unwrap();
@@ -52,12 +52,12 @@ impl Event {
 }
 
 /// A pending future; keep the promise alive to keep it pending.
-pub fn pending<T: Send + 'static>() -> (Promise<T>, Future<T>) {
+pub(crate) fn pending<T: Send + 'static>() -> (Promise<T>, Future<T>) {
     Promise::new()
 }
 
 /// A running future (CPython's `RUNNING_FUTURE`); keep the promise alive.
-pub fn running<T: Send + 'static>() -> (Promise<T>, Future<T>) {
+pub(crate) fn running<T: Send + 'static>() -> (Promise<T>, Future<T>) {
     let (p, f) = Promise::new();
     assert!(p.set_running_or_notify_cancel());
     (p, f)
@@ -65,7 +65,7 @@ pub fn running<T: Send + 'static>() -> (Promise<T>, Future<T>) {
 
 /// A cancelled future (CPython's `CANCELLED_FUTURE` and
 /// `CANCELLED_AND_NOTIFIED_FUTURE`: one state here, done at once).
-pub fn cancelled<T: Send + 'static>() -> Future<T> {
+pub(crate) fn cancelled<T: Send + 'static>() -> Future<T> {
     let (p, f) = Promise::new();
     assert!(f.cancel());
     drop(p); // F10: a cancelled future stays cancelled
@@ -74,14 +74,14 @@ pub fn cancelled<T: Send + 'static>() -> Future<T> {
 
 /// A future finished with a panic whose message is `msg` (CPython's
 /// `EXCEPTION_FUTURE`).
-pub fn failed<T: Send + 'static>(msg: &'static str) -> Future<T> {
+pub(crate) fn failed<T: Send + 'static>(msg: &'static str) -> Future<T> {
     let (p, f) = Promise::new();
     p.set_exception(Box::new(msg)).unwrap();
     f
 }
 
 /// A future finished with `value` (CPython's `SUCCESSFUL_FUTURE`).
-pub fn finished<T: Send + 'static>(value: T) -> Future<T> {
+pub(crate) fn finished<T: Send + 'static>(value: T) -> Future<T> {
     let (p, f) = Promise::new();
     p.set_result(value).unwrap();
     f
@@ -89,7 +89,7 @@ pub fn finished<T: Send + 'static>(value: T) -> Future<T> {
 
 /// Spawns a thread blocked in `fut.result(timeout)` and returns once it is
 /// likely blocked (a short sleep: likely, never relied upon).
-pub fn blocked_waiter<T: Clone + Send + Sync + 'static>(
+pub(crate) fn blocked_waiter<T: Clone + Send + Sync + 'static>(
     fut: &Future<T>,
     timeout: Option<Duration>,
 ) -> std::thread::JoinHandle<Result<T, FutureError>> {
@@ -105,7 +105,7 @@ pub fn blocked_waiter<T: Clone + Send + Sync + 'static>(
 /// Sets its event when dropped: declared after a pool, it opens the gates of
 /// blocked tasks before the pool's `Drop` waits for them, so a failed
 /// assertion fails the test instead of hanging it.
-pub struct SetOnDrop(pub Arc<Event>);
+pub(crate) struct SetOnDrop(pub(crate) Arc<Event>);
 
 impl Drop for SetOnDrop {
     fn drop(&mut self) {
@@ -118,7 +118,7 @@ impl Drop for SetOnDrop {
 /// Declared after the pool, it is dropped first, and dropping it releases
 /// the task: a failed assertion fails the test instead of hanging the pool's
 /// `Drop`.
-pub struct Blocker<T = ()> {
+pub(crate) struct Blocker<T = ()> {
     started: Arc<Event>,
     gate: Arc<Event>,
     future: Future<T>,
@@ -126,7 +126,7 @@ pub struct Blocker<T = ()> {
 
 impl Blocker {
     /// Submits a blocking task and returns once a worker is inside it.
-    pub fn occupy(pool: &ThreadPoolExecutor) -> Blocker {
+    pub(crate) fn occupy(pool: &ThreadPoolExecutor) -> Blocker {
         Blocker::occupy_then(pool, ())
     }
 }
@@ -134,7 +134,7 @@ impl Blocker {
 impl<T: Send + 'static> Blocker<T> {
     /// Submits a task that signals it started, blocks until released, then
     /// returns `value`; returns at once, without waiting for it to start.
-    pub fn submit_then(pool: &ThreadPoolExecutor, value: T) -> Blocker<T> {
+    pub(crate) fn submit_then(pool: &ThreadPoolExecutor, value: T) -> Blocker<T> {
         let (started, gate) = (Arc::new(Event::new()), Arc::new(Event::new()));
         let (s, g) = (started.clone(), gate.clone());
         let future = pool
@@ -152,24 +152,24 @@ impl<T: Send + 'static> Blocker<T> {
     }
 
     /// [`Blocker::submit_then`], then returns once a worker is inside the task.
-    pub fn occupy_then(pool: &ThreadPoolExecutor, value: T) -> Blocker<T> {
+    pub(crate) fn occupy_then(pool: &ThreadPoolExecutor, value: T) -> Blocker<T> {
         let blocker = Blocker::submit_then(pool, value);
         blocker.wait_started();
         blocker
     }
 
     /// Returns once a worker is inside the task.
-    pub fn wait_started(&self) {
+    pub(crate) fn wait_started(&self) {
         self.started.wait();
     }
 
     /// The task's future (not done until released).
-    pub fn future(&self) -> &Future<T> {
+    pub(crate) fn future(&self) -> &Future<T> {
         &self.future
     }
 
     /// Lets the task finish; returns its future.
-    pub fn release(self) -> Future<T> {
+    pub(crate) fn release(self) -> Future<T> {
         self.gate.set();
         self.future.clone()
     }
@@ -183,7 +183,7 @@ impl<T> Drop for Blocker<T> {
 
 /// The proptest config of the `prop_*` tests: 256 cases, failures persisted
 /// in `regressions` (a path from the crate root).
-pub fn proptest_config(regressions: &'static str) -> ProptestConfig {
+pub(crate) fn proptest_config(regressions: &'static str) -> ProptestConfig {
     ProptestConfig {
         cases: 256,
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(regressions))),
@@ -195,7 +195,7 @@ pub fn proptest_config(regressions: &'static str) -> ProptestConfig {
 /// whose message (a `&str` or `String` payload) is one of `expected` prints
 /// nothing; any other goes to the default hook. The first call installs the
 /// hook (later calls do nothing), so a test crate calls it with one list.
-pub fn quiet_expected_panics(expected: &'static [&'static str]) {
+pub(crate) fn quiet_expected_panics(expected: &'static [&'static str]) {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let default = std::panic::take_hook();

@@ -15,8 +15,8 @@ use concurrent_futures::queue::{BoundedQueue, CapacityError, PopError, PushError
 use concurrent_futures::{
     AsCompleted, AsCompletedTimed, AsCompletedTimeout, Builder, CancelOutcome, CancelToken,
     DoneAndNotDone, Error, ExecutorError, Future, FutureError, Map, PanicError, PoolStats, Promise,
-    Rejected, ReturnWhen, Shutdown, SpawnError, Task, TaskError, ThreadPoolExecutor,
-    TrySubmitError, Wait,
+    Rejected, ReturnWhen, Scope, ScopedFuture, ScopedMap, Shutdown, SpawnError, Task, TaskError,
+    ThreadPoolExecutor, TrySubmitError, Wait,
 };
 
 fn send<T: Send>() {}
@@ -51,6 +51,16 @@ fn executor_types() {
     // `RefUnwindSafe`. It is `Unpin` and `Debug`, for any `U`.
     unpin::<Map<'static, u8>>();
     debug::<Map<'static, NotDebug>>();
+
+    // A scope is shared by the tasks' submitters: `Send + Sync`. Scoped
+    // futures follow `Future`'s bounds; a scoped map holds scoped futures.
+    send::<Scope<'static, 'static>>();
+    sync::<Scope<'static, 'static>>();
+    debug::<Scope<'static, 'static>>();
+    all::<ScopedFuture<'static, u8>>();
+    debug::<ScopedFuture<'static, NotDebug>>();
+    all::<ScopedMap<'static, u8>>();
+    debug::<ScopedMap<'static, NotDebug>>();
 }
 
 #[test]

@@ -77,18 +77,22 @@
 //!   tasks that each block on the result of a task submitted to the same
 //!   pool wait forever: the tasks they wait for sit in the queue with no
 //!   worker free to run them. A one-worker pool deadlocks with one such
-//!   task, and a later `shutdown(wait = true)` (or the pool's `Drop`) then
-//!   waits forever too. Avoid it: do not block on the same pool from its
-//!   tasks; submit the dependent work from outside, chain it with a
-//!   done-callback, or give the pool more workers than the depth of waiting.
+//!   task, and a later [`shutdown`](ThreadPoolExecutor::shutdown) (or the
+//!   pool's `Drop`) then waits forever too. Avoid it: do not block on the
+//!   same pool from its tasks; submit the dependent work from outside, chain
+//!   it with a done-callback, or give the pool more workers than the depth
+//!   of waiting.
+//! * **A scope inside a task.** [`scope`](ThreadPoolExecutor::scope) waits
+//!   for its tasks, so a task that opens a scope on its own pool is a task
+//!   waiting on work queued behind it: the same hazard.
 //! * **A callback that blocks on its own pool.** A done-callback runs on the
 //!   thread that completes the future, often a worker: blocking there on
 //!   another task of the pool has the same hazard.
-//! * **`shutdown(wait = true)` from a task.** It is safe: called on a worker
-//!   (say, a task drops the last handle of the pool), it waits for the
-//!   *other* workers only. Waiting from a task on a future of a task that is
-//!   still queued behind a `shutdown` is not: use `cancel_futures` or wait
-//!   outside the pool.
+//! * **`shutdown()` from a task.** It is safe: called on a worker (say, a
+//!   task drops the last handle of the pool), it waits for the *other*
+//!   workers only. Waiting from a task on a future of a task still queued
+//!   behind a shutdown is not: shut down with
+//!   [`Shutdown::cancel_futures`], or wait outside the pool.
 //!
 //! # Panics
 //!

@@ -1,5 +1,6 @@
 //! The cancellation tutorial: one worker, a 2 s task, and a second task that
-//! is cancelled before it starts.
+//! is cancelled before it starts (Python's `Future.cancel()`, `running()`,
+//! and the `CancelledError` of `result()` and `exception()`).
 
 use std::sync::mpsc;
 use std::thread::sleep;

@@ -60,7 +60,7 @@ fn tasks_borrow_from_the_stack() {
 #[test]
 fn map_over_a_borrowed_vector() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
-    let numbers: Vec<u64> = vec![112_272_535_095_293, 4, 97, 100];
+    let numbers: Vec<u64> = vec![7919, 4, 97, 100];
     let primes = pool
         .scope(|s| -> Result<Vec<bool>, Error> {
             Ok(s.map(|n: &u64| is_prime(*n), &numbers)?

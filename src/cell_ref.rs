@@ -140,12 +140,14 @@ impl Clone for CellRef {
     }
 }
 
-impl Drop for CellRef {
-    fn drop(&mut self) {
+impl CellRef {
+    /// Gives up this handle's unit; the last one gets the allocation back,
+    /// to free.
+    fn release(&self) -> Option<Box<Counted<dyn Runnable>>> {
         // ORDERING: Release, pairs with the Acquire load of the last drop:
         // our accesses to the cell happen before it is freed.
         if self.counted().refs.fetch_sub(1, Ordering::Release) != 1 {
-            return;
+            return None;
         }
         // ORDERING: Acquire, pairs with every other handle's Release
         // decrement (their release sequences run through our RMW, whose 0
@@ -154,6 +156,31 @@ impl Drop for CellRef {
         // SAFETY: the count went from 1 to 0, so this was the last handle
         // (F7) and, after the Acquire load, every other handle's accesses
         // happened before this point; `ptr` came from `Box::leak` in `pair`.
-        drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
+        Some(unsafe { Box::from_raw(self.ptr.as_ptr()) })
+    }
+
+    /// Drops this handle; when it is the last, the cell's contents (user
+    /// values: a result, a panic's payload) are dropped under
+    /// `catch_unwind`, so their panic stays here (E6).
+    pub(crate) fn release_quietly(self) {
+        let this = std::mem::ManuallyDrop::new(self);
+        if let Some(cell) = this.release() {
+            crate::unwind::drop_quietly(cell);
+        }
+    }
+
+    /// `true` when this handle is the cell's only owner: no other handle
+    /// exists, and none can appear but by cloning this one. Every access the
+    /// other (former) handles made to the cell happens before the return.
+    pub(crate) fn is_unique(&self) -> bool {
+        // ORDERING: Acquire, pairs with the other handles' Release
+        // decrements, as the last drop's load does (F7, F13).
+        self.counted().refs.load(Ordering::Acquire) == 1
+    }
+}
+
+impl Drop for CellRef {
+    fn drop(&mut self) {
+        drop(self.release());
     }
 }

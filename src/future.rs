@@ -375,6 +375,20 @@ impl<T> Future<T> {
     fn take(&mut self) -> Result<T, FutureError> {
         // ORDERING: Relaxed: `&mut self`, no other thread uses this handle.
         let local = self.local.load(Ordering::Relaxed);
+        if self.cell.is_unique() {
+            // The only handle: no other handle can read, borrow or take the
+            // value, nor appear (only a live handle clones, and this one is
+            // `&mut`), so the move-out needs no CAS; the word is not read
+            // again but by this handle's drop (F13).
+            let s = self.header().state.load();
+            if s.lifecycle() == Lifecycle::Finished && !s.failed() && !s.taken() {
+                // SAFETY: task.rs rule 4, sole-handle case: FINISHED without
+                // FAILED or TAKEN was loaded with Acquire after the other
+                // handles' releases (`is_unique`), and no one else can
+                // reach the slot.
+                return Ok(unsafe { self.shared().take_value() });
+            }
+        }
         match self.header().state.try_take(local & BORROWED != 0) {
             Take::Won => {
                 // ORDERING: Relaxed, as above. The unit went with the CAS.
@@ -491,9 +505,10 @@ impl<T> Drop for Future<T> {
         if let Some(id) = entry_of(local) {
             self.header().waiters.deregister(id);
         }
-        if local & BORROWED != 0 {
+        if local & BORROWED != 0 && !self.cell.is_unique() {
             // Every `&T` this handle lent out is dead (`&mut self`): give the
-            // unit back before the cell's count (F13, then F7).
+            // unit back before the cell's count (F13, then F7). The sole
+            // handle skips it: no one reads the word after it.
             self.header().state.release_borrow();
         }
     }

@@ -426,7 +426,7 @@ impl Task {
         cell.run();
         // The last handle frees the cell and drops the result (or the
         // panic's payload) with it: user code (E6).
-        drop_quietly(cell);
+        cell.release_quietly();
     }
 
     /// Cancels the task's future if it has not started, like
@@ -442,7 +442,7 @@ impl Task {
     pub(crate) fn abandon(mut self, err: FutureError) {
         if let Some(cell) = self.cell.take() {
             cell.abandon(err);
-            drop_quietly(cell);
+            cell.release_quietly();
         }
     }
 
@@ -460,7 +460,7 @@ impl Drop for Task {
             cell.abandon(FutureError::Broken(
                 "the task was dropped before it ran".into(),
             ));
-            drop_quietly(cell);
+            cell.release_quietly();
         }
     }
 }

@@ -42,7 +42,7 @@ use crate::sync::{
     Unparker, SPINS_BEFORE_PARK, STREAMING_PAUSE,
 };
 use crate::task::Task;
-use crate::unwind::{catch, drop_payload, drop_quietly};
+use crate::unwind::{drop_payload, drop_quietly};
 
 /// A sleeping worker, as the wakers see it.
 pub(super) struct Sleeper {
@@ -162,15 +162,15 @@ fn spin_for_work(inner: &Inner, streaming: &mut bool) -> Option<Task> {
 }
 
 /// Runs one popped task, or fails it when the pool broke meanwhile (E7).
-/// `Task::run` and `Task::abandon` catch every panic of user code; the
-/// `catch` here only keeps the worker alive should one escape (E6).
+/// `Task::run` and `Task::abandon` catch every panic of user code (E6);
+/// should one escape anyway, `Exit` replaces this worker.
 fn run_task(inner: &Inner, task: Task) {
     // ORDERING: Acquire pairs with the SeqCst `fetch_or(BROKEN)`, so the
     // message written before it is visible to `broken_message`.
     if inner.flags.load(Ordering::Acquire) & BROKEN != 0 {
-        catch(|| task.abandon(crate::FutureError::Broken(inner.broken_message())));
+        task.abandon(crate::FutureError::Broken(inner.broken_message()));
     } else {
-        catch(|| task.run());
+        task.run();
     }
 }
 

@@ -150,7 +150,7 @@ impl Q for Mpsc<mpsc::SyncSender<usize>> {
 /// A `usize` in a new type: `BoundedQueue<Copy2>` and `UnboundedQueue<Copy2>`
 /// are second instantiations of our queues. They compile to the same
 /// instructions, and the linker folds each pair into one function (one
-/// address for both, checked with `nm` in session 6), so the control runs
+/// address for both: `nm` on the bench binary shows it), so the control runs
 /// the very same queue code as ours; only the harness's thin wrappers
 /// around it (the push adapters and pop closures of `OurB2` and `OurU2`)
 /// are separate copies.
@@ -324,12 +324,11 @@ pub fn cap_name(cap: Option<usize>) -> String {
 ///
 /// A round's time is the span of the work itself, from the first thread
 /// passing the start gate to the last thread finishing its share, each read
-/// by the worker threads. (Timing from the calling thread was wrong on 2
-/// vCPUs: it is one more thread than there are cores, and when it was
-/// scheduled late it read its start time after most of the work was done.
-/// 1P1C rounds then measured 20 µs for 20 000 items.) The start gate is a
-/// flag the threads poll (spinning, then yielding), not a `Barrier`, whose
-/// futex wake-ups started some threads late and counted their wake-up in
+/// by the worker threads, not by the calling thread: on 2 vCPUs the caller
+/// is one more thread than there are cores, and when it is scheduled late
+/// it reads its start time after most of the work is done. The start gate
+/// is a flag the threads poll (spinning, then yielding), not a `Barrier`,
+/// whose futex wake-ups start some threads late and count their wake-up in
 /// the round for both contenders alike, pulling short rows' ratios to 1.
 pub fn run_threads(q: Arc<dyn Q>, p: usize, c: usize, n: usize, iters: u64) -> Duration {
     let threads = p + c;

@@ -6,17 +6,16 @@
 //!
 //! Why a second harness. On 2 vCPUs, criterion's threaded rows put 2–6
 //! threads on 2 cores, and a whole benchmark (10 samples, one contender
-//! after the other) can land in a good or a bad scheduling phase (one
-//! criterion run in BENCHMARKS.md gives 0.24× and 1.81× for rows whose
-//! paired ratio is about 1.0). Here every round runs both queues back to back
+//! after the other) can land in a good or a bad scheduling phase, and give
+//! ratios far from 1 for rows whose paired ratio is about 1.0. Here every
+//! round runs both queues back to back
 //! (fresh threads and queues each time, the order flipped every round) and
 //! the statistic is the median of the per-round ratios, so a slow phase of
 //! the machine slows both halves of a pair alike. Its 95% confidence
 //! interval is distribution-free: the order statistics `n/2 ± 0.98·√n` of
 //! the sorted ratios. The single-thread rows are paired too: criterion runs
 //! one contender after another, and a slow phase of the host can land on one
-//! of them alone (session 6: the same binary's `fill_drain_1k/cap1024` took
-//! 13.3 µs in a full criterion run and 8.2–8.3 µs in two short ones).
+//! of them alone.
 //!
 //! Each row also runs a control: ours against ours through a second set of
 //! wrappers (`BoundedQueue<Copy2>` or `UnboundedQueue<Copy2>`, a `usize`

@@ -193,10 +193,10 @@ fn f3_f4_f8_finish_vs_blocked_result() {
 /// teeth table in SPEC.md). It spins because loom's partial-order reduction
 /// does not reorder a lone load against the peer's later CAS: with a single
 /// `done()` check the "done" branch would never be explored. For the same
-/// reason both threads first pass a `StartLine`: without it (26 executions)
-/// the first zero-timeout `result` always timed out and `done()` was never
-/// true at its first check, so the read of a done future through a zero
-/// timeout was never explored. Outcomes: the first zero timeout finds it
+/// reason both threads first pass a `StartLine`: without it the first
+/// zero-timeout `result` always times out and `done()` is never true at its
+/// first check, so the read of a done future through a zero timeout is never
+/// explored. Outcomes: the first zero timeout finds it
 /// done; or it times out and `done()` is then true at once, or only after
 /// spinning. All three happen.
 #[test]

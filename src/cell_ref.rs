@@ -7,7 +7,7 @@
 //! x86 that increment is a full barrier that waits for the stores of the
 //! freshly written cell to leave the store buffer. `CellRef` starts the
 //! count at two with a plain store, so a submit pays one locked instruction
-//! fewer (measured in BENCHMARKS.md, executor, "Session 5", change 1).
+//! fewer.
 //!
 //! # Protocol
 //!

@@ -195,8 +195,8 @@ pub(crate) const LOOM: bool = cfg!(loom);
 /// to arrive. None under loom: the re-pops are only extra pops, which the
 /// models already explore, and a loom yield is not rescheduled while another
 /// thread can run, which would keep the worker off the sleep path that the
-/// models must explore. (A blocking `result()` does not spin: measured, it
-/// made the submit-to-result round trip slower.)
+/// models must explore. (A blocking `result()` does not spin: spinning there
+/// makes the submit-to-result round trip slower.)
 pub(crate) const SPINS_BEFORE_PARK: u32 = if LOOM { 0 } else { 20 };
 
 /// How long (in spin hints, about 25 ns each on the project machine, so

@@ -80,9 +80,8 @@ struct List {
     /// Made by the first registration and kept (ids must not repeat). Boxed
     /// because most futures never get a waiter: the list then costs two
     /// words (this pointer and the flag), not five, in every task's one
-    /// allocation (BENCHMARKS.md, session 5: a smaller cell makes `submit`
-    /// cheaper). The first registration allocates twice: this box and the
-    /// `Vec`'s buffer.
+    /// allocation (a smaller cell makes `submit` cheaper). The first
+    /// registration allocates twice: this box and the `Vec`'s buffer.
     entries: Option<Box<Entries>>,
 }
 

@@ -140,7 +140,7 @@ impl Drop for Exit<'_> {
 /// about 75 ns): the worker is keeping pace with a producer. Each poll of an
 /// empty queue reads the lines the producer is writing (the tail index, the
 /// next slot) and so costs the producer a cache-line transfer; a worker
-/// that polls right behind it slows every submit (BENCHMARKS.md, session 5).
+/// that polls right behind it slows every submit.
 /// So a streaming worker first pauses `STREAMING_PAUSE` spin hints (about
 /// 1.6 µs on the project machine) without touching the queue, then runs the
 /// tasks that came meanwhile back to back. A worker whose last wait was

@@ -103,8 +103,9 @@ const BLOCK_CAP: usize = (LAP - 1) as usize;
 /// Retired blocks kept for reuse (Q7): eight places (4 KiB of `usize`
 /// blocks) cover a consumer lag of 248 elements, which an executor whose
 /// workers sleep now and then reaches; with one place, most blocks of a
-/// 100k-task burst were freed by workers (measured in BENCHMARKS.md). Two
-/// under loom: enough for a model to fill every place and free a block.
+/// 100k-task burst are freed by workers, each free contending for the
+/// allocator. Two under loom: enough for a model to fill every place and
+/// free a block.
 const SPARES: usize = if LOOM { 2 } else { 8 };
 /// Index bits below the position: the flags.
 const SHIFT: u32 = 1;

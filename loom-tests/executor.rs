@@ -1,6 +1,6 @@
 //! Loom models of the executor (SPEC.md, clauses E1-E12).
 //!
-//! Run: `RUSTFLAGS="--cfg loom" cargo test --release --test loom_executor`
+//! Run: `RUSTFLAGS="--cfg loom" cargo test --profile loom --test loom_executor`
 //! (add `LOOM_LOG=loom::model=info` for interleaving counts). Each model is a
 //! small configuration (1-2 workers, 2-3 tasks) under a stated preemption
 //! bound. Outcomes of each race are recorded in a `common::Outcomes` outside
@@ -9,7 +9,7 @@
 #![cfg(loom)]
 
 #[cfg(not(debug_assertions))]
-compile_error!("the loom models need debug assertions (the release profile keeps them on)");
+compile_error!("the loom models need debug assertions: run them with `--profile loom`");
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -4,12 +4,12 @@
 //! must survive the model (or must not add interleavings) are std types
 //! (atomics; `common::Outcomes`): loom runs every model thread on one OS
 //! thread, so they are exact, and loom does not schedule around them. Run with
-//! `RUSTFLAGS="--cfg loom" cargo test --release --test loom_future`; each model
+//! `RUSTFLAGS="--cfg loom" cargo test --profile loom --test loom_future`; each model
 //! prints its iteration count (also `LOOM_LOG=loom::model=info`).
 #![cfg(loom)]
 
 #[cfg(not(debug_assertions))]
-compile_error!("the loom models rely on debug assertions: build them with the release profile of this crate (debug-assertions = true)");
+compile_error!("the loom models need debug assertions: run them with `--profile loom`");
 
 use std::future::{Future as _, IntoFuture};
 use std::pin::pin;

@@ -1,9 +1,9 @@
 //! Loom models of `BoundedQueue` (SPEC.md, clauses Q*). Run with
-//! `RUSTFLAGS="--cfg loom" cargo test --release --test loom_queue_bounded`.
+//! `RUSTFLAGS="--cfg loom" cargo test --profile loom --test loom_queue_bounded`.
 #![cfg(loom)]
 
 #[cfg(not(debug_assertions))]
-compile_error!("the loom models need debug assertions (the release profile keeps them on)");
+compile_error!("the loom models need debug assertions: run them with `--profile loom`");
 
 use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::Relaxed};
 use std::sync::Arc as StdArc;

@@ -1,10 +1,10 @@
 //! Loom models of `UnboundedQueue` (SPEC.md, clauses Q*). Under loom a block
 //! holds 2 slots, so 3 pushes cross a block boundary. Run with
-//! `RUSTFLAGS="--cfg loom" cargo test --release --test loom_queue_unbounded`.
+//! `RUSTFLAGS="--cfg loom" cargo test --profile loom --test loom_queue_unbounded`.
 #![cfg(loom)]
 
 #[cfg(not(debug_assertions))]
-compile_error!("the loom models need debug assertions (the release profile keeps them on)");
+compile_error!("the loom models need debug assertions: run them with `--profile loom`");
 
 use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::Relaxed};
 use std::sync::Arc as StdArc;

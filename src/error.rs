@@ -294,7 +294,7 @@ impl<F> From<TrySubmitError<F>> for Error {
     fn from(e: TrySubmitError<F>) -> Error {
         match e {
             TrySubmitError::Full(_) => Error::QueueFull,
-            TrySubmitError::Rejected(e, _) => Error::Executor(e),
+            TrySubmitError::Rejected { error, .. } => Error::Executor(error),
         }
     }
 }
@@ -311,8 +311,13 @@ pub enum TrySubmitError<F> {
     /// could be started). Holds the closure back when it was never queued;
     /// `None` when a concurrent `shutdown` caught it already queued (it is
     /// then cancelled and never runs).
-    #[error("{0}")]
-    Rejected(ExecutorError, Option<F>),
+    #[error("{error}")]
+    Rejected {
+        /// Why the executor refused it.
+        error: ExecutorError,
+        /// The closure, when it never reached the queue.
+        closure: Option<F>,
+    },
 }
 
 impl<F> TrySubmitError<F> {
@@ -321,7 +326,7 @@ impl<F> TrySubmitError<F> {
     pub fn into_inner(self) -> Option<F> {
         match self {
             TrySubmitError::Full(f) => Some(f),
-            TrySubmitError::Rejected(_, f) => f,
+            TrySubmitError::Rejected { closure, .. } => closure,
         }
     }
 }
@@ -330,10 +335,10 @@ impl<F> fmt::Debug for TrySubmitError<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TrySubmitError::Full(_) => f.write_str("Full(..)"),
-            TrySubmitError::Rejected(e, func) => f
-                .debug_tuple("Rejected")
-                .field(e)
-                .field(&func.as_ref().map(|_| ".."))
+            TrySubmitError::Rejected { error, closure } => f
+                .debug_struct("Rejected")
+                .field("error", error)
+                .field("closure", &closure.as_ref().map(|_| ".."))
                 .finish(),
         }
     }

@@ -184,34 +184,25 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     }
 }
 
+/// `Condvar::wait`, ignoring poisoning (see [`lock`]).
+#[inline]
+pub(crate) fn condvar_wait<'a, T>(cv: &Condvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+    cv.wait(guard).unwrap_or_else(|p| p.into_inner())
+}
+
+/// `Condvar::wait_timeout`, ignoring poisoning (see [`lock`]). May return
+/// early; callers re-check.
+#[inline]
+pub(crate) fn condvar_wait_timeout<'a, T>(
+    cv: &Condvar,
+    guard: MutexGuard<'a, T>,
+    timeout: std::time::Duration,
+) -> MutexGuard<'a, T> {
+    cv.wait_timeout(guard, timeout)
+        .map(|(g, _)| g)
+        .unwrap_or_else(|p| p.into_inner().0)
+}
+
 /// `true` when built for the loom models (`--cfg loom`). Lets a module shrink
 /// a size (e.g. a queue block) for the models without a `cfg` of its own.
 pub(crate) const LOOM: bool = cfg!(loom);
-
-/// How many times an idle worker re-pops the queue before it takes the sleep
-/// path (and a `submit` re-checks a full bounded queue before it blocks,
-/// E8), with a `Backoff` snooze between tries: sleeping and being woken cost
-/// a lock and a futex call each, more than waiting out a task that is about
-/// to arrive. None under loom: the re-pops are only extra pops, which the
-/// models already explore, and a loom yield is not rescheduled while another
-/// thread can run, which would keep the worker off the sleep path that the
-/// models must explore. (A blocking `result()` does not spin: spinning there
-/// makes the submit-to-result round trip slower.)
-pub(crate) const SPINS_BEFORE_PARK: u32 = if LOOM { 0 } else { 20 };
-
-/// How long (in spin hints, about 25 ns each on the project machine, so
-/// about 1.6 µs there; the length of a hint depends on the CPU) a worker
-/// that is keeping pace with its producers lets the queue fill before it
-/// polls again (`worker.rs`, `spin_for_work`). None under loom: a spin hint
-/// is invisible to loom, and with no spin rounds there the pause is never
-/// reached anyway.
-pub(crate) const STREAMING_PAUSE: u32 = if LOOM { 0 } else { 64 };
-
-/// `times` spin hints in a row: a short wait that keeps the thread on its
-/// core and touches no shared memory.
-#[inline]
-pub(crate) fn pause(times: u32) {
-    for _ in 0..times {
-        std::hint::spin_loop();
-    }
-}

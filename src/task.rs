@@ -43,12 +43,6 @@ pub(crate) struct Header {
     pub(crate) waiters: Waiters,
 }
 
-impl Default for State {
-    fn default() -> Self {
-        State::new()
-    }
-}
-
 /// The result of [`Future::try_cancel`]: which side of the race this call
 /// was on.
 // SPEC F1.
@@ -438,7 +432,6 @@ impl Task {
 
     /// Gives up on the task: its future finishes with `err` (unless it was
     /// cancelled) and the closure is dropped without running (F6).
-    #[allow(dead_code)] // used by the executor once a pool is broken
     pub(crate) fn abandon(mut self, err: FutureError) {
         if let Some(cell) = self.cell.take() {
             cell.abandon(err);

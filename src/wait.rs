@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use crate::deadline::Deadline;
 use crate::error::AsCompletedTimeout;
-use crate::sync::{lock, Arc, Condvar, Mutex, MutexGuard};
+use crate::sync::{condvar_wait, condvar_wait_timeout, lock, Arc, Condvar, Mutex, MutexGuard};
 use crate::waiters::{EntryId, Waiter};
 use crate::Future;
 
@@ -70,13 +70,9 @@ impl Collector {
         deadline: Deadline,
     ) -> MutexGuard<'a, VecDeque<usize>> {
         match deadline.instant() {
-            None => self.cv.wait(guard).unwrap_or_else(|p| p.into_inner()),
+            None => condvar_wait(&self.cv, guard),
             Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                self.cv
-                    .wait_timeout(guard, left)
-                    .map(|(g, _)| g)
-                    .unwrap_or_else(|p| p.into_inner().0)
+                condvar_wait_timeout(&self.cv, guard, d.saturating_duration_since(Instant::now()))
             }
         }
     }

@@ -115,7 +115,10 @@ fn e7_failing_initializer_fails_queued_futures_and_later_submits() {
         other => panic!("E7: {other:?}"),
     }
     match pool.try_submit(|| 7) {
-        Err(TrySubmitError::Rejected(ExecutorError::Broken(_), Some(f))) => assert_eq!(f(), 7),
+        Err(TrySubmitError::Rejected {
+            error: ExecutorError::Broken(_),
+            closure: Some(f),
+        }) => assert_eq!(f(), 7),
         other => panic!("E7: {other:?}"),
     }
     pool.shutdown();

@@ -22,7 +22,10 @@ fn e3_submit_after_shutdown_errors() {
         "cannot schedule new futures after shutdown"
     );
     match pool.try_submit(|| 2) {
-        Err(TrySubmitError::Rejected(ExecutorError::Shutdown, Some(f))) => assert_eq!(f(), 2),
+        Err(TrySubmitError::Rejected {
+            error: ExecutorError::Shutdown,
+            closure: Some(f),
+        }) => assert_eq!(f(), 2),
         other => panic!("E3: {other:?}"),
     }
 }

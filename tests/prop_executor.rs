@@ -371,9 +371,12 @@ impl Harness {
                     drop(f);
                     Err(None)
                 }
-                Err(TrySubmitError::Rejected(e, f)) => {
-                    assert!(f.is_some(), "E3: refused at once, the closure comes back");
-                    Err(Some(e))
+                Err(TrySubmitError::Rejected { error, closure }) => {
+                    assert!(
+                        closure.is_some(),
+                        "E3: refused at once, the closure comes back"
+                    );
+                    Err(Some(error))
                 }
                 Err(other) => panic!("no such outcome: {other:?}"),
             }

@@ -38,6 +38,7 @@ mod builder;
 mod map;
 mod scope;
 mod shutdown;
+mod spin;
 mod worker;
 
 use std::time::{Duration, Instant};
@@ -50,11 +51,12 @@ pub use shutdown::Shutdown;
 use crate::error::{ExecutorError, SpawnError, TrySubmitError};
 use crate::queue::{BoundedQueue, UnboundedQueue};
 use crate::sync::{
-    fence, lock, snooze, thread, Arc, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering,
-    SPINS_BEFORE_PARK,
+    condvar_wait, condvar_wait_timeout, fence, lock, snooze, thread, Arc, AtomicUsize, Condvar,
+    Mutex, Ordering,
 };
 use crate::task::{CancelOutcome, CancelToken, Task};
 use crate::Future;
+use spin::SPINS_BEFORE_PARK;
 use worker::Sleeper;
 
 /// `flags`: `shutdown` was called.
@@ -361,16 +363,28 @@ impl ThreadPoolExecutor {
     {
         let started = match Inner::start_first_worker(&self.inner) {
             Ok(started) => started,
-            Err(e) => return Err(TrySubmitError::Rejected(e, Some(f))),
+            Err(error) => {
+                return Err(TrySubmitError::Rejected {
+                    error,
+                    closure: Some(f),
+                })
+            }
         };
         match self.inner.admit(false) {
             Ok(()) => {}
             Err(Refusal::Full) => return Err(TrySubmitError::Full(f)),
-            Err(Refusal::Closed(e)) => return Err(TrySubmitError::Rejected(e, Some(f))),
+            Err(Refusal::Closed(error)) => {
+                return Err(TrySubmitError::Rejected {
+                    error,
+                    closure: Some(f),
+                })
+            }
         }
         let (task, fut) = Task::new(f);
-        Inner::enqueue(&self.inner, task, fut, started)
-            .map_err(|e| TrySubmitError::Rejected(e, None))
+        Inner::enqueue(&self.inner, task, fut, started).map_err(|error| TrySubmitError::Rejected {
+            error,
+            closure: None,
+        })
     }
 
     /// Stops the pool and waits for it (Python's `shutdown()`): later
@@ -536,11 +550,6 @@ impl Refusal {
     }
 }
 
-/// `Condvar::wait`, ignoring poison (see `sync::lock`).
-fn cv_wait<'a, T>(cv: &Condvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
-    cv.wait(guard).unwrap_or_else(|p| p.into_inner())
-}
-
 impl Inner {
     /// The error for a submit that found `flags` set (Python checks broken
     /// first, then shutdown).
@@ -621,7 +630,7 @@ impl Inner {
             if self.queued.load(Ordering::Relaxed) < cap {
                 break Ok(());
             }
-            guard = cv_wait(&self.space_freed, guard);
+            guard = condvar_wait(&self.space_freed, guard);
         };
         // ORDERING: Relaxed, as above.
         self.blocked.fetch_sub(1, Ordering::Relaxed);
@@ -969,17 +978,13 @@ impl Inner {
                 break true;
             }
             match deadline {
-                None => threads = cv_wait(&self.exited, threads),
+                None => threads = condvar_wait(&self.exited, threads),
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
                         break false;
                     }
-                    threads = self
-                        .exited
-                        .wait_timeout(threads, d - now)
-                        .map(|(g, _)| g)
-                        .unwrap_or_else(|p| p.into_inner().0);
+                    threads = condvar_wait_timeout(&self.exited, threads, d - now);
                 }
             }
         };

@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use super::ThreadPoolExecutor;
 use crate::error::{ExecutorError, FutureError};
-use crate::sync::{lock, Arc, Condvar, Mutex};
+use crate::sync::{condvar_wait, lock, Arc, Condvar, Mutex};
 use crate::task::{CancelOutcome, CancelToken, Task};
 use crate::Future;
 
@@ -220,11 +220,7 @@ impl<'scope> Scope<'scope, '_> {
     fn wait_released(&self) {
         let mut live = lock(&self.claims.live);
         while *live > 0 {
-            live = self
-                .claims
-                .released
-                .wait(live)
-                .unwrap_or_else(|p| p.into_inner());
+            live = condvar_wait(&self.claims.released, live);
         }
     }
 }

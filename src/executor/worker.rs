@@ -36,10 +36,10 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use super::spin::{pause, SPINS_BEFORE_PARK, STREAMING_PAUSE};
 use super::{Inner, BROKEN, SHUTDOWN};
 use crate::sync::{
-    fence, lock, park_until, pause, snooze, unparker_of, Arc, AtomicBool, Ordering, Parker,
-    Unparker, SPINS_BEFORE_PARK, STREAMING_PAUSE,
+    fence, lock, park_until, snooze, unparker_of, Arc, AtomicBool, Ordering, Parker, Unparker,
 };
 use crate::task::Task;
 use crate::unwind::{drop_payload, drop_quietly};
@@ -192,9 +192,9 @@ fn sleep(inner: &Inner, me: &Arc<Sleeper>, parker: &Parker) -> Slept {
     inner.idle.fetch_add(1, Ordering::Relaxed);
     // ORDERING: SeqCst pairs with the SeqCst `fetch_or(SHUTDOWN | BROKEN)`:
     // if we see it, every push that saw the flag unset is visible to the pop
-    // below (through F_w; see `Inner::submit`).
+    // below (through F_w; see `Inner::enqueue`).
     let flags = inner.flags.load(Ordering::SeqCst);
-    // F_w: pairs with F_s, the fence after the push in `Inner::submit`.
+    // F_w: pairs with F_s, the fence after the push in `Inner::enqueue`.
     fence(Ordering::SeqCst);
     if let Some(task) = inner.pop() {
         inner.idle.fetch_sub(1, Ordering::Relaxed);

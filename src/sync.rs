@@ -1,8 +1,8 @@
-//! The one place that chooses between `std` and `loom`.
+//! The one place that chooses between `std`, `loom` and `shuttle`.
 //!
 //! Every atomic, cell, lock, thread and spin/park primitive the crate uses is
 //! imported from here, so the code that runs in production is the code that
-//! loom explores. Under `--cfg loom`:
+//! loom and shuttle explore. Under `--cfg loom`:
 //!
 //! * atomics, `UnsafeCell`, `Arc`, `Mutex`, `Condvar` and threads are loom's;
 //! * crossbeam-utils' `Backoff` (invisible to loom) only decides *when* to
@@ -11,18 +11,16 @@
 //!   crossbeam); timed parks become untimed parks, because loom cannot model
 //!   time (models never rely on a timeout firing).
 //!
-//! On the std side, [`UnsafeCell`] offers loom's `with`/`with_mut` API so the
-//! callers are written once.
+//! Under `--cfg shuttle` (randomized and PCT schedules of larger
+//! configurations than loom reaches): atomics, locks, condition variables
+//! and threads are shuttle's; [`Parker`] parks the shuttle thread; every
+//! wait step yields to shuttle's scheduler; timed parks are untimed.
+//!
+//! On the std and shuttle sides, [`UnsafeCell`] offers loom's
+//! `with`/`with_mut` API so the callers are written once.
 
 #[cfg(not(loom))]
-#[allow(unused_imports, dead_code)] // the shim offers the full set to every module
-mod imp {
-    pub(crate) use std::sync::atomic::{
-        fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering,
-    };
-    pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-    pub(crate) use std::thread;
-
+mod std_cell {
     /// `std::cell::UnsafeCell` with loom's closure-based access API.
     #[derive(Debug)]
     pub(crate) struct UnsafeCell<T: ?Sized>(std::cell::UnsafeCell<T>);
@@ -46,6 +44,19 @@ mod imp {
             f(self.0.get())
         }
     }
+
+}
+
+#[cfg(not(any(loom, shuttle)))]
+#[allow(unused_imports, dead_code)] // the shim offers the full set to every module
+mod imp {
+    pub(crate) use std::sync::atomic::{
+        fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering,
+    };
+    pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+    pub(crate) use std::thread;
+
+    pub(crate) use super::std_cell::UnsafeCell;
 
     /// One step of a bounded wait: spin a little, then yield the CPU.
     #[inline]
@@ -87,6 +98,88 @@ mod imp {
             None => parker.park(),
             Some(d) => parker.park_deadline(d),
         }
+    }
+}
+
+#[cfg(all(shuttle, not(loom)))]
+#[allow(unused_imports, dead_code)]
+mod imp {
+    pub(crate) use shuttle::sync::atomic::{
+        fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering,
+    };
+    pub(crate) use shuttle::sync::{Arc, Condvar, Mutex, MutexGuard};
+    pub(crate) use shuttle::thread;
+
+    pub(crate) use super::std_cell::UnsafeCell;
+
+    /// Every wait step yields to shuttle's scheduler: a spin would never let
+    /// the thread it waits for run.
+    #[inline]
+    pub(crate) fn snooze(_backoff: &crossbeam_utils::Backoff) {
+        shuttle::thread::yield_now();
+    }
+
+    /// See [`snooze`].
+    #[inline]
+    pub(crate) fn spin(_backoff: &crossbeam_utils::Backoff) {
+        shuttle::thread::yield_now();
+    }
+
+    /// Nothing under shuttle (leaks are loom's and Miri's to find).
+    #[derive(Debug)]
+    pub(crate) struct LeakTracker;
+
+    impl LeakTracker {
+        #[inline(always)]
+        pub(crate) fn new() -> Self {
+            LeakTracker
+        }
+    }
+
+    /// Parks the shuttle thread that made it (a token per thread, as
+    /// `std::thread::park`: callers re-check their condition).
+    #[derive(Debug)]
+    pub(crate) struct Parker {
+        thread: shuttle::thread::Thread,
+    }
+
+    impl Default for Parker {
+        fn default() -> Self {
+            Parker {
+                thread: shuttle::thread::current(),
+            }
+        }
+    }
+
+    impl Parker {
+        pub(crate) fn park(&self) {
+            shuttle::thread::park();
+        }
+    }
+
+    /// Wakes the thread of the [`Parker`] it came from.
+    #[derive(Clone, Debug)]
+    pub(crate) struct Unparker {
+        thread: shuttle::thread::Thread,
+    }
+
+    impl Unparker {
+        pub(crate) fn unpark(&self) {
+            self.thread.unpark();
+        }
+    }
+
+    /// A handle that wakes `parker`'s thread.
+    pub(crate) fn unparker_of(parker: &Parker) -> Unparker {
+        Unparker {
+            thread: parker.thread.clone(),
+        }
+    }
+
+    /// Shuttle does not model time: a timed park is an untimed one.
+    #[inline]
+    pub(crate) fn park_until(parker: &Parker, _deadline: Option<std::time::Instant>) {
+        parker.park();
     }
 }
 
@@ -202,6 +295,10 @@ pub(crate) fn condvar_wait_timeout<'a, T>(
         .map(|(g, _)| g)
         .unwrap_or_else(|p| p.into_inner().0)
 }
+
+/// `true` when built for the loom or shuttle models: waits that only save
+/// time (spins before sleeping) are skipped there.
+pub(crate) const MODEL: bool = cfg!(any(loom, shuttle));
 
 /// `true` when built for the loom models (`--cfg loom`). Lets a module shrink
 /// a size (e.g. a queue block) for the models without a `cfg` of its own.

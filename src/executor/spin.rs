@@ -1,9 +1,10 @@
 //! How long workers and blocked submitters wait actively before they sleep.
 //!
 //! Performance only: no guarantee depends on these numbers (the sleep paths
-//! are correct alone, SPEC E2 and E8), and under loom they are zero.
+//! are correct alone, SPEC E2 and E8), and under loom and shuttle they are
+//! zero.
 
-use crate::sync::LOOM;
+use crate::sync::MODEL;
 
 /// How many times an idle worker re-pops the queue before it takes the sleep
 /// path (and a `submit` re-checks a full bounded queue before it blocks,
@@ -14,7 +15,7 @@ use crate::sync::LOOM;
 /// thread can run, which would keep the worker off the sleep path that the
 /// models must explore. (A blocking `result()` does not spin: spinning there
 /// makes the submit-to-result round trip slower.)
-pub(super) const SPINS_BEFORE_PARK: u32 = if LOOM { 0 } else { 20 };
+pub(super) const SPINS_BEFORE_PARK: u32 = if MODEL { 0 } else { 20 };
 
 /// How long (in spin hints, about 25 ns each on the project machine, so
 /// about 1.6 µs there; the length of a hint depends on the CPU) a worker
@@ -22,7 +23,7 @@ pub(super) const SPINS_BEFORE_PARK: u32 = if LOOM { 0 } else { 20 };
 /// polls again (`worker.rs`, `spin_for_work`). None under loom: a spin hint
 /// is invisible to loom, and with no spin rounds there the pause is never
 /// reached anyway.
-pub(super) const STREAMING_PAUSE: u32 = if LOOM { 0 } else { 64 };
+pub(super) const STREAMING_PAUSE: u32 = if MODEL { 0 } else { 64 };
 
 /// `times` spin hints in a row: a short wait that keeps the thread on its
 /// core and touches no shared memory.

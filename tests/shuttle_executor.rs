@@ -1,0 +1,222 @@
+//! Randomized schedules of pool configurations past loom's reach (shuttle's
+//! random and PCT schedulers), through the crate's `sync` shim: the code
+//! under test is the production code.
+//!
+//! Run: `RUSTFLAGS="--cfg shuttle" CARGO_TARGET_DIR=target/shuttle cargo test
+//! --release --test shuttle_executor`. Environment:
+//! * `SHUTTLE_ITERATIONS`: schedules per scheduler and configuration
+//!   (default 300);
+//! * `SHUTTLE_SEED`: run the random scheduler from this seed (a failure
+//!   prints the seed it ran from);
+//! * `SHUTTLE_REPLAY`: replay the schedule string a failure printed.
+//!
+//! Each schedule: 1–4 workers, 4–8 submitting threads, 104–128 tasks, users
+//! cancelling their own futures, a concurrent
+//! `shutdown_with(cancel_futures)`, unbounded and bounded queues; then a
+//! waiting `shutdown` and the checks of SPEC E2, E3, E4, E5 and F1/F6.
+#![cfg(shuttle)]
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+
+use concurrent_futures::{ExecutorError, Future, FutureError, Shutdown, ThreadPoolExecutor};
+
+/// One configuration of the pool and its users.
+#[derive(Clone, Copy, Debug)]
+struct Config {
+    workers: usize,
+    submitters: usize,
+    tasks_each: usize,
+    capacity: Option<usize>,
+}
+
+/// Per-task counters: how often the closure ran and was dropped.
+#[derive(Default)]
+struct Counts {
+    runs: Vec<AtomicUsize>,
+    drops: Vec<AtomicUsize>,
+}
+
+/// A closure's capture that counts its drop.
+struct Probe {
+    id: usize,
+    counts: Arc<Counts>,
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        self.counts.drops[self.id].fetch_add(1, SeqCst);
+    }
+}
+
+/// What a submitter saw for one task.
+enum Seen {
+    /// `submit` returned the future; `cancelled` when this user's own cancel
+    /// won.
+    Accepted {
+        id: usize,
+        fut: Future<usize>,
+        cancelled: bool,
+    },
+    /// `submit` refused it (shutdown came first).
+    Refused { id: usize },
+}
+
+fn scenario(cfg: Config) {
+    let total = cfg.submitters * cfg.tasks_each;
+    let counts = Arc::new(Counts {
+        runs: (0..total).map(|_| AtomicUsize::new(0)).collect(),
+        drops: (0..total).map(|_| AtomicUsize::new(0)).collect(),
+    });
+    let mut builder = ThreadPoolExecutor::builder().max_workers(cfg.workers);
+    if let Some(cap) = cfg.capacity {
+        builder = builder.queue_capacity(cap);
+    }
+    let pool = Arc::new(builder.build().unwrap());
+
+    let submitters: Vec<_> = (0..cfg.submitters)
+        .map(|s| {
+            let (pool, counts) = (pool.clone(), counts.clone());
+            shuttle::thread::spawn(move || {
+                let mut seen = Vec::new();
+                for k in 0..cfg.tasks_each {
+                    let id = s * cfg.tasks_each + k;
+                    let probe = Probe {
+                        id,
+                        counts: counts.clone(),
+                    };
+                    let submitted = pool.submit(move || {
+                        probe.counts.runs[probe.id].fetch_add(1, SeqCst);
+                        probe.id
+                    });
+                    match submitted {
+                        Ok(fut) => {
+                            // Every third task is cancelled by its user at once.
+                            let cancelled = k % 3 == 0 && fut.cancel();
+                            seen.push(Seen::Accepted { id, fut, cancelled });
+                        }
+                        Err(e) => {
+                            assert_eq!(e, ExecutorError::Shutdown, "E3");
+                            seen.push(Seen::Refused { id });
+                        }
+                    }
+                }
+                seen
+            })
+        })
+        .collect();
+
+    // A shutdown that cancels what is queued races the submitters (E3, E4),
+    // after a number of yields the schedule draws (shuttle's RNG is part of
+    // the schedule, so a replay draws the same).
+    let closer = {
+        let pool = pool.clone();
+        shuttle::thread::spawn(move || {
+            use shuttle::rand::RngCore;
+            let delay = shuttle::rand::thread_rng().next_u64() % (4 * total as u64);
+            for _ in 0..delay {
+                shuttle::thread::yield_now();
+            }
+            pool.shutdown_with(Shutdown::new().cancel_futures(true).wait(false));
+        })
+    };
+
+    let seen: Vec<Seen> = submitters
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    closer.join().unwrap();
+    pool.shutdown(); // E5: returns once every worker has exited
+
+    for s in &seen {
+        match s {
+            Seen::Accepted { id, fut, cancelled } => {
+                let runs = counts.runs[*id].load(SeqCst);
+                assert!(fut.done(), "E5: task {id} unresolved after shutdown");
+                assert!(runs <= 1, "F1: task {id} ran {runs} times");
+                match fut.try_result() {
+                    Ok(v) => {
+                        assert_eq!((*v, runs), (*id, 1), "E2: task {id}");
+                        assert!(!cancelled, "F1: a won cancel, yet task {id} ran");
+                    }
+                    Err(FutureError::Cancelled) => {
+                        assert_eq!(runs, 0, "F1: task {id} ran, yet cancelled");
+                    }
+                    Err(e) => panic!("task {id}: {e:?}"),
+                }
+            }
+            Seen::Refused { id } => {
+                assert_eq!(counts.runs[*id].load(SeqCst), 0, "E3: refused task {id} ran");
+            }
+        }
+    }
+    // F6, E3: every closure, run, cancelled or refused, was dropped once by
+    // the time the waiting shutdown returned.
+    for id in 0..total {
+        assert_eq!(counts.drops[id].load(SeqCst), 1, "F6/E3: closure {id}");
+    }
+    if std::env::var("SHUTTLE_VERBOSE").is_ok() {
+        let ran: usize = counts.runs.iter().map(|r| r.load(SeqCst)).sum();
+        let refused = seen.iter().filter(|s| matches!(s, Seen::Refused { .. })).count();
+        eprintln!("{cfg:?}: {total} tasks, {ran} ran, {refused} refused");
+    }
+}
+
+const CONFIGS: [Config; 4] = [
+    Config {
+        workers: 1,
+        submitters: 8,
+        tasks_each: 13,
+        capacity: None,
+    },
+    Config {
+        workers: 2,
+        submitters: 4,
+        tasks_each: 26,
+        capacity: None,
+    },
+    Config {
+        workers: 4,
+        submitters: 8,
+        tasks_each: 16,
+        capacity: None,
+    },
+    Config {
+        workers: 3,
+        submitters: 6,
+        tasks_each: 18,
+        capacity: Some(4),
+    },
+];
+
+fn iterations() -> usize {
+    std::env::var("SHUTTLE_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300)
+}
+
+/// E2, E3, E4, E5, F1, F6 under shuttle's random scheduler.
+#[test]
+fn random_schedules_of_submitters_cancels_and_shutdown() {
+    for cfg in CONFIGS {
+        let run = move || scenario(cfg);
+        if let Ok(schedule) = std::env::var("SHUTTLE_REPLAY") {
+            shuttle::replay(run, &schedule);
+        } else if let Some(seed) = std::env::var("SHUTTLE_SEED").ok().and_then(|v| v.parse().ok()) {
+            shuttle::check_random_with_seed(run, seed, iterations());
+        } else {
+            shuttle::check_random(run, iterations());
+        }
+    }
+}
+
+/// E2, E3, E4, E5, F1, F6 under shuttle's PCT scheduler (depth 3: bugs that
+/// need up to two ordering constraints are found with a stated probability
+/// per schedule).
+#[test]
+fn pct_schedules_of_submitters_cancels_and_shutdown() {
+    for cfg in CONFIGS {
+        shuttle::check_pct(move || scenario(cfg), iterations(), 3);
+    }
+}

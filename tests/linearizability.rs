@@ -170,6 +170,14 @@ trait Kind {
 /// all on one core, so nothing overlaps); a new set per chunk re-rolls that.
 const CHUNK: usize = 50;
 
+/// A history to record: its place in its chunk, its seed, and one script
+/// per thread.
+type Round<O> = (usize, u64, Vec<Vec<O>>);
+
+/// The histories of a chunk with one thread count, and each thread's
+/// contexts in their order.
+type Bucket<O, C> = (Vec<Round<O>>, Vec<Vec<C>>);
+
 /// One history to record: the specification, one script per thread, and
 /// what each thread holds (its handle on a fresh object).
 struct Prepared<S: Spec, C> {
@@ -214,8 +222,7 @@ where
             chunk.iter().map(|_| None).collect();
         // By thread count: (place in the chunk, seed, scripts), and each
         // thread's contexts in that order.
-        let mut buckets: BTreeMap<usize, (Vec<(usize, u64, Vec<Vec<S::Op>>)>, Vec<Vec<C>>)> =
-            BTreeMap::new();
+        let mut buckets: BTreeMap<usize, Bucket<S::Op, C>> = BTreeMap::new();
         for (j, &i) in chunk.iter().enumerate() {
             let p = prepare(seeds[i]);
             let k = p.scripts.len();
@@ -275,7 +282,7 @@ where
 /// its context (so nothing it does goes unrecorded after its last
 /// operation) and goes on to round `r + 1`.
 fn record_rounds<O, R, C>(
-    rounds: &[(usize, u64, Vec<Vec<O>>)],
+    rounds: &[Round<O>],
     contexts: Vec<Vec<C>>,
     op: &(impl Fn(&mut C, &O) -> R + Sync),
 ) -> Vec<History<O, R>>

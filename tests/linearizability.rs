@@ -166,8 +166,8 @@ trait Kind {
 }
 
 /// Histories recorded by one set of threads. The scheduler tends to keep
-/// a set of threads where it first put them (on a loaded machine, at times
-/// all on one core, so nothing overlaps); a new set per chunk re-rolls that.
+/// threads where it first put them, at times all on one core, where nothing
+/// overlaps; a new set of threads per chunk re-rolls their placement.
 const CHUNK: usize = 50;
 
 /// A history to record: its place in its chunk, its seed, and one script
@@ -193,9 +193,8 @@ struct Prepared<S: Spec, C> {
 /// Histories of a chunk with the same number of threads share one set of
 /// threads: thread `t` runs its part of each history in turn, and a gate
 /// per history releases the parts together. A history thus starts only
-/// once all its threads are on a core, so threads spend their time racing
-/// rather than being started (on a loaded machine, threads spawned per
-/// history mostly ran one after another).
+/// once all its threads run, and threads spend their time racing rather
+/// than being started.
 fn explore<S, C>(
     name: &str,
     base: u64,

@@ -44,7 +44,6 @@ mod std_cell {
             f(self.0.get())
         }
     }
-
 }
 
 #[cfg(not(any(loom, shuttle)))]

@@ -146,7 +146,11 @@ fn scenario(cfg: Config) {
                 }
             }
             Seen::Refused { id } => {
-                assert_eq!(counts.runs[*id].load(SeqCst), 0, "E3: refused task {id} ran");
+                assert_eq!(
+                    counts.runs[*id].load(SeqCst),
+                    0,
+                    "E3: refused task {id} ran"
+                );
             }
         }
     }
@@ -157,7 +161,10 @@ fn scenario(cfg: Config) {
     }
     if std::env::var("SHUTTLE_VERBOSE").is_ok() {
         let ran: usize = counts.runs.iter().map(|r| r.load(SeqCst)).sum();
-        let refused = seen.iter().filter(|s| matches!(s, Seen::Refused { .. })).count();
+        let refused = seen
+            .iter()
+            .filter(|s| matches!(s, Seen::Refused { .. }))
+            .count();
         eprintln!("{cfg:?}: {total} tasks, {ran} ran, {refused} refused");
     }
 }
@@ -203,7 +210,10 @@ fn random_schedules_of_submitters_cancels_and_shutdown() {
         let run = move || scenario(cfg);
         if let Ok(schedule) = std::env::var("SHUTTLE_REPLAY") {
             shuttle::replay(run, &schedule);
-        } else if let Some(seed) = std::env::var("SHUTTLE_SEED").ok().and_then(|v| v.parse().ok()) {
+        } else if let Some(seed) = std::env::var("SHUTTLE_SEED")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
             shuttle::check_random_with_seed(run, seed, iterations());
         } else {
             shuttle::check_random(run, iterations());

@@ -82,13 +82,17 @@ mod tests {
             4,
             "each nested payload dropped once"
         );
-        DROPS.store(0, Ordering::SeqCst);
-        drop_payload(Box::new(Nested(100)));
-        assert_eq!(
-            DROPS.load(Ordering::SeqCst),
-            PAYLOAD_DROPS,
-            "bounded, then leaked"
-        );
+        // The bound leaks the last payload on purpose; Miri's leak check
+        // would report it.
+        if !cfg!(miri) {
+            DROPS.store(0, Ordering::SeqCst);
+            drop_payload(Box::new(Nested(100)));
+            assert_eq!(
+                DROPS.load(Ordering::SeqCst),
+                PAYLOAD_DROPS,
+                "bounded, then leaked"
+            );
+        }
         assert_eq!(catch(|| 5), Some(5));
         assert_eq!(catch(|| -> u8 { std::panic::panic_any(Nested(2)) }), None);
         std::panic::set_hook(quiet);

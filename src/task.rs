@@ -111,10 +111,31 @@ impl<T> Shared<T> {
         &self,
         outcome: Result<T, FutureError>,
     ) -> Result<(), Result<T, FutureError>> {
+        // SAFETY: the caller's promise, passed on.
+        let failed = unsafe { self.write(outcome) };
+        // SAFETY: as above; `write` just wrote the slot.
+        unsafe { self.publish(failed) }
+    }
+
+    /// The first half of `complete`: writes the slot; returns whether the
+    /// outcome is an error. Nothing is published yet.
+    ///
+    /// # Safety
+    /// As `complete`.
+    unsafe fn write(&self, outcome: Result<T, FutureError>) -> bool {
         let failed = outcome.is_err();
         // SAFETY: rule 2, guaranteed by the caller: no one else writes the
-        // slot, and no one reads it before the CAS below publishes it (F3).
+        // slot, and no one reads it before `publish` (F3).
         self.slot.with_mut(|p| unsafe { *p = Some(outcome) });
+        failed
+    }
+
+    /// The second half of `complete`: PENDING/RUNNING → FINISHED, then wakes
+    /// the waiters. Gives the outcome back if a cancel won first.
+    ///
+    /// # Safety
+    /// The caller owns the slot (rule 2) and wrote it with `write`.
+    unsafe fn publish(&self, failed: bool) -> Result<(), Result<T, FutureError>> {
         match self.header.state.try_finish(failed) {
             Finish::Finished(replaced) => {
                 self.header.waiters.complete(replaced);
@@ -185,16 +206,19 @@ impl<T> Drop for Shared<T> {
     }
 }
 
-/// A task's allocation: the typed part plus the closure.
+/// A task's allocation: the typed part, the closure, and a guard dropped
+/// last, when the allocation is freed (a scoped task's claim on its scope;
+/// `()` otherwise).
 ///
 /// `repr(C)` puts `shared` at offset 0, so a pointer to the cell is a pointer
 /// to its `Shared<T>`: that is how a `Future<T>` reads the typed part through
 /// the same type-erased `dyn Runnable` that the `Task` holds (one
 /// allocation, one reference count, for both handles: `CellRef`).
 #[repr(C)]
-struct Cell<T, F> {
+struct Cell<T, F, G = ()> {
     shared: Shared<T>,
     func: UnsafeCell<Option<F>>,
+    guard: G,
 }
 
 // SAFETY: the closure is only touched through the unique `Task` (rule 1), so
@@ -203,9 +227,10 @@ struct Cell<T, F> {
 // handles are themselves `Send`/`Sync` only when `T: Send + Sync`. Moving
 // the value between threads, or dropping it on the last handle's thread,
 // needs `T: Send`.
-unsafe impl<T: Send, F: Send> Send for Cell<T, F> {}
-// SAFETY: as for `Send` above.
-unsafe impl<T: Send, F: Send> Sync for Cell<T, F> {}
+// The guard is only dropped, by whichever handle goes last: `G: Send`.
+unsafe impl<T: Send, F: Send, G: Send> Send for Cell<T, F, G> {}
+// SAFETY: as for `Send` above; no handle touches the guard before the free.
+unsafe impl<T: Send, F: Send, G: Send> Sync for Cell<T, F, G> {}
 
 /// A task's allocation with both its result and closure types erased.
 pub(crate) trait Runnable: Send + Sync {
@@ -241,7 +266,7 @@ impl CancelToken<'_> {
     }
 }
 
-impl<T, F> Cell<T, F>
+impl<T, F, G> Cell<T, F, G>
 where
     F: FnOnce(&CancelToken<'_>) -> Result<T, FutureError>,
 {
@@ -251,8 +276,9 @@ where
     }
 }
 
-impl<T, F> Runnable for Cell<T, F>
+impl<T, F, G> Runnable for Cell<T, F, G>
 where
+    G: Send,
     T: Send,
     F: FnOnce(&CancelToken<'_>) -> Result<T, FutureError> + Send,
 {
@@ -281,8 +307,15 @@ where
             Ok(outcome) => outcome,
             Err(payload) => Err(FutureError::Panicked(crate::PanicError::new(payload))),
         };
+        // Written, then published, by two calls: once the value is
+        // published, no frame that received it as an argument is still
+        // running. A scoped task's value may borrow data that its scope frees
+        // as soon as another thread takes the value (E14), and a function's
+        // arguments must stay valid until it returns.
         // SAFETY: rule 2: we won `try_start`, so we own the slot.
-        let published = unsafe { self.shared.complete(outcome) };
+        let failed = unsafe { self.shared.write(outcome) };
+        // SAFETY: as above; the slot was just written.
+        let published = unsafe { self.shared.publish(failed) };
         debug_assert!(published.is_ok(), "F2: a RUNNING task cannot be cancelled");
     }
 
@@ -386,25 +419,29 @@ impl Task {
         F: FnOnce(&CancelToken<'_>) -> Result<T, FutureError> + Send + 'static,
     {
         // SAFETY: `T` and `F` are `'static`: the cell borrows nothing.
-        unsafe { Task::borrowing(func) }
+        unsafe { Task::borrowing(func, ()) }
     }
 
     /// Like `from_outcome`, for a closure and result that may borrow data
-    /// living for `'a` (a scoped task, E14).
+    /// living for `'a` (a scoped task, E14). `guard` is dropped last, when
+    /// the allocation is freed: after the closure and the value are gone,
+    /// in no frame that still holds either.
     ///
     /// # Safety
     /// As [`CellRef::pair_borrowing`]: every call or drop of `func`, and
     /// every read, move-out or drop of its result, happens before `'a` ends.
-    pub(crate) unsafe fn borrowing<'a, T, F>(func: F) -> (Task, Future<T>)
+    pub(crate) unsafe fn borrowing<'a, T, F, G>(func: F, guard: G) -> (Task, Future<T>)
     where
         T: Send + 'a,
         F: FnOnce(&CancelToken<'_>) -> Result<T, FutureError> + Send + 'a,
+        G: Send + 'a,
     {
         // SAFETY: the caller's promise, passed on.
         let (cell, reader) = unsafe {
             CellRef::pair_borrowing(Cell {
                 shared: Shared::<T>::new(),
                 func: UnsafeCell::new(Some(func)),
+                guard,
             })
         };
         // SAFETY: `reader` owns a `Cell<T, F>`, as `from_cell` requires.
@@ -474,6 +511,7 @@ pub(crate) fn promise_cell<T: Send + 'static>() -> (CellRef, CellRef) {
     CellRef::pair(Cell {
         shared: Shared::<T>::new(),
         func: UnsafeCell::new(None::<fn(&CancelToken<'_>) -> Result<T, FutureError>>),
+        guard: (),
     })
 }
 

@@ -9,26 +9,24 @@
 //! counting *claims*:
 //!
 //! * A scoped submit makes one `Claim` (the count goes up by one under the
-//!   scope's lock) and moves it into the task's closure, beside the user's
-//!   closure.
-//! * The claim leaves the closure only one way: when the closure runs, the
-//!   user's closure is called first and the claim is then moved into the
-//!   result, beside the value (`Claimed`). If the user's closure panics, the
-//!   claim is dropped as the panic unwinds, after that closure is gone. If the
-//!   task never runs (cancelled, refused, drained), the closure is dropped
-//!   with the claim inside, after the user's closure (field order of `Job`).
-//! * In the result, the value is dropped before the claim (field order of
-//!   `Claimed`): when the cell is freed, or when `join` moves it out (the
-//!   caller then holds the value, inside the scope).
-//! * A claim's drop is the last thing that touches borrowed data. It takes
-//!   the count down under the lock and wakes the scope at zero.
+//!   scope's lock) and gives it to the task's cell as its guard: the field
+//!   the cell drops last, when the allocation is freed, after the closure
+//!   (called or dropped unrun) and the value (dropped, or moved out by
+//!   `join`) are gone.
+//! * A claim's drop is the last thing the cell does. It runs inside the
+//!   free, in no frame that still holds the closure or the value as an
+//!   argument, takes the count down under the lock and wakes the scope at
+//!   zero.
 //! * `scope` returns (or resumes the closure's panic) only once the count is
-//!   zero, so no borrowed data is used after it returns.
-//! * `ScopedFuture<'scope, T>` cannot leave the scope's closure: its
-//!   lifetime is the closure's higher-ranked `'scope`. A handle leaked with
-//!   `mem::forget` keeps its claim forever, so the scope never returns (as
-//!   with a forgotten `std::thread::ScopedJoinHandle`): leaking is safe, and
-//!   never lets borrowed data be used late.
+//!   zero: every scoped cell is freed, so no borrowed data is used after it
+//!   returns.
+//! * The cell is freed when its last handle goes: the worker's, once the
+//!   task ran or was dropped, and the `ScopedFuture`'s. A `ScopedFuture`
+//!   cannot leave the scope's closure: its lifetime is the closure's
+//!   higher-ranked `'scope`. One leaked with `mem::forget` keeps its cell
+//!   forever, so the scope never returns (as with a forgotten
+//!   `std::thread::ScopedJoinHandle`): leaking is safe, and never lets
+//!   borrowed data be used late.
 
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -75,19 +73,6 @@ impl Drop for Claim {
             self.0.released.notify_all();
         }
     }
-}
-
-/// The user's closure and the claim, dropped in this order if the task never
-/// runs.
-struct Job<F> {
-    f: F,
-    claim: Claim,
-}
-
-/// A scoped task's value and its claim, dropped in this order.
-struct Claimed<T> {
-    value: T,
-    _claim: Claim,
 }
 
 impl ThreadPoolExecutor {
@@ -155,24 +140,13 @@ impl<'scope> Scope<'scope, '_> {
         let claims = &self.claims;
         self.pool
             .submit_task(move || {
-                let job = Job {
-                    f,
-                    claim: Claim::new(claims),
-                };
-                let run = move |_: &CancelToken<'_>| {
-                    let Job { f, claim } = job;
-                    let value = f();
-                    Ok(Claimed {
-                        value,
-                        _claim: claim,
-                    })
-                };
+                let run = move |_: &CancelToken<'_>| Ok(f());
                 // SAFETY: every use of the borrowed data (calling or dropping
-                // `f`, reading, moving out or dropping `value`) happens
-                // before the claim beside it is dropped (module protocol),
-                // and `scope` returns only after every claim is dropped, so
-                // before `'scope` (hence `'env`) ends.
-                unsafe { Task::borrowing(run) }
+                // `f`, reading, moving out or dropping its value) happens
+                // before the cell is freed, whose last act drops the claim
+                // (module protocol); `scope` returns only after every claim
+                // is dropped, so before `'scope` (hence `'env`) ends.
+                unsafe { Task::borrowing(run, Claim::new(claims)) }
             })
             .map(|inner| ScopedFuture {
                 inner,
@@ -240,7 +214,7 @@ impl std::fmt::Debug for Scope<'_, '_> {
 /// given callbacks, or passed to `wait` / `as_completed`.
 #[must_use = "dropping a ScopedFuture does not cancel the task; the scope waits for it"]
 pub struct ScopedFuture<'scope, T> {
-    inner: Future<Claimed<T>>,
+    inner: Future<T>,
     scope: PhantomData<&'scope ()>,
 }
 
@@ -287,17 +261,17 @@ impl<T> ScopedFuture<'_, T> {
 
     /// See [`Future::result`].
     pub fn result(&self) -> Result<&T, FutureError> {
-        self.inner.result().map(|c| &c.value)
+        self.inner.result()
     }
 
     /// See [`Future::result_timeout`].
     pub fn result_timeout(&self, timeout: Duration) -> Result<&T, FutureError> {
-        self.inner.result_timeout(timeout).map(|c| &c.value)
+        self.inner.result_timeout(timeout)
     }
 
     /// See [`Future::try_result`].
     pub fn try_result(&self) -> Result<&T, FutureError> {
-        self.inner.try_result().map(|c| &c.value)
+        self.inner.try_result()
     }
 
     /// See [`Future::exception`].
@@ -312,7 +286,7 @@ impl<T> ScopedFuture<'_, T> {
 
     /// See [`Future::join`]: blocks until done and moves the value out.
     pub fn join(self) -> Result<T, FutureError> {
-        self.inner.join().map(|c| c.value)
+        self.inner.join()
     }
 }
 

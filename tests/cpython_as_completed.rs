@@ -20,7 +20,7 @@ use concurrent_futures::{
 /// E12: with no timeout, every future is yielded, already-done ones and pool
 /// ones alike (CPython test_no_timeout).
 #[test]
-fn e12_as_completed_no_timeout_yields_every_future() {
+fn as_completed_no_timeout_yields_every_future() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     let c = cancelled::<i32>();
     let exc = failed::<i32>("OSError");
@@ -41,7 +41,7 @@ fn e12_as_completed_no_timeout_yields_every_future() {
 /// iterator yields the done ones, then one timeout error, then ends; with a
 /// zero timeout and with a short one (CPython test_future_times_out).
 #[test]
-fn e12_as_completed_future_times_out() {
+fn as_completed_future_times_out() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let gate = Arc::new(Event::new());
     let _open_gate = SetOnDrop(gate.clone());
@@ -85,7 +85,7 @@ fn e12_as_completed_future_times_out() {
 /// E12: the same future given three times is yielded once (CPython
 /// test_duplicate_futures, issue 20367).
 #[test]
-fn e12_as_completed_duplicate_futures_yielded_once() {
+fn as_completed_duplicate_futures_yielded_once() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let f = pool.submit(|| 1).unwrap();
     let completed: Vec<_> =
@@ -98,7 +98,7 @@ fn e12_as_completed_duplicate_futures_yielded_once() {
 /// iterator still waits for the others (CPython
 /// test_free_reference_yielded_future, issue #14406).
 #[test]
-fn e12_as_completed_does_not_keep_yielded_futures() {
+fn as_completed_does_not_keep_yielded_futures() {
     type Value = Arc<&'static str>;
     /// The value of `f`, watched through a `Weak`.
     fn watch(f: &Future<Value>) -> Weak<&'static str> {
@@ -157,7 +157,7 @@ fn e12_as_completed_does_not_keep_yielded_futures() {
 /// out of how many: a pending and a running one of four (CPython
 /// test_correct_timeout_exception_msg).
 #[test]
-fn e12_as_completed_timeout_message_counts_pending_and_running() {
+fn as_completed_timeout_message_counts_pending_and_running() {
     let (_pp, pend) = Promise::<i32>::new();
     let (_pr, run) = running::<i32>();
     let futures = [cancelled(), pend, run, finished(42)];

@@ -34,7 +34,7 @@ fn nz(n: usize) -> NonZeroUsize {
 /// E2: a submitted closure runs and its future holds the value (CPython
 /// test_submit).
 #[test]
-fn e2_submit_returns_the_value() {
+fn submit_returns_the_value() {
     let pool = ThreadPoolExecutor::new(5).unwrap();
     let f = pool.submit(|| 2u32.pow(8)).unwrap();
     assert_eq!(f.result().copied(), Ok(256), "E2");
@@ -44,7 +44,7 @@ fn e2_submit_returns_the_value() {
 /// names (CPython test_submit_keyword: `mul(2, y=8)`, and `capture(1,
 /// self=2, fn=3)` whose keyword names clash with `submit`'s own).
 #[test]
-fn e2_submit_closure_carries_positional_and_named_arguments() {
+fn submit_closure_carries_positional_and_named_arguments() {
     let pool = ThreadPoolExecutor::new(5).unwrap();
     let y = 8;
     let f = pool.submit(move || mul(2, y)).unwrap();
@@ -61,7 +61,7 @@ fn e2_submit_closure_carries_positional_and_named_arguments() {
 /// E10: `map` over zipped inputs gives what a sequential map gives, in order
 /// (CPython test_map: `map(pow, range(10), range(10))`).
 #[test]
-fn e10_map_matches_a_sequential_map() {
+fn map_matches_a_sequential_map() {
     let pool = ThreadPoolExecutor::new(5).unwrap();
     let pow = |(b, e): (u64, u32)| b.pow(e);
     let expected: Vec<u64> = (0..10).zip(0..10).map(pow).collect();
@@ -78,7 +78,7 @@ fn e10_map_matches_a_sequential_map() {
 /// test_map_exception: `map(divmod, [1, 1, 1, 1], [2, 3, 0, 5])`). Unlike
 /// Python's generator, the iterator goes on after the failure (E10).
 #[test]
-fn e10_f9_map_exception_at_its_position() {
+fn map_exception_at_its_position() {
     let pool = ThreadPoolExecutor::new(5).unwrap();
     let divmod = |(x, y): (i32, i32)| {
         let y = std::hint::black_box(y);
@@ -113,7 +113,7 @@ fn e10_f9_map_exception_at_its_position() {
 /// still have the same shape (a prefix of the values, then one timeout), and
 /// the test retries with a longer deadline until both values came first.
 #[test]
-fn e10_map_timeout_yields_the_finished_then_one_timeout() {
+fn map_timeout_yields_the_finished_then_one_timeout() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     for timeout in [50, 500, 5000].map(Duration::from_millis) {
         let gate = Arc::new(Event::new());
@@ -149,7 +149,7 @@ fn e10_map_timeout_yields_the_finished_then_one_timeout() {
 /// every item ran (CPython test_shutdown_race_issue12456: map of
 /// `worker_count + 1` items, then shutdown).
 #[test]
-fn e5_e10_shutdown_after_map_runs_every_item() {
+fn shutdown_after_map_runs_every_item() {
     let workers = 5;
     let pool = ThreadPoolExecutor::new(workers).unwrap();
     let it = pool
@@ -167,7 +167,7 @@ fn e5_e10_shutdown_after_map_runs_every_item() {
 /// even when the future was discarded at once (CPython
 /// test_no_stale_references, issue #16284).
 #[test]
-fn f6_closure_captures_are_freed_once_the_task_ran() {
+fn closure_captures_are_freed_once_the_task_ran() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let my_object = Arc::new("MyObject");
     let weak = Arc::downgrade(&my_object);
@@ -180,7 +180,7 @@ fn f6_closure_captures_are_freed_once_the_task_ran() {
 /// F7: the value of a task whose future was discarded is dropped once the
 /// task ran (the worker's handle was the last one).
 #[test]
-fn f7_discarded_future_value_is_freed_once_the_task_ran() {
+fn discarded_future_value_is_freed_once_the_task_ran() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let value = Arc::new("value");
     let weak = Arc::downgrade(&value);
@@ -192,7 +192,7 @@ fn f7_discarded_future_value_is_freed_once_the_task_ran() {
 /// E1: `max_workers(0)` is refused with Python's message (CPython
 /// test_max_workers_negative).
 #[test]
-fn e1_max_workers_zero_is_refused_with_the_message() {
+fn max_workers_zero_is_refused_with_the_message() {
     match ThreadPoolExecutor::new(0) {
         Err(ExecutorError::InvalidArgument(msg)) => {
             assert!(
@@ -211,7 +211,7 @@ fn e1_max_workers_zero_is_refused_with_the_message() {
 /// E10: the map keeps no handle on a value it yielded: dropping it frees it
 /// (CPython test_free_reference, issue #14406).
 #[test]
-fn e10_map_does_not_keep_yielded_values() {
+fn map_does_not_keep_yielded_values() {
     let pool = ThreadPoolExecutor::new(5).unwrap();
     for obj in pool.map(|_: u32| Arc::new("MyObject"), 0..10).unwrap() {
         let obj = obj.unwrap();
@@ -228,7 +228,7 @@ fn e10_map_does_not_keep_yielded_values() {
 /// below, at and above the input length, and over zipped inputs (CPython
 /// test_map_buffersize, test_map_buffersize_on_multiple_iterables).
 #[test]
-fn e10_map_buffered_matches_map_for_every_buffersize() {
+fn map_buffered_matches_map_for_every_buffersize() {
     let pool = ThreadPoolExecutor::new(5).unwrap();
     let expected: Vec<_> = (0..10).map(|x: u32| x * 2).collect();
     for b in [1, 2, 3, 10, 100] {
@@ -251,7 +251,7 @@ fn e10_map_buffered_matches_map_for_every_buffersize() {
 /// first results without trying to submit the whole input (CPython
 /// test_map_buffersize_on_infinite_iterable, _on_multiple_infinite_iterables).
 #[test]
-fn e10_map_buffered_on_infinite_inputs() {
+fn map_buffered_on_infinite_inputs() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     let mut it = pool
         .map_buffered(|x: u64| x.to_string(), 0.., nz(2))
@@ -271,7 +271,7 @@ fn e10_map_buffered_on_infinite_inputs() {
 /// E10: `map_buffered` over an empty input yields nothing (CPython
 /// test_map_buffersize_on_empty_iterable).
 #[test]
-fn e10_map_buffered_on_an_empty_input() {
+fn map_buffered_on_an_empty_input() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     let out: Vec<_> = pool
         .map_buffered(|x: u32| x, std::iter::empty(), nz(2))
@@ -284,7 +284,7 @@ fn e10_map_buffered_on_an_empty_input() {
 /// from the input; after one result, exactly one more (CPython
 /// test_map_buffersize_without_iteration, _when_buffer_is_full).
 #[test]
-fn e10_map_buffered_takes_buffersize_then_one_per_result() {
+fn map_buffered_takes_buffersize_then_one_per_result() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     let mut input = 0..4u32;
     drop(

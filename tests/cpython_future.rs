@@ -31,7 +31,7 @@ fn panic_message(e: &FutureError) -> String {
 /// F5: a callback added before `set_result` runs once and sees the value
 /// (CPython test_done_callback_with_result).
 #[test]
-fn f5_done_callback_with_result() {
+fn done_callback_with_result() {
     let (p, f) = Promise::<i32>::new();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = seen.clone();
@@ -44,7 +44,7 @@ fn f5_done_callback_with_result() {
 /// F5, F9: a callback added before `set_exception` sees the panic and its
 /// message (CPython test_done_callback_with_exception).
 #[test]
-fn f5_f9_done_callback_with_exception() {
+fn done_callback_with_exception() {
     let (p, f) = Promise::<i32>::new();
     let (tx, rx) = mpsc::channel();
     f.add_done_callback(move |fut| tx.send(fut.try_exception()).unwrap());
@@ -59,7 +59,7 @@ fn f5_f9_done_callback_with_exception() {
 /// F5: a callback added before `cancel` sees the future cancelled
 /// (CPython test_done_callback_with_cancel).
 #[test]
-fn f5_done_callback_with_cancel() {
+fn done_callback_with_cancel() {
     let (_p, f) = pending::<i32>();
     let (tx, rx) = mpsc::channel();
     f.add_done_callback(move |fut| tx.send(fut.cancelled()).unwrap());
@@ -72,7 +72,7 @@ fn f5_done_callback_with_cancel() {
 /// F5: a panicking callback is caught and the next one still runs
 /// (CPython test_done_callback_raises).
 #[test]
-fn f5_done_callback_raises_then_the_next_runs() {
+fn done_callback_raises_then_the_next_runs() {
     let (p, f) = Promise::<i32>::new();
     let raising_called = Arc::new(AtomicUsize::new(0));
     let next_called = Arc::new(AtomicUsize::new(0));
@@ -96,7 +96,7 @@ fn f5_done_callback_raises_then_the_next_runs() {
 /// (CPython test_done_callback_already_successful, _already_failed,
 /// _already_cancelled).
 #[test]
-fn f5_done_callback_on_an_already_done_future_runs_at_once() {
+fn done_callback_on_an_already_done_future_runs_at_once() {
     let caller = std::thread::current().id();
 
     let ok = finished(5);
@@ -135,7 +135,7 @@ fn f5_done_callback_on_an_already_done_future_runs_at_once() {
 /// not unwind out of `add_done_callback` (CPython
 /// test_done_callback_raises_already_succeeded).
 #[test]
-fn f5_done_callback_raises_on_an_already_finished_future() {
+fn done_callback_raises_on_an_already_finished_future() {
     let f = finished(5);
     let called = Arc::new(AtomicUsize::new(0));
     let c = called.clone();
@@ -151,7 +151,7 @@ fn f5_done_callback_raises_on_an_already_finished_future() {
 /// false (still running); cancelled → true again; finished, with a value or
 /// a panic → false (unchanged) (CPython test_cancel).
 #[test]
-fn f1_f12_cancel_answer_by_state() {
+fn cancel_answer_by_state() {
     let (_p1, f1) = pending::<i32>();
     assert!(f1.cancel(), "F1: pending is cancelled");
     assert!(f1.cancelled() && f1.done());
@@ -181,7 +181,7 @@ fn f1_f12_cancel_answer_by_state() {
 /// F2: `cancelled()`, `done()`, `running()` for each state (CPython
 /// test_cancelled, test_done, test_running).
 #[test]
-fn f2_state_queries_for_each_state() {
+fn state_queries_for_each_state() {
     let (_pp, pend) = pending::<i32>();
     let (_pr, run) = running::<i32>();
     let canc = cancelled::<i32>();
@@ -208,7 +208,7 @@ fn f2_state_queries_for_each_state() {
 /// out (and stay as they are); cancelled, failed and finished answer at once
 /// (CPython test_result_with_timeout).
 #[test]
-fn f8_result_with_zero_timeout_for_each_state() {
+fn result_with_zero_timeout_for_each_state() {
     let (_pp, pend) = pending::<i32>();
     let (_pr, run) = running::<i32>();
     assert_eq!(pend.try_result(), Err(FutureError::Timeout), "F8");
@@ -233,7 +233,7 @@ fn f8_result_with_zero_timeout_for_each_state() {
 /// F8: `exception` with a zero timeout, per state (CPython
 /// test_exception_with_timeout).
 #[test]
-fn f8_exception_with_zero_timeout_for_each_state() {
+fn exception_with_zero_timeout_for_each_state() {
     let (_pp, pend) = pending::<i32>();
     let (_pr, run) = running::<i32>();
     assert_eq!(pend.try_exception(), Err(FutureError::Timeout), "F8");
@@ -253,7 +253,7 @@ fn f8_exception_with_zero_timeout_for_each_state() {
 /// F4: a `result` call blocked (or about to block) on another thread's
 /// `set_result` returns the value (CPython test_result_with_success).
 #[test]
-fn f4_result_waits_for_a_result_set_on_another_thread() {
+fn result_waits_for_a_result_set_on_another_thread() {
     let (p, f) = Promise::<i32>::new();
     let (ready, wait_ready) = mpsc::channel::<()>();
     let setter = std::thread::spawn(move || {
@@ -269,7 +269,7 @@ fn f4_result_waits_for_a_result_set_on_another_thread() {
 /// F4: a `result` call waiting on a future that another thread cancels
 /// returns `Cancelled` (CPython test_result_with_cancel).
 #[test]
-fn f4_result_waits_for_a_cancel_on_another_thread() {
+fn result_waits_for_a_cancel_on_another_thread() {
     let (_p, f) = Promise::<i32>::new();
     let g = f.clone();
     let canceller = std::thread::spawn(move || g.cancel());
@@ -284,7 +284,7 @@ fn f4_result_waits_for_a_cancel_on_another_thread() {
 /// F4, F9: an `exception` call waiting on a future that another thread
 /// fails returns the panic (CPython test_exception_with_success).
 #[test]
-fn f4_exception_waits_for_a_failure_on_another_thread() {
+fn exception_waits_for_a_failure_on_another_thread() {
     let (p, f) = Promise::<i32>::new();
     let setter = std::thread::spawn(move || p.set_exception(Box::new("OSError")).unwrap());
     match f.exception_timeout(HANG_GUARD) {
@@ -297,7 +297,7 @@ fn f4_exception_waits_for_a_failure_on_another_thread() {
 /// F3: every thread reading a finished future sees the same snapshot: done,
 /// not cancelled, the value, no exception (CPython test_get_snapshot).
 #[test]
-fn f3_finished_future_reads_the_same_on_every_thread() {
+fn finished_future_reads_the_same_on_every_thread() {
     let snapshot = |f: &concurrent_futures::Future<i32>| {
         (
             f.done(),

@@ -28,7 +28,7 @@ thread_local! {
 /// workers of a 2-worker pool see its effect, and it ran exactly twice
 /// (CPython InitializerMixin.test_initializer).
 #[test]
-fn e7_initializer_runs_on_each_worker_before_its_tasks() {
+fn initializer_runs_on_each_worker_before_its_tasks() {
     let inits = Arc::new(AtomicUsize::new(0));
     let i = inits.clone();
     let worker_count = 2;
@@ -75,7 +75,7 @@ fn e7_initializer_runs_on_each_worker_before_its_tasks() {
 /// no closure runs, and later submits are refused with `Broken` (CPython
 /// FailingInitializerMixin.test_initializer).
 #[test]
-fn e7_failing_initializer_fails_queued_futures_and_later_submits() {
+fn failing_initializer_fails_queued_futures_and_later_submits() {
     let scheduled = Arc::new(Event::new());
     let _open = SetOnDrop(scheduled.clone());
     let s = scheduled.clone();
@@ -129,7 +129,7 @@ fn e7_failing_initializer_fails_queued_futures_and_later_submits() {
 /// with `Broken` or return a future that fails `Broken`; the closure never
 /// runs (CPython: "perhaps the executor is already broken").
 #[test]
-fn e7_submits_racing_a_failing_initializer_never_run() {
+fn submits_racing_a_failing_initializer_never_run() {
     let ran = Arc::new(AtomicUsize::new(0));
     for _ in 0..20 {
         let pool = ThreadPoolExecutor::builder()

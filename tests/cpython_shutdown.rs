@@ -60,7 +60,7 @@ fn wait_no_workers(pool: &ThreadPoolExecutor) {
 /// and `map_buffered` are all refused with `Shutdown` (CPython
 /// test_run_after_shutdown).
 #[test]
-fn e3_run_after_shutdown_is_refused() {
+fn run_after_shutdown_is_refused() {
     let pool = ThreadPoolExecutor::new(5).unwrap();
     pool.submit(|| ()).unwrap().result().unwrap();
     pool.shutdown();
@@ -91,7 +91,7 @@ fn e3_run_after_shutdown_is_refused() {
 /// it: its effect is there when `drop` returns (CPython
 /// test_interpreter_shutdown: the atexit hook lets "apple" print).
 #[test]
-fn e5_drop_runs_the_queued_work() {
+fn drop_runs_the_queued_work() {
     let out = Arc::new(Mutex::new(Vec::new()));
     let pool = ThreadPoolExecutor::new(5).unwrap();
     let o = out.clone();
@@ -112,7 +112,7 @@ fn e5_drop_runs_the_queued_work() {
 /// and the one queued behind it still finish, and the workers then exit on
 /// their own (CPython test_hang_gh83386, test_shutdown_no_wait).
 #[test]
-fn e5_shutdown_without_wait_lets_the_work_finish() {
+fn shutdown_without_wait_lets_the_work_finish() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let running = Blocker::submit_then(&pool, "apple");
     let queued = pool.submit(|| "pear").unwrap();
@@ -139,7 +139,7 @@ fn e5_shutdown_without_wait_lets_the_work_finish() {
 /// E5: `shutdown(wait = true)` with 50 tasks still queued returns once all
 /// ran (CPython test_hang_issue12364).
 #[test]
-fn e5_shutdown_wait_with_many_queued_tasks() {
+fn shutdown_wait_with_many_queued_tasks() {
     let pool = ThreadPoolExecutor::new(5).unwrap();
     let futs: Vec<_> = (0..50)
         .map(|i| {
@@ -160,7 +160,7 @@ fn e5_shutdown_wait_with_many_queued_tasks() {
 /// every one of the 48 queued tasks; the two running ones finish normally
 /// (CPython test_cancel_futures, which can only bound the counts).
 #[test]
-fn e4_cancel_futures_cancels_every_queued_task() {
+fn cancel_futures_cancels_every_queued_task() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     let gate = Arc::new(Event::new());
     let _open_gate = SetOnDrop(gate.clone());
@@ -196,7 +196,7 @@ fn e4_cancel_futures_cancels_every_queued_task() {
 /// submitted right before it either ran or was cancelled, never left pending
 /// (CPython test_cancel_futures_wait_false: "apple" printed or not).
 #[test]
-fn e4_cancel_futures_without_wait() {
+fn cancel_futures_without_wait() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let running = Blocker::submit_then(&pool, "apple");
     let queued = pool.submit(|| "pear").unwrap();
@@ -226,7 +226,7 @@ fn e4_cancel_futures_without_wait() {
 /// `shutdown(wait = true)` does not make the shutdown hang (CPython
 /// test_hang_gh94440).
 #[test]
-fn e5_cancel_right_before_shutdown_does_not_hang() {
+fn cancel_right_before_shutdown_does_not_hang() {
     must_not_hang("E5: gh-94440", || {
         for _ in 0..50 {
             let pool = ThreadPoolExecutor::new(1).unwrap();
@@ -242,7 +242,7 @@ fn e5_cancel_right_before_shutdown_does_not_hang() {
 /// `shutdown(wait)` returns with every worker gone (CPython
 /// test_threads_terminate).
 #[test]
-fn e5_threads_terminate() {
+fn threads_terminate() {
     let pool = ThreadPoolExecutor::new(5).unwrap();
     let gate = Arc::new(Event::new());
     let _open_gate = SetOnDrop(gate.clone());
@@ -266,7 +266,7 @@ thread_local! {
 /// joins every worker: each worker's thread-locals are gone once the drop
 /// returns (CPython test_context_manager_shutdown).
 #[test]
-fn e5_drop_at_scope_end_joins_every_worker() {
+fn drop_at_scope_end_joins_every_worker() {
     let token = Arc::new(());
     {
         let pool = ThreadPoolExecutor::new(5).unwrap();
@@ -296,7 +296,7 @@ fn e5_drop_at_scope_end_joins_every_worker() {
 /// waits for every task: all results are there when `drop` returns (CPython
 /// test_del_shutdown).
 #[test]
-fn e5_drop_waits_for_every_submitted_task() {
+fn drop_waits_for_every_submitted_task() {
     let pool = ThreadPoolExecutor::new(5).unwrap();
     let res: Vec<_> = (-5..5)
         .map(|v: i32| (v, pool.submit(move || v.abs()).unwrap()))
@@ -310,7 +310,7 @@ fn e5_drop_waits_for_every_submitted_task() {
 /// E4, E5: a task that calls `shutdown(wait = true, cancel_futures = true)`
 /// on its own pool cancels the queued tasks, returns, and finishes.
 #[test]
-fn e4_e5_shutdown_with_cancel_from_a_worker() {
+fn shutdown_with_cancel_from_a_worker() {
     let pool = Arc::new(ThreadPoolExecutor::new(1).unwrap());
     let gate = Arc::new(Event::new());
     let _open_gate = SetOnDrop(gate.clone());

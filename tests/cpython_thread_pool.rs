@@ -21,7 +21,7 @@ use concurrent_futures::{FutureError, ThreadPoolExecutor};
 /// have run once `shutdown(wait)` returns (CPython
 /// test_map_submits_without_iteration, issue 11777).
 #[test]
-fn e10_map_submits_without_iteration() {
+fn map_submits_without_iteration() {
     let pool = ThreadPoolExecutor::new(5).unwrap();
     let finished = Arc::new(Mutex::new(Vec::new()));
     let f = finished.clone();
@@ -38,7 +38,7 @@ fn e10_map_submits_without_iteration() {
 /// E1: the default `max_workers` is `min(32, available_parallelism + 4)`
 /// (CPython test_default_workers).
 #[test]
-fn e1_default_max_workers_is_min_32_cpus_plus_4() {
+fn default_max_workers_is_min_32_cpus_plus_4() {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let pool = ThreadPoolExecutor::builder().build().unwrap();
     assert_eq!(pool.max_workers(), (cpus + 4).min(32), "E1");
@@ -48,7 +48,7 @@ fn e1_default_max_workers_is_min_32_cpus_plus_4() {
 /// `max_workers` threads, and all the tasks run once released (CPython
 /// test_saturation).
 #[test]
-fn e1_saturation_starts_exactly_max_workers() {
+fn saturation_starts_exactly_max_workers() {
     let pool = ThreadPoolExecutor::new(4).unwrap();
     let gate = Arc::new(Event::new());
     let _open_gate = SetOnDrop(gate.clone());
@@ -72,7 +72,7 @@ fn e1_saturation_starts_exactly_max_workers() {
 /// each once the worker is idle again, all run on the one worker (CPython
 /// test_idle_thread_reuse).
 #[test]
-fn e1_idle_thread_is_reused_by_the_default_pool() {
+fn idle_thread_is_reused_by_the_default_pool() {
     let pool = ThreadPoolExecutor::builder().build().unwrap();
     let mut threads = Vec::new();
     for (x, y) in [(21, 2), (6, 7), (3, 14)] {
@@ -96,7 +96,7 @@ fn e1_idle_thread_is_reused_by_the_default_pool() {
 /// the ones after it: with the only worker busy, neither mapped item ever
 /// starts (CPython test_executor_map_current_future_cancel).
 #[test]
-fn e10_map_timeout_cancels_the_current_and_the_remaining_items() {
+fn map_timeout_cancels_the_current_and_the_remaining_items() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let stop = Arc::new(Event::new());
     let _open_stop = SetOnDrop(stop.clone());
@@ -158,7 +158,7 @@ fn split_name(name: &str) -> (&str, usize) {
 /// `SpecialPool_<n>`, `n` in 0..5, each once (CPython
 /// test_thread_names_assigned).
 #[test]
-fn e1_thread_names_assigned() {
+fn thread_names_assigned() {
     let pool = ThreadPoolExecutor::builder()
         .max_workers(5)
         .thread_name_prefix("SpecialPool")
@@ -179,7 +179,7 @@ fn e1_thread_names_assigned() {
 /// `k` tells two pools apart (CPython test_thread_names_default: "sane and
 /// unique").
 #[test]
-fn e1_thread_names_default_are_unique_per_pool() {
+fn thread_names_default_are_unique_per_pool() {
     let mut pool_ids = Vec::new();
     for _ in 0..2 {
         let pool = ThreadPoolExecutor::new(5).unwrap();

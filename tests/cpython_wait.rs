@@ -40,7 +40,7 @@ fn blocked(pool: &ThreadPoolExecutor, gate: &Arc<Event>) -> Future<i32> {
 /// E11: the same future given twice is reported once, in `done` (CPython
 /// test_20369).
 #[test]
-fn e11_wait_duplicate_future_is_reported_once() {
+fn wait_duplicate_future_is_reported_once() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     let f = pool.submit(|| 2).unwrap();
     let r = wait([&f, &f], ReturnWhen::AllCompleted);
@@ -51,7 +51,7 @@ fn e11_wait_duplicate_future_is_reported_once() {
 /// E11: `FirstCompleted` returns once one pool future finished, leaving the
 /// blocked one in `not_done` (CPython test_first_completed).
 #[test]
-fn e11_first_completed_returns_when_one_finishes() {
+fn first_completed_returns_when_one_finishes() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     let f1 = pool.submit(|| 21 * 2).unwrap();
     let blocker = Blocker::submit_then(&pool, 0);
@@ -67,7 +67,7 @@ fn e11_first_completed_returns_when_one_finishes() {
 /// test_first_completed's CANCELLED_FUTURE, which CPython leaves in
 /// `not_done`: see the header).
 #[test]
-fn e11_first_completed_counts_a_cancelled_future() {
+fn first_completed_counts_a_cancelled_future() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let c = cancelled::<i32>();
     let blocker = Blocker::submit_then(&pool, 0);
@@ -82,7 +82,7 @@ fn e11_first_completed_counts_a_cancelled_future() {
 /// returns at once with exactly those in `done` (CPython
 /// test_first_completed_some_already_completed).
 #[test]
-fn e11_first_completed_some_already_completed() {
+fn first_completed_some_already_completed() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let c = cancelled::<i32>();
     let ok = finished(42);
@@ -99,7 +99,7 @@ fn e11_first_completed_some_already_completed() {
 /// when one panics; the blocked one stays in `not_done` (CPython
 /// test_first_exception).
 #[test]
-fn e11_first_exception_returns_on_the_first_panic() {
+fn first_exception_returns_on_the_first_panic() {
     let pool = ThreadPoolExecutor::new(3).unwrap();
     let event1 = Arc::new(Event::new());
     let _open_event1 = SetOnDrop(event1.clone());
@@ -135,7 +135,7 @@ fn e11_first_exception_returns_on_the_first_panic() {
 /// in `not_done` (CPython test_first_exception_some_already_complete;
 /// CPython keeps its un-notified CANCELLED_FUTURE in `not_done`).
 #[test]
-fn e11_first_exception_some_already_complete() {
+fn first_exception_some_already_complete() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     let ok = finished(42);
     let c = cancelled::<i32>();
@@ -157,7 +157,7 @@ fn e11_first_exception_some_already_complete() {
 /// E11: `FirstException` with a future that already failed returns at once
 /// (CPython test_first_exception_one_already_failed).
 #[test]
-fn e11_first_exception_one_already_failed() {
+fn first_exception_one_already_failed() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let exc = failed::<i32>("OSError");
     let blocker = Blocker::submit_then(&pool, 0);
@@ -172,7 +172,7 @@ fn e11_first_exception_one_already_failed() {
 /// E11: a future broken by a dropped promise is an exception for
 /// `FirstException` (CPython's BrokenExecutor futures raise too).
 #[test]
-fn e11_first_exception_counts_a_broken_future() {
+fn first_exception_counts_a_broken_future() {
     let (p, broken) = Promise::<i32>::new();
     drop(p);
     let (_keep, pending) = Promise::<i32>::new();
@@ -184,7 +184,7 @@ fn e11_first_exception_counts_a_broken_future() {
 /// E11: `AllCompleted` returns every future in `done`, whatever its outcome
 /// (CPython test_all_completed).
 #[test]
-fn e11_all_completed_with_every_kind_of_outcome() {
+fn all_completed_with_every_kind_of_outcome() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     let ok = finished(42);
     let c = cancelled::<i32>();
@@ -201,7 +201,7 @@ fn e11_all_completed_with_every_kind_of_outcome() {
 /// E11: a timeout is no error: after 50 ms, `AllCompleted` returns the done
 /// futures in `done` and the blocked one in `not_done` (CPython test_timeout).
 #[test]
-fn e11_timeout_splits_done_and_not_done() {
+fn timeout_splits_done_and_not_done() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let c = cancelled::<i32>();
     let exc = failed::<i32>("OSError");
@@ -223,7 +223,7 @@ fn e11_timeout_splits_done_and_not_done() {
 /// E11: 100 futures released together all complete and `wait` sees every
 /// one (CPython test_pending_calls_race, issue #14406).
 #[test]
-fn e11_pending_calls_race() {
+fn pending_calls_race() {
     let pool = ThreadPoolExecutor::builder().build().unwrap();
     for _round in 0..5 {
         let gate = Arc::new(Event::new());

@@ -149,7 +149,7 @@ fn submit_counts(pool: &ThreadPoolExecutor, batches: usize, batch: usize) -> Vec
 /// exactly one heap allocation on the submitting thread: the task's closure,
 /// result slot and future state are one allocation.
 #[test]
-fn f7_e1_bounded_submit_allocates_exactly_once() {
+fn bounded_submit_allocates_exactly_once() {
     for workers in [1, 2] {
         let pool = ThreadPoolExecutor::builder()
             .max_workers(workers)
@@ -177,7 +177,7 @@ fn f7_e1_bounded_submit_allocates_exactly_once() {
 /// one allocation is asserted there.) A bigger cell makes every submit slower (BENCHMARKS.md, session
 /// 5: 16 bytes more cost 4-5%).
 #[test]
-fn f7_a_small_task_is_one_allocation_of_at_most_88_bytes() {
+fn a_small_task_is_one_allocation_of_at_most_88_bytes() {
     let (pair, n) = counted(|| {
         let i = std::hint::black_box(7usize);
         concurrent_futures::Task::new(move || i)
@@ -195,7 +195,7 @@ fn f7_a_small_task_is_one_allocation_of_at_most_88_bytes() {
 /// F7, E1: with the unbounded queue, N submits make N task allocations plus
 /// at most one queue block per 31 pushes (and one block in flight).
 #[test]
-fn f7_e1_unbounded_submit_allocates_once_plus_amortized_blocks() {
+fn unbounded_submit_allocates_once_plus_amortized_blocks() {
     const BLOCK: usize = 31;
     let pool = ThreadPoolExecutor::new(2).unwrap();
     calibrate();
@@ -216,7 +216,7 @@ fn f7_e1_unbounded_submit_allocates_once_plus_amortized_blocks() {
 /// F1, F7: `cancel()` / `try_cancel()` of a pending future (queued behind a
 /// busy worker) allocate nothing, and win.
 #[test]
-fn f1_f7_cancel_of_a_pending_future_allocates_nothing() {
+fn cancel_of_a_pending_future_allocates_nothing() {
     for bounded in [false, true] {
         let mut b = ThreadPoolExecutor::builder().max_workers(1);
         if bounded {
@@ -250,7 +250,7 @@ fn f1_f7_cancel_of_a_pending_future_allocates_nothing() {
 /// F3, F7: `result()` / `exception()` / `done()` of a done future (a value,
 /// a panic, a cancel) allocate nothing, blocking or not.
 #[test]
-fn f3_f7_result_of_a_done_future_allocates_nothing() {
+fn result_of_a_done_future_allocates_nothing() {
     quiet_expected_panics(&["boom: alloc"]);
     calibrate();
     let pool = ThreadPoolExecutor::new(1).unwrap();

@@ -13,8 +13,9 @@ use concurrent_futures::{
     Promise, ReturnWhen, ThreadPoolExecutor,
 };
 
+/// SPEC: E10.
 #[test]
-fn e10_map_yields_in_input_order_and_goes_on_after_a_failure() {
+fn map_yields_in_input_order_and_goes_on_after_a_failure() {
     let pool = ThreadPoolExecutor::new(3).unwrap();
     let out: Vec<_> = pool
         .map(
@@ -39,8 +40,9 @@ fn e10_map_yields_in_input_order_and_goes_on_after_a_failure() {
     }
 }
 
+/// SPEC: E10.
 #[test]
-fn e10_map_timeout_yields_once_and_cancels_the_rest() {
+fn map_timeout_yields_once_and_cancels_the_rest() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let (release, wait_release) = mpsc::channel::<()>();
     let wait_release = Arc::new(std::sync::Mutex::new(wait_release));
@@ -66,8 +68,9 @@ fn e10_map_timeout_yields_once_and_cancels_the_rest() {
     );
 }
 
+/// SPEC: E10.
 #[test]
-fn e10_map_drop_cancels_unyielded() {
+fn map_drop_cancels_unyielded() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let blocker = Blocker::occupy(&pool);
     let runs = Arc::new(AtomicUsize::new(0));
@@ -86,8 +89,9 @@ fn e10_map_drop_cancels_unyielded() {
     assert_eq!(runs.load(Ordering::Relaxed), 0, "E10: dropped map cancels");
 }
 
+/// SPEC: E10.
 #[test]
-fn e10_map_buffered_consumes_input_lazily() {
+fn map_buffered_consumes_input_lazily() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     let pulled = Arc::new(AtomicUsize::new(0));
     let p = pulled.clone();
@@ -111,8 +115,9 @@ fn e10_map_buffered_consumes_input_lazily() {
     );
 }
 
+/// SPEC: E11.
 #[test]
-fn e11_wait_first_completed_and_timeout_without_error() {
+fn wait_first_completed_and_timeout_without_error() {
     let (p1, f1) = Promise::<u8>::new();
     let (_p2, f2) = Promise::<u8>::new();
     let r = wait_timeout([&f1, &f2], ReturnWhen::FirstCompleted, Duration::ZERO);
@@ -126,8 +131,9 @@ fn e11_wait_first_completed_and_timeout_without_error() {
     assert!(r.done.contains(&f1) && r.not_done.contains(&f2), "E11");
 }
 
+/// SPEC: E11.
 #[test]
-fn e11_wait_first_exception_ignores_cancelled() {
+fn wait_first_exception_ignores_cancelled() {
     let (_p_cancelled, cancelled) = Promise::<()>::new();
     assert!(cancelled.cancel());
     let (p_slow, slow) = Promise::<()>::new();
@@ -147,8 +153,9 @@ fn e11_wait_first_exception_ignores_cancelled() {
     );
 }
 
+/// SPEC: E11.
 #[test]
-fn e11_wait_returns_when_a_future_is_cancelled_while_waiting() {
+fn wait_returns_when_a_future_is_cancelled_while_waiting() {
     let (_p, f) = Promise::<u8>::new();
     let g = f.clone();
     let canceller = std::thread::spawn(move || {
@@ -160,8 +167,9 @@ fn e11_wait_returns_when_a_future_is_cancelled_while_waiting() {
     assert_eq!(r.done.len(), 1, "E11");
 }
 
+/// SPEC: E12.
 #[test]
-fn e12_as_completed_finished_first_then_completion_order() {
+fn as_completed_finished_first_then_completion_order() {
     let (p1, f1) = Promise::<u8>::new();
     let (p2, f2) = Promise::<u8>::new();
     let (p3, f3) = Promise::<u8>::new();
@@ -176,8 +184,9 @@ fn e12_as_completed_finished_first_then_completion_order() {
     drop(p1);
 }
 
+/// SPEC: E12.
 #[test]
-fn e12_as_completed_timeout_names_the_unfinished() {
+fn as_completed_timeout_names_the_unfinished() {
     let (p1, f1) = Promise::<u8>::new();
     let (_p2, f2) = Promise::<u8>::new();
     let (_p3, f3) = Promise::<u8>::new();

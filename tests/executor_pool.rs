@@ -11,8 +11,9 @@ use concurrent_futures::{
     ExecutorError, Future, FutureError, Shutdown, ThreadPoolExecutor, TrySubmitError,
 };
 
+/// SPEC: E1.
 #[test]
-fn e1_zero_workers_is_invalid_argument() {
+fn zero_workers_is_invalid_argument() {
     assert!(matches!(
         ThreadPoolExecutor::new(0),
         Err(ExecutorError::InvalidArgument(_))
@@ -23,8 +24,9 @@ fn e1_zero_workers_is_invalid_argument() {
     ));
 }
 
+/// SPEC: E1.
 #[test]
-fn e1_workers_start_lazily_and_are_reused() {
+fn workers_start_lazily_and_are_reused() {
     let pool = ThreadPoolExecutor::new(4).unwrap();
     assert_eq!(
         pool.stats().workers,
@@ -46,8 +48,9 @@ fn e1_workers_start_lazily_and_are_reused() {
     );
 }
 
+/// SPEC: E1.
 #[test]
-fn e1_never_more_than_max_workers_and_named() {
+fn never_more_than_max_workers_and_named() {
     let pool = ThreadPoolExecutor::builder()
         .max_workers(3)
         .thread_name_prefix("pfx")
@@ -79,8 +82,9 @@ fn e1_never_more_than_max_workers_and_named() {
     assert_eq!(names, ["pfx_0", "pfx_1", "pfx_2"], "E1: <prefix>_<n>");
 }
 
+/// SPEC: E1.
 #[test]
-fn e1_default_prefix_names_the_pool() {
+fn default_prefix_names_the_pool() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let name = pool
         .submit(|| std::thread::current().name().unwrap().to_owned())
@@ -92,8 +96,9 @@ fn e1_default_prefix_names_the_pool() {
     );
 }
 
+/// SPEC: E2.
 #[test]
-fn e2_every_submitted_task_runs_across_sleep_cycles() {
+fn every_submitted_task_runs_across_sleep_cycles() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     let ran = Arc::new(AtomicUsize::new(0));
     for round in 0..50 {
@@ -111,8 +116,9 @@ fn e2_every_submitted_task_runs_across_sleep_cycles() {
     assert_eq!(ran.load(Ordering::Relaxed), 200, "E2");
 }
 
+/// SPEC: E6.
 #[test]
-fn e6_panicking_tasks_never_kill_or_lose_a_worker() {
+fn panicking_tasks_never_kill_or_lose_a_worker() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     for _ in 0..10 {
         let f = pool.submit(|| -> u8 { panic!("boom") }).unwrap();
@@ -129,8 +135,9 @@ fn e6_panicking_tasks_never_kill_or_lose_a_worker() {
     assert_eq!(pool.stats().workers, 0, "E6: every worker exited");
 }
 
+/// SPEC: E6.
 #[test]
-fn e6_panicking_callback_never_kills_a_worker() {
+fn panicking_callback_never_kills_a_worker() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let blocker = Blocker::submit_then(&pool, ());
     let f = blocker.future().clone();
@@ -140,8 +147,9 @@ fn e6_panicking_callback_never_kills_a_worker() {
     assert_eq!(pool.submit(|| 1).unwrap().result().copied(), Ok(1), "E6");
 }
 
+/// SPEC: E7.
 #[test]
-fn e7_failing_initializer_breaks_the_pool() {
+fn failing_initializer_breaks_the_pool() {
     let pool = ThreadPoolExecutor::builder()
         .max_workers(2)
         .initializer(|| Err::<(), _>("db unreachable"))
@@ -166,8 +174,9 @@ fn broken_message(submitted: Result<Future<i32>, ExecutorError>) -> String {
     }
 }
 
+/// SPEC: E7.
 #[test]
-fn e7_panicking_initializer_breaks_the_pool() {
+fn panicking_initializer_breaks_the_pool() {
     let pool = ThreadPoolExecutor::builder()
         .max_workers(1)
         .initializer(|| -> Result<(), String> { panic!("init panic") })
@@ -180,8 +189,9 @@ fn e7_panicking_initializer_breaks_the_pool() {
     );
 }
 
+/// SPEC: E7.
 #[test]
-fn e7_initializer_runs_once_per_worker() {
+fn initializer_runs_once_per_worker() {
     let inits = Arc::new(AtomicUsize::new(0));
     let i = inits.clone();
     let pool = ThreadPoolExecutor::builder()
@@ -198,8 +208,9 @@ fn e7_initializer_runs_once_per_worker() {
     assert_eq!(inits.load(Ordering::Relaxed), 1, "E7");
 }
 
+/// SPEC: E8.
 #[test]
-fn e8_bounded_queue_gives_the_closure_back_and_blocks() {
+fn bounded_queue_gives_the_closure_back_and_blocks() {
     let pool = Arc::new(
         ThreadPoolExecutor::builder()
             .max_workers(1)
@@ -224,8 +235,9 @@ fn e8_bounded_queue_gives_the_closure_back_and_blocks() {
     blocker.result().unwrap();
 }
 
+/// SPEC: E8.
 #[test]
-fn e8_blocked_submit_is_released_by_shutdown() {
+fn blocked_submit_is_released_by_shutdown() {
     let pool = Arc::new(
         ThreadPoolExecutor::builder()
             .max_workers(1)
@@ -246,8 +258,9 @@ fn e8_blocked_submit_is_released_by_shutdown() {
     drop(blocker.release());
 }
 
+/// SPEC: E9.
 #[test]
-fn e9_token_sees_cancel_of_its_own_run_only() {
+fn token_sees_cancel_of_its_own_run_only() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let (started, wait_started) = mpsc::channel();
     let f1 = pool
@@ -272,8 +285,9 @@ fn e9_token_sees_cancel_of_its_own_run_only() {
     );
 }
 
+/// SPEC: E1.
 #[test]
-fn e1_spawn_failure_is_a_typed_error() {
+fn spawn_failure_is_a_typed_error() {
     // A stack of three quarters of the address space: on 64-bit targets far
     // more than any user address space (47 bits, or 56 with 5-level paging),
     // and on 32-bit ones 3 GiB, more than a process has free in one piece.

@@ -11,8 +11,9 @@ use concurrent_futures::{
     wait, ExecutorError, FutureError, ReturnWhen, Shutdown, ThreadPoolExecutor, TrySubmitError,
 };
 
+/// SPEC: E3.
 #[test]
-fn e3_submit_after_shutdown_errors() {
+fn submit_after_shutdown_errors() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     pool.shutdown_with(Shutdown::new().wait(false));
     let err = pool.submit(|| 1).unwrap_err();
@@ -30,8 +31,9 @@ fn e3_submit_after_shutdown_errors() {
     }
 }
 
+/// SPEC: E3.
 #[test]
-fn e3_submits_racing_shutdown_all_resolve() {
+fn submits_racing_shutdown_all_resolve() {
     for _ in 0..20 {
         let pool = Arc::new(ThreadPoolExecutor::new(2).unwrap());
         let ran = Arc::new(AtomicUsize::new(0));
@@ -69,8 +71,9 @@ fn e3_submits_racing_shutdown_all_resolve() {
     }
 }
 
+/// SPEC: E4.
 #[test]
-fn e4_cancel_futures_cancels_queued_and_wait_returns() {
+fn cancel_futures_cancels_queued_and_wait_returns() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let running = Blocker::occupy_then(&pool, "ran");
     let queued: Vec<_> = (0..5).map(|i| pool.submit(move || i).unwrap()).collect();
@@ -100,8 +103,9 @@ fn e4_cancel_futures_cancels_queued_and_wait_returns() {
     );
 }
 
+/// SPEC: E4.
 #[test]
-fn e4_callback_that_submits_cannot_deadlock() {
+fn callback_that_submits_cannot_deadlock() {
     let pool = Arc::new(ThreadPoolExecutor::new(1).unwrap());
     let blocker = Blocker::occupy(&pool);
     let queued = pool.submit(|| 1).unwrap();
@@ -116,8 +120,9 @@ fn e4_callback_that_submits_cannot_deadlock() {
     drop(blocker.release());
 }
 
+/// SPEC: E5.
 #[test]
-fn e5_shutdown_wait_runs_queued_work_and_is_idempotent() {
+fn shutdown_wait_runs_queued_work_and_is_idempotent() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     let futs: Vec<_> = (0..10).map(|i| pool.submit(move || i).unwrap()).collect();
     pool.shutdown();
@@ -133,8 +138,9 @@ fn e5_shutdown_wait_runs_queued_work_and_is_idempotent() {
     );
 }
 
+/// SPEC: E5.
 #[test]
-fn e5_shutdown_timeout_reports_a_busy_worker() {
+fn shutdown_timeout_reports_a_busy_worker() {
     let pool = ThreadPoolExecutor::new(1).unwrap();
     let blocker = Blocker::occupy(&pool);
     assert!(
@@ -145,8 +151,9 @@ fn e5_shutdown_timeout_reports_a_busy_worker() {
     assert!(pool.shutdown_timeout(Duration::MAX), "E5");
 }
 
+/// SPEC: E5.
 #[test]
-fn e5_shutdown_wait_from_a_worker_does_not_deadlock() {
+fn shutdown_wait_from_a_worker_does_not_deadlock() {
     let pool = Arc::new(ThreadPoolExecutor::new(2).unwrap());
     let p = pool.clone();
     let f = pool
@@ -163,7 +170,7 @@ fn e5_shutdown_wait_from_a_worker_does_not_deadlock() {
 /// other (that would deadlock), both wait for the third worker, which is
 /// busy, and all three exit.
 #[test]
-fn e5_two_workers_shutting_down_at_once_wait_for_the_third() {
+fn two_workers_shutting_down_at_once_wait_for_the_third() {
     let pool = Arc::new(ThreadPoolExecutor::new(3).unwrap());
     let busy = Blocker::occupy(&pool);
     let both = Arc::new(std::sync::Barrier::new(2));
@@ -198,8 +205,9 @@ fn e5_two_workers_shutting_down_at_once_wait_for_the_third() {
     );
 }
 
+/// SPEC: E5.
 #[test]
-fn e5_task_dropping_the_last_handle_does_not_deadlock() {
+fn task_dropping_the_last_handle_does_not_deadlock() {
     let pool = Arc::new(ThreadPoolExecutor::new(1).unwrap());
     let (go, wait_go) = mpsc::channel::<()>();
     let p = pool.clone();

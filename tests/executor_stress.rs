@@ -273,7 +273,7 @@ fn round(ending: Ending, seed: u64) -> (usize, usize, usize) {
 /// lost wake-up), each closure runs at most once and is dropped exactly
 /// once, and a future is cancelled iff a user's cancel won, iff it never ran.
 #[test]
-fn e2_e5_stress_submitters_and_cancellers() {
+fn stress_submitters_and_cancellers() {
     let mut total = (0, 0, 0);
     for seed in 1..=ROUNDS {
         let (r, c, f) = round(Ending::WaitThenShutdown, seed);
@@ -296,7 +296,7 @@ fn e2_e5_stress_submitters_and_cancellers() {
 /// is done once shutdown returned and the submitters joined; nothing runs
 /// twice, nothing is lost, every closure is dropped exactly once.
 #[test]
-fn e3_e4_stress_shutdown_cancel_futures_races_submitters() {
+fn stress_shutdown_cancel_futures_races_submitters() {
     let mut total = (0, 0, 0);
     for seed in 1..=ROUNDS {
         let (r, c, f) = round(Ending::RacingShutdown, seed);

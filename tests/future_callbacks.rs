@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use concurrent_futures::{FutureError, Promise, Task};
 
+/// SPEC: F5.
 #[test]
-fn f5_callbacks_run_once_in_the_order_added() {
+fn callbacks_run_once_in_the_order_added() {
     let log = Arc::new(Mutex::new(Vec::new()));
     let (task, fut) = Task::new(|| 1);
     for id in 0..5 {
@@ -24,8 +25,9 @@ fn f5_callbacks_run_once_in_the_order_added() {
     );
 }
 
+/// SPEC: F5.
 #[test]
-fn f5_callbacks_run_on_the_completing_thread() {
+fn callbacks_run_on_the_completing_thread() {
     let (tx, rx) = mpsc::channel();
     let (task, fut) = Task::new(|| ());
     fut.add_done_callback(move |_| tx.send(thread::current().id()).unwrap());
@@ -37,8 +39,9 @@ fn f5_callbacks_run_on_the_completing_thread() {
     assert_eq!(rx.recv().unwrap(), worker_id);
 }
 
+/// SPEC: F5.
 #[test]
-fn f5_callback_on_done_future_runs_at_once_on_the_caller() {
+fn callback_on_done_future_runs_at_once_on_the_caller() {
     let (task, fut) = Task::new(|| 2);
     task.run();
     let ran_on = Arc::new(Mutex::new(None));
@@ -49,8 +52,9 @@ fn f5_callback_on_done_future_runs_at_once_on_the_caller() {
     assert_eq!(*ran_on.lock().unwrap(), Some((thread::current().id(), 2)));
 }
 
+/// SPEC: F5.
 #[test]
-fn f5_cancel_runs_the_callbacks() {
+fn cancel_runs_the_callbacks() {
     let called = Arc::new(AtomicUsize::new(0));
     let (task, fut) = Task::new(|| 3);
     let c = called.clone();
@@ -65,8 +69,9 @@ fn f5_cancel_runs_the_callbacks() {
     assert_eq!(called.load(SeqCst), 1, "F5: exactly once");
 }
 
+/// SPEC: F5.
 #[test]
-fn f5_panicking_callback_does_not_stop_the_others() {
+fn panicking_callback_does_not_stop_the_others() {
     let log = Arc::new(Mutex::new(Vec::new()));
     let (task, fut) = Task::new(|| 4);
     for id in 0..3 {
@@ -87,7 +92,7 @@ fn f5_panicking_callback_does_not_stop_the_others() {
 /// F5: no internal lock is held while a callback runs: the callback may use
 /// the same future (query it, add a callback, wait on it) without deadlock.
 #[test]
-fn f5_callback_may_use_its_own_future() {
+fn callback_may_use_its_own_future() {
     let log = Arc::new(Mutex::new(Vec::new()));
     let (promise, fut) = Promise::new();
     let l = log.clone();
@@ -107,7 +112,7 @@ fn f5_callback_may_use_its_own_future() {
 /// F5: a callback added while the completing thread is still running earlier
 /// ones runs after them, never before.
 #[test]
-fn f5_late_callback_runs_after_the_earlier_ones() {
+fn late_callback_runs_after_the_earlier_ones() {
     for _ in 0..50 {
         let log = Arc::new(Mutex::new(Vec::new()));
         let (task, fut) = Task::new(|| ());
@@ -127,8 +132,9 @@ fn f5_late_callback_runs_after_the_earlier_ones() {
     }
 }
 
+/// SPEC: F9.
 #[test]
-fn f9_panic_becomes_panicked_with_message_and_payload() {
+fn panic_becomes_panicked_with_message_and_payload() {
     let (task, fut) = Task::new(|| -> u8 { std::panic::panic_any(String::from("boom: task")) });
     let run = catch_unwind(std::panic::AssertUnwindSafe(|| task.run()));
     assert!(run.is_ok(), "F9: run() does not unwind");
@@ -151,8 +157,9 @@ fn f9_panic_becomes_panicked_with_message_and_payload() {
     assert_eq!(fut.panic().unwrap().unwrap().message(), "boom: task");
 }
 
+/// SPEC: F9.
 #[test]
-fn f9_non_string_payload_and_set_exception() {
+fn non_string_payload_and_set_exception() {
     let (task, fut) = Task::new(|| -> u8 { std::panic::panic_any(17u32) });
     task.run();
     let p = fut.panic().unwrap().expect("F9: panicked");

@@ -28,7 +28,7 @@ impl<T: ?Sized + Sync> NotSync<u8> for T {}
 /// `Promise<T: Send>` are `Send`. Checked at compile time: a wrong bound
 /// makes this file fail to build.
 #[test]
-fn f11_send_sync_bounds() {
+fn send_sync_bounds() {
     assert_send_sync::<Future<u32>>();
     assert_send_sync::<Future<String>>();
     assert_send::<Task>();
@@ -43,8 +43,9 @@ fn f11_send_sync_bounds() {
     <Promise<Rc<u32>> as NotSend<_>>::check();
 }
 
+/// SPEC: F11.
 #[test]
-fn f11_eq_and_hash_by_identity() {
+fn eq_and_hash_by_identity() {
     let (_t1, a) = Task::new(|| 1);
     let (_t2, b) = Task::new(|| 1);
     let a2 = a.clone();
@@ -55,8 +56,9 @@ fn f11_eq_and_hash_by_identity() {
     assert!(set.contains(&a) && set.contains(&b));
 }
 
+/// SPEC: F11.
 #[test]
-fn f11_clones_share_state() {
+fn clones_share_state() {
     let (task, a) = Task::new(|| String::from("shared"));
     let b = a.clone();
     task.run();

@@ -23,8 +23,9 @@ fn counter() -> Arc<AtomicUsize> {
     Arc::new(AtomicUsize::new(0))
 }
 
+/// SPEC: F1.
 #[test]
-fn f1_cancel_before_run_wins_and_closure_never_runs() {
+fn cancel_before_run_wins_and_closure_never_runs() {
     let calls = counter();
     let c = calls.clone();
     let (task, fut) = Task::new(move || c.fetch_add(1, SeqCst));
@@ -38,8 +39,9 @@ fn f1_cancel_before_run_wins_and_closure_never_runs() {
     assert_eq!(fut.exception(), Err(FutureError::Cancelled));
 }
 
+/// SPEC: F1.
 #[test]
-fn f1_run_before_cancel_makes_every_cancel_fail() {
+fn run_before_cancel_makes_every_cancel_fail() {
     let (task, fut) = Task::new(|| 3);
     task.run();
     assert_eq!(fut.try_cancel(), CancelOutcome::Finished);
@@ -51,7 +53,7 @@ fn f1_run_before_cancel_makes_every_cancel_fail() {
 /// F1, F12: a cancel while the closure runs loses (`Running`), and the closure
 /// sees the request through its token.
 #[test]
-fn f1_f12_cancel_while_running_loses_and_reaches_the_token() {
+fn cancel_while_running_loses_and_reaches_the_token() {
     let (started_tx, started_rx) = mpsc::channel();
     let (go_tx, go_rx) = mpsc::channel::<()>();
     let (task, fut) = Task::with_token(move |token| {
@@ -74,15 +76,17 @@ fn f1_f12_cancel_while_running_loses_and_reaches_the_token() {
     );
 }
 
+/// SPEC: F12.
 #[test]
-fn f12_token_is_false_without_a_cancel() {
+fn token_is_false_without_a_cancel() {
     let (task, fut) = Task::with_token(|token| token.is_cancelled());
     task.run();
     assert_eq!(fut.result(), Ok(&false));
 }
 
+/// SPEC: F1.
 #[test]
-fn f1_promise_start_after_cancel_is_refused() {
+fn promise_start_after_cancel_is_refused() {
     let (promise, fut) = Promise::<u8>::new();
     assert!(fut.cancel());
     assert!(promise.cancelled());
@@ -93,8 +97,9 @@ fn f1_promise_start_after_cancel_is_refused() {
     assert!(fut.cancelled());
 }
 
+/// SPEC: F1.
 #[test]
-fn f1_promise_start_then_cancel_fails() {
+fn promise_start_then_cancel_fails() {
     let (promise, fut) = Promise::new();
     assert!(promise.set_running_or_notify_cancel());
     assert!(
@@ -106,8 +111,9 @@ fn f1_promise_start_then_cancel_fails() {
     assert_eq!(fut.result(), Ok(&1));
 }
 
+/// SPEC: F2.
 #[test]
-fn f2_terminal_states_do_not_change() {
+fn terminal_states_do_not_change() {
     let (task, fut) = Task::new(|| 1);
     task.run();
     for _ in 0..3 {
@@ -124,8 +130,9 @@ fn f2_terminal_states_do_not_change() {
     assert!(fut.cancelled() && fut.done());
 }
 
+/// SPEC: F3.
 #[test]
-fn f3_done_implies_zero_timeout_result() {
+fn done_implies_zero_timeout_result() {
     let (task, fut) = Task::new(|| vec![1, 2, 3]);
     let f2 = fut.clone();
     let reader = thread::spawn(move || {
@@ -141,7 +148,7 @@ fn f3_done_implies_zero_timeout_result() {
 /// F6: the closure is dropped exactly once on each path: run, cancelled then
 /// run, and dropped unrun.
 #[test]
-fn f6_closure_dropped_once_on_each_path() {
+fn closure_dropped_once_on_each_path() {
     for path in 0..3 {
         let drops = counter();
         let guard = DropGuard(drops.clone());
@@ -162,8 +169,9 @@ fn f6_closure_dropped_once_on_each_path() {
     }
 }
 
+/// SPEC: F7.
 #[test]
-fn f7_value_dropped_once_whichever_handle_goes_last() {
+fn value_dropped_once_whichever_handle_goes_last() {
     for future_last in [false, true] {
         let drops = counter();
         let d = drops.clone();
@@ -185,7 +193,7 @@ fn f7_value_dropped_once_whichever_handle_goes_last() {
 
 /// F10, F4: dropping an unrun task breaks its future and wakes the waiter.
 #[test]
-fn f10_dropped_task_breaks_future_and_wakes_waiter() {
+fn dropped_task_breaks_future_and_wakes_waiter() {
     let (task, fut) = Task::new(|| 1);
     let waiter = blocked_waiter(&fut, None);
     drop(task);
@@ -197,8 +205,9 @@ fn f10_dropped_task_breaks_future_and_wakes_waiter() {
     assert!(!fut.cancelled());
 }
 
+/// SPEC: F10.
 #[test]
-fn f10_dropped_promise_breaks_future() {
+fn dropped_promise_breaks_future() {
     let (promise, fut) = Promise::<String>::new();
     assert!(promise.set_running_or_notify_cancel());
     drop(promise);
@@ -208,8 +217,9 @@ fn f10_dropped_promise_breaks_future() {
     assert!(matches!(fut.result(), Err(FutureError::Broken(_))));
 }
 
+/// SPEC: F10.
 #[test]
-fn f10_cancelled_then_dropped_stays_cancelled() {
+fn cancelled_then_dropped_stays_cancelled() {
     let (task, fut) = Task::new(|| 1);
     assert!(fut.cancel());
     drop(task);
@@ -220,8 +230,9 @@ fn f10_cancelled_then_dropped_stays_cancelled() {
     assert_eq!(pfut.result(), Err(FutureError::Cancelled));
 }
 
+/// SPEC: F10.
 #[test]
-fn f10_set_result_after_cancel_is_rejected() {
+fn set_result_after_cancel_is_rejected() {
     let drops = counter();
     let (promise, fut) = Promise::new();
     assert!(fut.cancel());
@@ -236,8 +247,9 @@ fn f10_set_result_after_cancel_is_rejected() {
     assert!(fut.result().is_err());
 }
 
+/// SPEC: F10.
 #[test]
-fn f10_set_exception_after_cancel_is_rejected() {
+fn set_exception_after_cancel_is_rejected() {
     let (promise, fut) = Promise::<u8>::new();
     assert!(fut.cancel());
     assert!(promise.set_exception(Box::new("late")).is_err());

@@ -33,7 +33,7 @@ impl Drop for DropCount {
 /// the closure did not run; the closure and the value are dropped exactly
 /// once; each callback is called exactly once; the waiter wakes.
 #[test]
-fn f1_f5_f6_f7_stress_cancellers_race_a_runner() {
+fn stress_cancellers_race_a_runner() {
     let mut outcomes = [0usize; 2];
     for round in 0..ROUNDS {
         // Shared, not leaked: under Miri the leak check then also covers

@@ -47,8 +47,9 @@ fn block_on<F: std::future::Future>(fut: F) -> F::Output {
     }
 }
 
+/// SPEC: F8.
 #[test]
-fn f8_zero_timeout_never_blocks() {
+fn zero_timeout_never_blocks() {
     let (_task, fut) = Task::new(|| 1);
     assert_eq!(fut.try_result(), Err(FutureError::Timeout));
     assert_eq!(fut.try_exception(), Err(FutureError::Timeout));
@@ -56,8 +57,9 @@ fn f8_zero_timeout_never_blocks() {
     assert!(!fut.done(), "F8: a timeout leaves the future alone");
 }
 
+/// SPEC: F8.
 #[test]
-fn f8_tiny_timeout_gives_up_then_the_future_still_completes() {
+fn tiny_timeout_gives_up_then_the_future_still_completes() {
     let (task, fut) = Task::new(|| 2);
     for _ in 0..1000 {
         assert_eq!(
@@ -72,7 +74,7 @@ fn f8_tiny_timeout_gives_up_then_the_future_still_completes() {
 /// F8, F4: `Duration::MAX` and other huge timeouts neither overflow nor panic;
 /// they wait until the future is done.
 #[test]
-fn f8_duration_max_waits_until_done() {
+fn duration_max_waits_until_done() {
     for timeout in [
         Duration::MAX,
         Duration::from_secs(u64::MAX / 2),
@@ -89,7 +91,7 @@ fn f8_duration_max_waits_until_done() {
 /// F8: an async wait that is dropped takes its registration back: its waker
 /// clone is released at once, not kept until the future completes.
 #[test]
-fn f8_dropped_async_wait_takes_its_registration_back() {
+fn dropped_async_wait_takes_its_registration_back() {
     let (task, fut) = Task::new(|| 4);
     let (count, waker) = counting_waker();
     for _ in 0..100 {
@@ -112,8 +114,9 @@ fn f8_dropped_async_wait_takes_its_registration_back() {
     assert_eq!(count.wakes.load(SeqCst), 0, "no dropped wait is woken");
 }
 
+/// SPEC: F4.
 #[test]
-fn f4_blocked_waiters_on_several_threads_all_wake() {
+fn blocked_waiters_on_several_threads_all_wake() {
     let (task, fut) = Task::new(|| 5);
     let waiters: Vec<_> = (0..4)
         .map(|i| {
@@ -131,8 +134,9 @@ fn f4_blocked_waiters_on_several_threads_all_wake() {
     }
 }
 
+/// SPEC: F4.
 #[test]
-fn f4_cancel_wakes_blocked_waiter() {
+fn cancel_wakes_blocked_waiter() {
     let (_task, fut) = Task::new(|| 6);
     let waiter = blocked_waiter(&fut, None);
     assert!(fut.cancel());
@@ -143,7 +147,7 @@ fn f4_cancel_wakes_blocked_waiter() {
 /// the future; each registered waker is woken once. The handle that borrowed
 /// may move the value out itself (its own borrow is over).
 #[test]
-fn f4_async_await_by_ref_and_by_value() {
+fn async_await_by_ref_and_by_value() {
     let (promise, fut) = Promise::new();
     let setter = thread::spawn(move || {
         thread::sleep(Duration::from_millis(5));
@@ -156,8 +160,9 @@ fn f4_async_await_by_ref_and_by_value() {
     setter.join().unwrap();
 }
 
+/// SPEC: F4.
 #[test]
-fn f4_pending_poll_is_woken_exactly_once() {
+fn pending_poll_is_woken_exactly_once() {
     let (task, fut) = Task::new(|| 7);
     let (count, waker) = counting_waker();
     let mut join = pin!(fut.clone());
@@ -190,7 +195,7 @@ impl Wake for PanickingWaker {
 /// F4, F9: a waker that panics while the worker completes the future does
 /// not unwind out of `run()` and does not rob later waiters of their wake.
 #[test]
-fn f4_f9_panicking_waker_does_not_stop_the_others() {
+fn panicking_waker_does_not_stop_the_others() {
     let (task, fut) = Task::new(|| 8);
     let bad = Waker::from(Arc::new(PanickingWaker));
     let mut wait = pin!((&fut).into_future());

@@ -545,7 +545,7 @@ fn unbounded(_: &mut Rng) -> (UnboundedQueue<u32>, QueueSpec) {
 /// to a FIFO queue with capacity and close: push (`Full`, `Closed` with the
 /// value back), pop (`Empty`, `Closed`) and close (one winner).
 #[test]
-fn q1_q2_q4_q8_bounded_queue_is_linearizable() {
+fn bounded_queue_is_linearizable() {
     let run = explore_queue(
         "q1_q2_q4_q8_bounded_queue_is_linearizable",
         1,
@@ -568,7 +568,7 @@ fn q1_q2_q4_q8_bounded_queue_is_linearizable() {
 /// close: push (`Closed` with the value back), pop (`Empty`, `Closed`) and
 /// close (one winner).
 #[test]
-fn q1_q2_q4_q8_unbounded_queue_is_linearizable() {
+fn unbounded_queue_is_linearizable() {
     let run = explore_queue(
         "q1_q2_q4_q8_unbounded_queue_is_linearizable",
         2,
@@ -850,7 +850,7 @@ fn explore_future<F: TestFuture>(name: &str, base: u64, count: usize) -> Run {
 /// terminal states stay, and a `done()` is never followed on any thread by
 /// a `try_result` that times out.
 #[test]
-fn f1_f2_f3_f10_promise_and_future_are_linearizable() {
+fn promise_and_future_are_linearizable() {
     let run = explore_future::<Real>(
         "f1_f2_f3_f10_promise_and_future_are_linearizable",
         3,
@@ -971,7 +971,7 @@ fn assert_caught(name: &str, run: &Run) {
 
 /// Q2: the checker catches a queue whose push loses its value under a race.
 #[test]
-fn q2_checker_catches_a_push_that_loses_its_value() {
+fn checker_catches_a_push_that_loses_its_value() {
     let name = "q2_checker_catches_a_push_that_loses_its_value";
     let run = explore_queue(name, 4, histories(TEETH), |_| {
         (LockedQueue::new(Flaw::LosePush), UNBOUNDED)
@@ -982,7 +982,7 @@ fn q2_checker_catches_a_push_that_loses_its_value() {
 /// Q1: the checker catches a queue whose pop takes the second element
 /// under a race.
 #[test]
-fn q1_checker_catches_a_pop_that_takes_the_second_element() {
+fn checker_catches_a_pop_that_takes_the_second_element() {
     let name = "q1_checker_catches_a_pop_that_takes_the_second_element";
     let run = explore_queue(name, 5, histories(TEETH), |_| {
         (LockedQueue::new(Flaw::PopSecond), UNBOUNDED)
@@ -1088,7 +1088,7 @@ impl TestFuture for Racy {
 /// F1: the checker catches a future whose cancel can succeed after a
 /// start succeeded (check-then-set with a gap).
 #[test]
-fn f1_checker_catches_a_cancel_that_wins_after_a_start() {
+fn checker_catches_a_cancel_that_wins_after_a_start() {
     let name = "f1_checker_catches_a_cancel_that_wins_after_a_start";
     let run = explore_future::<Racy>(name, 6, histories(TEETH));
     assert_caught(name, &run);

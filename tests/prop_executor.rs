@@ -818,7 +818,7 @@ proptest! {
     /// E1, E3, E4, E5, E6, E9, E11, E12, F1, F6, F12: an unbounded-queue pool of 1-3
     /// workers follows the sequential model under random schedules.
     #[test]
-    fn e3_prop_unbounded_pool_matches_the_model(
+    fn prop_unbounded_pool_matches_the_model(
         workers in 1..=3usize,
         ops in proptest::collection::vec(op(), 1..=20),
     ) {
@@ -830,7 +830,7 @@ proptest! {
     /// of 1-4 slots follows the model; `try_submit` reports `Full` only when
     /// at least `capacity` accepted tasks may still be queued.
     #[test]
-    fn e8_prop_bounded_pool_matches_the_model(
+    fn prop_bounded_pool_matches_the_model(
         workers in 1..=3usize,
         capacity in 1..=4usize,
         ops in proptest::collection::vec(op(), 1..=20),
@@ -844,7 +844,7 @@ proptest! {
     /// user's winning cancel or `cancel_futures`), and once the break is seen submits are refused
     /// with `Broken`, before `Shutdown`.
     #[test]
-    fn e7_prop_broken_pool_fails_every_task(
+    fn prop_broken_pool_fails_every_task(
         workers in 1..=3usize,
         init_panics in any::<bool>(),
         ops in proptest::collection::vec(broken_op(), 1..=20),

@@ -271,7 +271,7 @@ proptest! {
 
     /// F1, F2, F3, F5, F8, F10: a promise-written future follows the model.
     #[test]
-    fn f2_prop_promise_ops_match_the_model(ops in proptest::collection::vec(op(), 1..40)) {
+    fn prop_promise_ops_match_the_model(ops in proptest::collection::vec(op(), 1..40)) {
         let mut h = Harness::new(false);
         for op in &ops {
             h.step(op);
@@ -282,7 +282,7 @@ proptest! {
 
     /// F1, F2, F3, F5, F9, F10: a task-written future follows the model.
     #[test]
-    fn f2_prop_task_ops_match_the_model(ops in proptest::collection::vec(op(), 1..40)) {
+    fn prop_task_ops_match_the_model(ops in proptest::collection::vec(op(), 1..40)) {
         quiet_expected_panics(&["boom: prop"]);
         let mut h = Harness::new(true);
         for op in &ops {

@@ -112,7 +112,7 @@ proptest! {
     /// very value back, as `Full` or `Closed`; values still inside at the end
     /// are dropped once with the queue.
     #[test]
-    fn q1_q3_bounded_matches_vecdeque(cap in 1usize..6, ops in prop::collection::vec(op(10), 0..120)) {
+    fn bounded_matches_vecdeque(cap in 1usize..6, ops in prop::collection::vec(op(10), 0..120)) {
         let drops = drop_table(ops.len());
         let q = BoundedQueue::new(cap);
         let mut model = Model { cap: Some(cap), ..Model::default() };
@@ -153,7 +153,7 @@ proptest! {
     /// at random points (in some runs never), matches a `VecDeque` with a
     /// closed flag, crossing many block boundaries.
     #[test]
-    fn q1_q7_unbounded_matches_vecdeque(ops in prop::collection::vec(op(2), 0..300)) {
+    fn unbounded_matches_vecdeque(ops in prop::collection::vec(op(2), 0..300)) {
         let drops = drop_table(ops.len());
         let q = UnboundedQueue::new();
         let mut model = Model::default();
@@ -352,21 +352,21 @@ proptest! {
     /// Q1, Q2, Q3, Q5: 2–3 threads run random push/pop scripts on a small
     /// bounded queue (many full and empty hits, many laps).
     #[test]
-    fn q2_bounded_concurrent_scripts(cap in 1usize..5, scripts in prop::collection::vec(script(), 2..4)) {
+    fn bounded_concurrent_scripts(cap in 1usize..5, scripts in prop::collection::vec(script(), 2..4)) {
         run_scripts(BoundedQueue::new(cap), scripts)?;
     }
 
     /// Q1, Q2, Q5, Q7: 2–3 threads run random push/pop scripts on an
     /// unbounded queue (many blocks).
     #[test]
-    fn q2_unbounded_concurrent_scripts(scripts in prop::collection::vec(script(), 2..4)) {
+    fn unbounded_concurrent_scripts(scripts in prop::collection::vec(script(), 2..4)) {
         run_scripts(UnboundedQueue::new(), scripts)?;
     }
 
     /// Q1, Q2, Q5: several producers and exactly one consumer; the consumer
     /// sees every item of each producer in push order, and nothing is lost.
     #[test]
-    fn q1_producers_one_consumer(cap in 1usize..5, counts in prop::collection::vec(0usize..150, 1..4)) {
+    fn producers_one_consumer(cap in 1usize..5, counts in prop::collection::vec(0usize..150, 1..4)) {
         let scripts: Vec<Vec<bool>> = counts.iter().map(|&n| vec![true; n]).collect();
         let consumer_pops = counts.iter().sum::<usize>() * 2;
         let mut all = scripts.clone();

@@ -92,7 +92,7 @@ fn check_the_counter() {
 /// with leftovers in several blocks, no block is leaked (a double free
 /// would crash or show as a negative count).
 #[test]
-fn q7_every_block_freed_once() {
+fn every_block_freed_once() {
     check_the_counter();
     let before = LIVE.load(Ordering::Relaxed);
     let q = counted(|| Arc::new(UnboundedQueue::<u64>::new()));
@@ -136,7 +136,7 @@ fn q7_every_block_freed_once() {
 /// two blocks, where allocating per block would make 645. One thread,
 /// counted by this thread's own counter.
 #[test]
-fn q7_retired_blocks_are_reused() {
+fn retired_blocks_are_reused() {
     let q = UnboundedQueue::<u64>::new();
     let allocated = allocations_of(|| {
         for i in 0..10_000 {
@@ -154,7 +154,7 @@ fn q7_retired_blocks_are_reused() {
 /// which 8 are kept; filling 20 blocks again takes those 8 and allocates
 /// only 12. (With a single spare place, the refill allocated 19.)
 #[test]
-fn q7_eight_spare_places_bound_what_is_kept() {
+fn eight_spare_places_bound_what_is_kept() {
     const BLOCK: u64 = 31;
     let q = UnboundedQueue::<u64>::new();
     let fill = || (0..20 * BLOCK).for_each(|i| q.push(i).unwrap());

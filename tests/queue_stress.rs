@@ -8,7 +8,7 @@ use concurrent_futures::queue::{BoundedQueue, CapacityError, PopError, PushError
 /// Q3: capacity 0 and capacities that overflow are typed errors; `new`
 /// panics on them.
 #[test]
-fn q3_capacity_errors() {
+fn capacity_errors() {
     assert_eq!(
         BoundedQueue::<u8>::try_new(0).unwrap_err(),
         CapacityError::Zero
@@ -33,7 +33,7 @@ fn q3_capacity_errors() {
 /// Q3: a push on a full queue gives back the very value, and a pop then
 /// makes room again, lap after lap.
 #[test]
-fn q3_full_gives_value_back_across_laps() {
+fn full_gives_value_back_across_laps() {
     for cap in [1, 2, 3, 7, 16] {
         let q = BoundedQueue::new(cap);
         let mut next = 0;
@@ -61,7 +61,7 @@ impl Drop for Counted {
 /// Q5: elements left inside are dropped exactly once when the queue is
 /// dropped (wrapped ring, several unbounded blocks, zero-sized values).
 #[test]
-fn q5_drop_nonempty_queues() {
+fn drop_nonempty_queues() {
     let drops = Arc::new(AtomicUsize::new(0));
     let q = BoundedQueue::new(5);
     for _ in 0..3 {
@@ -97,7 +97,7 @@ fn q5_drop_nonempty_queues() {
 /// Q7: blocks are built on the heap: a block of 31 8-KiB values (248 KiB)
 /// must not pass through the stack of a thread with a 128 KiB stack.
 #[test]
-fn q7_large_elements_never_on_the_stack() {
+fn large_elements_never_on_the_stack() {
     std::thread::Builder::new()
         .stack_size(128 * 1024)
         .spawn(|| {
@@ -166,7 +166,7 @@ fn mpmc(
 /// and empty constantly, producers and consumers waiting on each other's
 /// in-flight claims) deliver everything, in order per producer.
 #[test]
-fn q6_bounded_mpmc_stress() {
+fn bounded_mpmc_stress() {
     let q = Arc::new(BoundedQueue::new(8));
     let q2 = q.clone();
     mpmc(
@@ -186,7 +186,7 @@ fn q6_bounded_mpmc_stress() {
 /// Q1, Q2, Q6, Q7: 4 producers and 4 consumers on an unbounded queue
 /// (thousands of blocks linked and freed concurrently).
 #[test]
-fn q6_unbounded_mpmc_stress() {
+fn unbounded_mpmc_stress() {
     let q = Arc::new(UnboundedQueue::new());
     let q2 = q.clone();
     mpmc(4, 4, 10_000, move |v| q.push(v).unwrap(), move || q2.pop());
@@ -194,7 +194,7 @@ fn q6_unbounded_mpmc_stress() {
 
 /// Q2: both queues are `Send + Sync` for a `Send`-only `T`.
 #[test]
-fn q2_send_sync_for_send_values() {
+fn send_sync_for_send_values() {
     fn assert_send_sync<X: Send + Sync>() {}
     assert_send_sync::<BoundedQueue<std::cell::Cell<u8>>>();
     assert_send_sync::<UnboundedQueue<std::cell::Cell<u8>>>();

@@ -21,11 +21,7 @@ use loom::sync::Arc;
 
 mod common;
 
-use common::{check, Outcomes, StartLine};
-
-fn quiet_panics() {
-    std::panic::set_hook(Box::new(|_| {}));
-}
+use common::{check, quiet_expected_panics, Outcomes, StartLine};
 
 /// E1, E2: a submit racing the only idle-capable worker going to sleep.
 /// The task always runs (no lost wake-up); the pool never exceeds two
@@ -205,7 +201,7 @@ fn e5_two_waiting_shutdowns_both_return_with_no_worker_left() {
 /// whether it was queued before or after the panic.
 #[test]
 fn e6_panicking_task_keeps_worker() {
-    quiet_panics();
+    quiet_expected_panics();
     let seen = Outcomes::default();
     let s = seen.clone();
     check("e6_panicking_task_keeps_worker", Some(2), move || {

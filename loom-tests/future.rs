@@ -23,21 +23,7 @@ use loom::thread;
 
 mod common;
 
-use common::{check, Outcomes, StartLine};
-
-/// Keeps the expected panics of the models (payload `"boom"`) off stderr;
-/// every other panic still goes to the default hook.
-fn quiet_expected_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if info.payload().downcast_ref::<&str>() != Some(&"boom") {
-                default(info);
-            }
-        }));
-    });
-}
+use common::{check, quiet_expected_panics, Outcomes, StartLine};
 
 /// A std counter shared by the model and its assertions.
 #[derive(Clone, Default)]

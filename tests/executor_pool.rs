@@ -13,19 +13,6 @@ use concurrent_futures::{
 
 /// SPEC: E1.
 #[test]
-fn zero_workers_is_invalid_argument() {
-    assert!(matches!(
-        ThreadPoolExecutor::new(0),
-        Err(ExecutorError::InvalidArgument(_))
-    ));
-    assert!(matches!(
-        ThreadPoolExecutor::builder().queue_capacity(0).build(),
-        Err(ExecutorError::InvalidArgument(_))
-    ));
-}
-
-/// SPEC: E1.
-#[test]
 fn workers_start_lazily_and_are_reused() {
     let pool = ThreadPoolExecutor::new(4).unwrap();
     assert_eq!(

@@ -1,6 +1,8 @@
 //! Owned results (SPEC.md F13): `join`, `Future<T>` as a `std::future::Future`,
 //! and what every handle sees once one of them moved the value out.
 
+mod common;
+
 use std::error::Error;
 use std::future::Future as StdFuture;
 use std::pin::Pin;
@@ -10,6 +12,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::Duration;
 
+use common::quiet_expected_panics;
 use concurrent_futures::{Future, FutureError, Promise, Task, ThreadPoolExecutor};
 
 /// Wakes a parked thread.
@@ -53,26 +56,6 @@ fn block_on_all<F: StdFuture + Unpin>(futs: Vec<F>) -> Vec<F::Output> {
         }
     }
     slots.into_iter().map(|(_, out)| out.unwrap()).collect()
-}
-
-/// Keeps the expected panics of this file (payloads "boom" and "three") off
-/// stderr, once for the whole binary; every other panic still goes to the
-/// default hook.
-fn quiet_expected_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let p = info.payload();
-            let msg = p
-                .downcast_ref::<&str>()
-                .copied()
-                .or(p.downcast_ref::<String>().map(String::as_str));
-            if !matches!(msg, Some("boom" | "three")) {
-                default(info);
-            }
-        }));
-    });
 }
 
 fn assert_send_sync<T: Send + Sync>() {}
@@ -153,7 +136,7 @@ fn await_a_future_by_value() {
 #[test]
 fn poll_a_vec_of_futures_round_robin() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
-    quiet_expected_panics();
+    quiet_expected_panics(&["boom", "three"]);
     let futs: Vec<Future<String>> = (0..8)
         .map(|i| {
             pool.submit(move || {
@@ -182,7 +165,7 @@ fn poll_a_vec_of_futures_round_robin() {
 fn join_after_a_panic_gives_panicked() {
     let (task, fut) = Task::new(|| -> Vec<u8> { std::panic::panic_any(String::from("boom")) });
     let other = fut.clone();
-    quiet_expected_panics();
+    quiet_expected_panics(&["boom", "three"]);
     task.run();
     let Err(FutureError::Panicked(p)) = fut.join() else {
         panic!("F9: Panicked expected")

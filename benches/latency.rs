@@ -1,0 +1,129 @@
+//! Round-trip latency at several pool sizes: submit one no-op task, wait for
+//! its result, repeat at a steady rate; the distribution (p50, p99, p99.9)
+//! of ours against the peers, worker counts as a parameter.
+//!
+//! Run: `cargo bench -p concurrent-futures-benches --bench latency --
+//! [workers...]` (default: 2, the default pool size of this machine, 8, 32).
+//! Each contender runs `ROUNDS` rounds of `PER_ROUND` round trips, one
+//! contender after the other within a round, the order rotating each round,
+//! so a slow phase of the machine lands on all of them alike.
+
+#[path = "design6.rs"]
+mod design6;
+
+use std::time::{Duration, Instant};
+
+use concurrent_futures::ThreadPoolExecutor;
+
+const ROUNDS: usize = 20;
+const PER_ROUND: usize = 500;
+/// Gap between round trips: a steady rate, not a saturating loop.
+const GAP: Duration = Duration::from_micros(20);
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .saturating_add(4)
+        .min(32)
+}
+
+/// A contender: one round trip, timed.
+type RoundTrip<'a> = Box<dyn FnMut() -> Duration + 'a>;
+
+fn timed(mut op: impl FnMut()) -> Duration {
+    let t = Instant::now();
+    op();
+    t.elapsed()
+}
+
+fn pace() {
+    let until = Instant::now() + GAP;
+    while Instant::now() < until {
+        std::hint::spin_loop();
+    }
+}
+
+fn quantile(sorted: &[Duration], q: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if args.is_empty() {
+        vec![2, default_workers(), 8, 32]
+    } else {
+        args
+    };
+    println!("| workers | contender | p50 | p99 | p99.9 | ratio of p50 to ours |");
+    println!("|---|---|---|---|---|---|");
+    for workers in sizes {
+        let ours = ThreadPoolExecutor::new(workers).unwrap();
+        let d6 = design6::Pool::new(workers);
+        let tp = threadpool::ThreadPool::new(workers);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(workers)
+            .build()
+            .unwrap();
+        let mut contenders: Vec<(&str, RoundTrip)> = vec![
+            (
+                "concurrent-futures",
+                Box::new(|| timed(|| assert_eq!(ours.submit(|| 1u64).unwrap().join(), Ok(1)))),
+            ),
+            (
+                "design 6 (crossbeam channel + AtomicU8 slot)",
+                Box::new(|| timed(|| assert_eq!(d6.submit(|| 1u64).result(), Some(1)))),
+            ),
+            (
+                "threadpool + channel",
+                Box::new(|| {
+                    timed(|| {
+                        let (tx, rx) = std::sync::mpsc::channel();
+                        tp.execute(move || tx.send(1u64).unwrap());
+                        rx.recv().unwrap();
+                    })
+                }),
+            ),
+            (
+                "tokio spawn_blocking",
+                Box::new(|| {
+                    timed(|| {
+                        rt.block_on(async { rt.spawn_blocking(|| 1u64).await.unwrap() });
+                    })
+                }),
+            ),
+        ];
+        let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); contenders.len()];
+        for round in 0..ROUNDS + 2 {
+            for k in 0..contenders.len() {
+                let i = (k + round) % contenders.len();
+                for _ in 0..PER_ROUND {
+                    let d = (contenders[i].1)();
+                    if round >= 2 {
+                        samples[i].push(d);
+                    }
+                    pace();
+                }
+            }
+        }
+        let mut ours_p50 = Duration::ZERO;
+        for (i, (name, _)) in contenders.iter().enumerate() {
+            let mut s = std::mem::take(&mut samples[i]);
+            s.sort();
+            let (p50, p99, p999) = (quantile(&s, 0.5), quantile(&s, 0.99), quantile(&s, 0.999));
+            if i == 0 {
+                ours_p50 = p50;
+            }
+            println!(
+                "| {workers} | {name} | {:.1} µs | {:.1} µs | {:.1} µs | {:.2} |",
+                p50.as_secs_f64() * 1e6,
+                p99.as_secs_f64() * 1e6,
+                p999.as_secs_f64() * 1e6,
+                p50.as_secs_f64() / ours_p50.as_secs_f64()
+            );
+        }
+    }
+}

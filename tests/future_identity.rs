@@ -1,29 +1,15 @@
 //! Identity, sharing and thread-safety bounds (SPEC.md F11).
 
+mod common;
+
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::rc::Rc;
 
+use common::{assert_send_sync, NotSend, NotSync};
 use concurrent_futures::{Future, Promise, Task};
 
 fn assert_send<T: Send>() {}
-fn assert_send_sync<T: Send + Sync>() {}
-
-/// Compiles only if `T` is *not* `Send`: with `T: Send`, both impls apply
-/// and the call `<T as NotSend<_>>::check()` is ambiguous.
-trait NotSend<A> {
-    fn check() {}
-}
-impl<T: ?Sized> NotSend<()> for T {}
-impl<T: ?Sized + Send> NotSend<u8> for T {}
-
-/// Compiles only if `T` is *not* `Sync` (same trick).
-trait NotSync<A> {
-    fn check() {}
-}
-impl<T: ?Sized> NotSync<()> for T {}
-impl<T: ?Sized + Sync> NotSync<u8> for T {}
-
 /// F11: `Future<T>: Send + Sync` iff `T: Send + Sync`; `Task` and
 /// `Promise<T: Send>` are `Send`. Checked at compile time: a wrong bound
 /// makes this file fail to build.

@@ -12,7 +12,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::Duration;
 
-use common::quiet_expected_panics;
+use common::{assert_send_sync, quiet_expected_panics, NotSend, NotSync};
 use concurrent_futures::{Future, FutureError, Promise, Task, ThreadPoolExecutor};
 
 /// Wakes a parked thread.
@@ -58,23 +58,8 @@ fn block_on_all<F: StdFuture + Unpin>(futs: Vec<F>) -> Vec<F::Output> {
     slots.into_iter().map(|(_, out)| out.unwrap()).collect()
 }
 
-fn assert_send_sync<T: Send + Sync>() {}
 fn assert_unpin<T: Unpin>() {}
 fn assert_std_future<F: StdFuture<Output = Result<T, FutureError>>, T>() {}
-
-/// Compiles only if `T` is *not* `Send` (two impls; ambiguous when it is).
-trait NotSend<A> {
-    fn check() {}
-}
-impl<T: ?Sized> NotSend<()> for T {}
-impl<T: ?Sized + Send> NotSend<u8> for T {}
-
-/// Compiles only if `T` is *not* `Sync` (same trick).
-trait NotSync<A> {
-    fn check() {}
-}
-impl<T: ?Sized> NotSync<()> for T {}
-impl<T: ?Sized + Sync> NotSync<u8> for T {}
 
 /// F13: `Future<T>` is a `std::future::Future` with output `Result<T, _>`
 /// for any `T`, is `Unpin`, and is `Send + Sync` exactly when

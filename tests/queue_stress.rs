@@ -337,32 +337,48 @@ fn close_races_producers(
 /// The sizes of the close stress tests: small under Miri.
 const CLOSE_STRESS: (usize, usize) = if cfg!(miri) { (20, 10) } else { (5_000, 8_000) };
 
+/// Rounds of `close_races_producers` on queues `make` builds; fails when the
+/// close never landed among the pushes (except under Miri, whose one round
+/// may finish the pushes first).
+fn close_rounds<Q: Send + Sync + 'static>(
+    make: impl Fn() -> Q,
+    push: fn(&Q, Tagged) -> Result<(), PushError<Tagged>>,
+    pop: fn(&Q) -> Result<Tagged, PopError>,
+    close: fn(&Q) -> bool,
+) {
+    let mut raced = 0;
+    for _ in 0..if cfg!(miri) { 1 } else { 20 } {
+        let (per, close_after) = CLOSE_STRESS;
+        let q = Arc::new(make());
+        let (q1, q2, q3) = (q.clone(), q.clone(), q.clone());
+        let rejected = close_races_producers(
+            4,
+            2,
+            per,
+            close_after,
+            move |v| push(&q1, v),
+            move || pop(&q2),
+            move || close(&q3),
+        );
+        raced += usize::from(rejected > 0 && rejected < 4 * per);
+    }
+    assert!(
+        raced > 0 || cfg!(miri),
+        "the close never landed among the pushes"
+    );
+}
+
 /// Q8, Q5: 4 producers race two closers on a bounded queue of 8 (often
 /// full) while 2 consumers drain it until `Closed`: nothing accepted is
 /// lost or duplicated, nothing is accepted after the close, every rejected
 /// value comes back.
 #[test]
 fn close_racing_producers_bounded() {
-    let mut raced = 0;
-    for _ in 0..if cfg!(miri) { 1 } else { 20 } {
-        let (per, close_after) = CLOSE_STRESS;
-        let q = Arc::new(BoundedQueue::new(8));
-        let (q2, q3) = (q.clone(), q.clone());
-        let rejected = close_races_producers(
-            4,
-            2,
-            per,
-            close_after,
-            move |v| q.push(v),
-            move || q2.pop(),
-            move || q3.close(),
-        );
-        raced += usize::from(rejected > 0 && rejected < 4 * per);
-    }
-    // Under Miri one round runs, and its scheduler may finish the pushes first.
-    assert!(
-        raced > 0 || cfg!(miri),
-        "the close never landed among the pushes"
+    close_rounds(
+        || BoundedQueue::new(8),
+        BoundedQueue::push,
+        BoundedQueue::pop,
+        BoundedQueue::close,
     );
 }
 
@@ -370,26 +386,11 @@ fn close_racing_producers_bounded() {
 /// including a producer's block transit).
 #[test]
 fn close_racing_producers_unbounded() {
-    let mut raced = 0;
-    for _ in 0..if cfg!(miri) { 1 } else { 20 } {
-        let (per, close_after) = CLOSE_STRESS;
-        let q = Arc::new(UnboundedQueue::new());
-        let (q2, q3) = (q.clone(), q.clone());
-        let rejected = close_races_producers(
-            4,
-            2,
-            per,
-            close_after,
-            move |v| q.push(v),
-            move || q2.pop(),
-            move || q3.close(),
-        );
-        raced += usize::from(rejected > 0 && rejected < 4 * per);
-    }
-    // Under Miri one round runs, and its scheduler may finish the pushes first.
-    assert!(
-        raced > 0 || cfg!(miri),
-        "the close never landed among the pushes"
+    close_rounds(
+        UnboundedQueue::new,
+        UnboundedQueue::push,
+        UnboundedQueue::pop,
+        UnboundedQueue::close,
     );
 }
 

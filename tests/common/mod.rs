@@ -211,3 +211,21 @@ pub(crate) fn quiet_expected_panics(expected: &'static [&'static str]) {
         }));
     });
 }
+
+/// Compiles only if `T` is `Send + Sync`.
+pub(crate) fn assert_send_sync<T: Send + Sync>() {}
+
+/// Compiles only if `T` is *not* `Send`: with `T: Send`, both impls apply
+/// and the call `<T as NotSend<_>>::check()` is ambiguous.
+pub(crate) trait NotSend<A> {
+    fn check() {}
+}
+impl<T: ?Sized> NotSend<()> for T {}
+impl<T: ?Sized + Send> NotSend<u8> for T {}
+
+/// Compiles only if `T` is *not* `Sync` (same trick).
+pub(crate) trait NotSync<A> {
+    fn check() {}
+}
+impl<T: ?Sized> NotSync<()> for T {}
+impl<T: ?Sized + Sync> NotSync<u8> for T {}

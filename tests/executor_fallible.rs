@@ -121,3 +121,21 @@ fn a_cancelled_fallible_task_never_runs() {
     assert_eq!(runs.load(Ordering::SeqCst), 0);
     assert_eq!(Arc::strong_count(&runs), 1, "the closure was dropped");
 }
+
+/// E13, E10: `map_fallible` yields each item's `Err` as `Failed`, in input
+/// order, and the items after it still come.
+#[test]
+fn map_fallible_yields_failures_in_place() {
+    let pool = ThreadPoolExecutor::new(2).unwrap();
+    let urls = ["a.example", "b.invalid", "cc.example"];
+    let out: Vec<_> = pool.map_fallible(fetch, urls).unwrap().collect();
+    assert_eq!(out.len(), 3);
+    assert_eq!(out[0], Ok(9));
+    match &out[1] {
+        Err(FutureError::Failed(e)) => {
+            assert_eq!(e.downcast_ref::<NotFound>(), Some(&NotFound("b.invalid")))
+        }
+        other => panic!("E13: {other:?}"),
+    }
+    assert_eq!(out[2], Ok(10));
+}

@@ -81,15 +81,47 @@ impl<'a, U: Send + 'static> Map<'a, U> {
         F: Fn(A) -> U + Send + Sync + 'static,
         I: Iterator<Item = A> + 'a,
     {
-        let started = Instant::now();
         // The closure is shared by the tasks; each task is still one allocation.
         let f = std::sync::Arc::new(f);
-        let mut items = items;
-        let mut submit_next = move || {
-            let item = items.next()?;
+        Map::submitting(items, buffersize, move |item| {
             let f = std::sync::Arc::clone(&f);
-            Some(exec.submit(move || f(item)))
-        };
+            exec.submit(move || f(item))
+        })
+    }
+
+    /// `new` for a function returning `Result`: an item's `Err` is yielded
+    /// as [`FutureError::Failed`].
+    pub(super) fn new_fallible<A, E, F, I>(
+        exec: &'a ThreadPoolExecutor,
+        f: F,
+        items: I,
+    ) -> Result<Map<'a, U>, ExecutorError>
+    where
+        A: Send + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+        F: Fn(A) -> Result<U, E> + Send + Sync + 'static,
+        I: Iterator<Item = A> + 'a,
+    {
+        let f = std::sync::Arc::new(f);
+        Map::submitting(items, None, move |item| {
+            let f = std::sync::Arc::clone(&f);
+            exec.submit_fallible(move || f(item))
+        })
+    }
+
+    /// Submits `submit(item)` for the items, all at once or `buffersize` at
+    /// a time.
+    fn submitting<A, I>(
+        items: I,
+        buffersize: Option<usize>,
+        mut submit: impl FnMut(A) -> Result<Future<U>, ExecutorError> + 'a,
+    ) -> Result<Map<'a, U>, ExecutorError>
+    where
+        I: Iterator<Item = A> + 'a,
+    {
+        let started = Instant::now();
+        let mut items = items;
+        let mut submit_next = move || Some(submit(items.next()?));
         let mut map = Map {
             pending: VecDeque::new(),
             feed: None,

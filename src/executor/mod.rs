@@ -466,6 +466,40 @@ impl ThreadPoolExecutor {
         Map::new(self, f, items.into_iter(), None)
     }
 
+    /// Like [`map`](Self::map), for a function returning `Result`: an
+    /// item's `Err` is yielded as [`FutureError::Failed`], in its place,
+    /// and the items after it still come (as a raise inside Python's `map`
+    /// surfaces when that item is reached).
+    ///
+    /// [`FutureError::Failed`]: crate::FutureError::Failed
+    ///
+    /// ```
+    /// use concurrent_futures::{FutureError, ThreadPoolExecutor};
+    ///
+    /// let pool = ThreadPoolExecutor::new(2)?;
+    /// let parsed: Vec<_> = pool
+    ///     .map_fallible(|s: &str| s.parse::<u8>(), ["1", "x", "3"])?
+    ///     .map(|r| r.map_err(|e| matches!(e, FutureError::Failed(_))))
+    ///     .collect();
+    /// assert_eq!(parsed, [Ok(1), Err(true), Ok(3)]);
+    /// # Ok::<(), concurrent_futures::Error>(())
+    /// ```
+    pub fn map_fallible<'a, A, U, E, F, I>(
+        &'a self,
+        f: F,
+        items: I,
+    ) -> Result<Map<'a, U>, ExecutorError>
+    where
+        A: Send + 'static,
+        U: Send + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+        F: Fn(A) -> Result<U, E> + Send + Sync + 'static,
+        I: IntoIterator<Item = A>,
+        I::IntoIter: 'a,
+    {
+        Map::new_fallible(self, f, items.into_iter())
+    }
+
     /// Like [`map`](Self::map), but keeps at most `buffersize` items
     /// submitted and not yet yielded (Python 3.14's `buffersize`): one more
     /// is submitted each time a result is yielded, so a huge or endless

@@ -1,8 +1,10 @@
 //! The SPEC audit: every clause of SPEC.md is checked by at least one loom
 //! model and one test, no test names a clause that does not exist, and no
 //! `Checked by:` line names a test that is gone. The conventions are in
-//! SPEC.md's intro ("How to read and audit this file"). Plain std text
-//! parsing, no dependencies.
+//! SPEC.md's intro ("How to read and audit this file"). It also checks that
+//! every atomic ordering site of `src/` has its rows in the ordering-mutation
+//! table, `verification/orderings.md`. Plain std text parsing, no
+//! dependencies.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -122,9 +124,10 @@ fn test_fns(path: &Path, file: String, loom: bool) -> Vec<TestFn> {
 fn fn_name(line: &str) -> Option<String> {
     let at = line.find("fn ")?;
     let before = &line[..at];
-    let qualifiers_only = before
-        .split_whitespace()
-        .all(|w| matches!(w, "pub" | "pub(crate)" | "async" | "unsafe" | "const"));
+    let qualifiers_only = before.split_whitespace().all(|w| {
+        matches!(w, "pub" | "async" | "unsafe" | "const")
+            || w.starts_with("pub(") && w.ends_with(')')
+    });
     if !qualifiers_only {
         return None;
     }
@@ -242,4 +245,254 @@ fn audit_parsing_rules() {
         Some("go_1".to_string())
     );
     assert_eq!(fn_name("let f = |x| fn_like(x);"), None);
+}
+
+/// One atomic ordering site of `src/`, as `.ci/mutate-orderings` names it:
+/// file, enclosing fn, operation (`load`, `fetch_or`, `fence`,
+/// `compare_exchange_weak success`, ...), ordering.
+type Site = (String, String, String, String);
+
+/// `text` with comments and string literals blanked, same length, so that
+/// byte offsets and line breaks are kept.
+fn code_mask(text: &str) -> Vec<u8> {
+    let b = text.as_bytes();
+    let mut out = b.to_vec();
+    let mut i = 0;
+    let blank = |out: &mut Vec<u8>, from: usize, to: usize| {
+        for c in &mut out[from..to] {
+            if *c != b'\n' {
+                *c = b' ';
+            }
+        }
+    };
+    while i < b.len() {
+        if b[i..].starts_with(b"//") {
+            let end = b[i..]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(b.len(), |p| i + p);
+            blank(&mut out, i, end);
+            i = end;
+        } else if b[i..].starts_with(b"/*") {
+            let end = text[i + 2..].find("*/").map_or(b.len(), |p| i + 2 + p + 2);
+            blank(&mut out, i, end);
+            i = end;
+        } else if b[i] == b'"' {
+            let mut j = i + 1;
+            while j < b.len() && b[j] != b'"' {
+                j += if b[j] == b'\\' { 2 } else { 1 };
+            }
+            let end = j.min(b.len());
+            blank(&mut out, i + 1, end);
+            i = end + 1;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The (1-based) lines of `#[cfg(test)]`-style modules.
+fn test_module_lines(lines: &[&str]) -> BTreeSet<usize> {
+    let mut skip = BTreeSet::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let t = lines[i].trim_start();
+        if t.starts_with("#[cfg(test") || t.starts_with("#[cfg(all(test") {
+            let mut j = i + 1;
+            while j < lines.len() && lines[j].trim_start().starts_with("#[") {
+                j += 1;
+            }
+            let opens_mod = j < lines.len() && {
+                let l = lines[j].trim();
+                l.ends_with('{') && l.split_whitespace().any(|w| w == "mod")
+            };
+            if opens_mod {
+                let indent = lines[j].len() - lines[j].trim_start().len();
+                let close = format!("{}}}", " ".repeat(indent));
+                let mut k = j + 1;
+                while k < lines.len() && lines[k].trim_end() != close {
+                    k += 1;
+                }
+                skip.extend(i + 1..=k + 1);
+                i = k + 1;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    skip
+}
+
+/// Every ordering site of one file (path relative to the crate root).
+fn ordering_sites(text: &str, file: &str) -> Vec<Site> {
+    let masked = code_mask(text);
+    let masked_text = String::from_utf8_lossy(&masked).into_owned();
+    let masked_lines: Vec<&str> = masked_text.split('\n').collect();
+    let lines: Vec<&str> = text.split('\n').collect();
+    let skip = test_module_lines(&masked_lines);
+    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut sites = Vec::new();
+    let needle = b"Ordering::";
+    let mut at = 0;
+    while let Some(p) = masked_text[at..].find("Ordering::").map(|p| at + p) {
+        at = p + needle.len();
+        if p > 0 && is_ident(masked[p - 1]) {
+            continue;
+        }
+        let name_end = at + masked[at..].iter().take_while(|&&c| is_ident(c)).count();
+        let ordering = &masked_text[at..name_end];
+        let line = masked[..p].iter().filter(|&&c| c == b'\n').count() + 1;
+        if skip.contains(&line) || ordering.is_empty() {
+            continue;
+        }
+        // The call the ordering is an argument of: the nearest unmatched `(`.
+        let (mut depth, mut commas, mut i) = (0, 0, p);
+        let open = loop {
+            if i == 0 {
+                break None;
+            }
+            i -= 1;
+            match masked[i] {
+                b')' | b']' | b'}' => depth += 1,
+                b'(' | b'[' | b'{' if depth == 0 => break Some(i),
+                b'(' | b'[' | b'{' => depth -= 1,
+                b',' if depth == 0 => commas += 1,
+                _ => {}
+            }
+        };
+        let Some(open) = open.filter(|&o| masked[o] == b'(') else {
+            continue;
+        };
+        let before = masked_text[..open].trim_end();
+        let method: String = before
+            .chars()
+            .rev()
+            .take_while(|&c| c.is_ascii_alphanumeric() || c == '_')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        if method.is_empty() {
+            continue;
+        }
+        let op = match method.as_str() {
+            "compare_exchange" | "compare_exchange_weak" if commas == 2 => {
+                format!("{method} success")
+            }
+            "compare_exchange" | "compare_exchange_weak" => format!("{method} failure"),
+            "fetch_update" if commas == 0 => format!("{method} success"),
+            "fetch_update" => format!("{method} failure"),
+            _ => method,
+        };
+        // The enclosing fn: the nearest `fn` line above, indented less.
+        let indent = |l: &str| l.len() - l.trim_start().len();
+        let fn_ = lines[..line - 1]
+            .iter()
+            .rev()
+            .filter(|l| indent(l) < indent(lines[line - 1]))
+            .find_map(|l| fn_name(l.trim()))
+            .unwrap_or_else(|| "-".to_string());
+        sites.push((file.to_string(), fn_, op, ordering.to_string()));
+    }
+    sites
+}
+
+/// Every ordering site of `src/` (but the `sync.rs` shim, which only
+/// re-exports) has its rows in `verification/orderings.md`, and every site
+/// there still exists. Line numbers are not compared: regenerating the table
+/// (`.ci/mutate-orderings --list --out verification/orderings.md`, no runs)
+/// refreshes them and keeps each site's results and notes.
+#[test]
+fn every_ordering_site_is_in_the_mutation_table() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs = vec![root.join("src")];
+    let mut in_src: BTreeMap<Site, usize> = BTreeMap::new();
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let rel = path.strip_prefix(root).unwrap().to_string_lossy();
+            let rel = rel.replace('\\', "/");
+            if !rel.ends_with(".rs") || rel == "src/sync.rs" {
+                continue;
+            }
+            let text = fs::read_to_string(&path).unwrap();
+            for site in ordering_sites(&text, &rel) {
+                *in_src.entry(site).or_default() += 1;
+            }
+        }
+    }
+
+    let table = fs::read_to_string(root.join("verification/orderings.md"))
+        .expect("verification/orderings.md (made by .ci/mutate-orderings --out)");
+    let mut in_table: BTreeMap<Site, usize> = BTreeMap::new();
+    let mut rows = BTreeSet::new();
+    for line in table.lines().filter(|l| l.starts_with("| `src/")) {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        let [site, fn_, op, ordering, ..] = cells[..] else {
+            panic!("short row: {line}");
+        };
+        let unquote = |s: &str| s.trim_matches('`').to_string();
+        // The per-file summary rows name a file without a line.
+        let Some((file, _line)) = unquote(site)
+            .rsplit_once(':')
+            .map(|(f, l)| (f.to_string(), l.to_string()))
+        else {
+            continue;
+        };
+        // One site has one row per mutant: count it once.
+        if rows.insert((unquote(site), unquote(op))) {
+            let key = (file, unquote(fn_), unquote(op), unquote(ordering));
+            *in_table.entry(key).or_default() += 1;
+        }
+    }
+
+    let mut problems = Vec::new();
+    for (site, n) in &in_src {
+        let listed = in_table.get(site).copied().unwrap_or(0);
+        if listed < *n {
+            problems.push(format!(
+                "{site:?}: {n} site(s) in src/, {listed} in the table"
+            ));
+        }
+    }
+    for (site, n) in &in_table {
+        if !in_src.contains_key(site) {
+            problems.push(format!("{site:?}: {n} site(s) in the table, none in src/"));
+        }
+    }
+    println!(
+        "ordering audit: {} sites in src/",
+        in_src.values().sum::<usize>()
+    );
+    assert!(
+        problems.is_empty(),
+        "verification/orderings.md is out of date (regenerate it: \
+         .ci/mutate-orderings --list --out verification/orderings.md):\n{}",
+        problems.join("\n")
+    );
+}
+
+/// The site scanner on a small input.
+#[test]
+fn ordering_scanner_rules() {
+    let src = "fn a() {\n    x.load(Ordering::Acquire); // Ordering::SeqCst\n    y.compare_exchange_weak(\n        1,\n        f(2, 3),\n        Ordering::AcqRel,\n        Ordering::Relaxed,\n    );\n    fence(Ordering::SeqCst);\n    let s = \"Ordering::Release\";\n}\n#[cfg(test)]\nmod tests {\n    fn t() { X.store(0, Ordering::SeqCst); }\n}\n";
+    let sites = ordering_sites(src, "src/x.rs");
+    let ops: Vec<(&str, &str, &str)> = sites
+        .iter()
+        .map(|(_, f, o, ord)| (f.as_str(), o.as_str(), ord.as_str()))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("a", "load", "Acquire"),
+            ("a", "compare_exchange_weak success", "AcqRel"),
+            ("a", "compare_exchange_weak failure", "Relaxed"),
+            ("a", "fence", "SeqCst"),
+        ]
+    );
 }

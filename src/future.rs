@@ -527,6 +527,14 @@ impl<T> Future<T> {
     }
 }
 
+impl<T> Future<T> {
+    /// `true` when this is the cell's only handle: the task's writer (and
+    /// with it the closure) is gone.
+    pub(crate) fn is_sole_handle(&self) -> bool {
+        self.cell.is_unique()
+    }
+}
+
 impl<T> PartialEq for Future<T> {
     fn eq(&self, other: &Self) -> bool {
         self.addr() == other.addr()

@@ -812,6 +812,13 @@ impl Inner {
                 // Otherwise its drain comes after and sees the push.
                 if lock(&self.threads).alive == 0 {
                     self.drop_refused();
+                    // A concurrent drain (another refused submit's) may have
+                    // taken our task and be dropping it: the closure is gone
+                    // once our future is the cell's last handle.
+                    let backoff = crossbeam_utils::Backoff::new();
+                    while !fut.is_sole_handle() {
+                        snooze(&backoff);
+                    }
                 }
                 Err(error)
             }

@@ -174,8 +174,8 @@ fn bounded_submit_allocates_exactly_once() {
 /// `malloc` serves it from a 96-byte chunk: count, state, a two-word waiter
 /// list (its entries are boxed on the first registration), result slot and
 /// closure. (Other targets' `Mutex` and allocator differ: only the count of
-/// one allocation is asserted there.) A bigger cell makes every submit slower (BENCHMARKS.md, session
-/// 5: 16 bytes more cost 4-5%).
+/// one allocation is asserted there.) A bigger cell makes every submit
+/// slower.
 #[test]
 fn a_small_task_is_one_allocation_of_at_most_88_bytes() {
     let (pair, n) = counted(|| {

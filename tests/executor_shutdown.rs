@@ -325,7 +325,14 @@ fn refused_closures_do_not_outlive_the_submit_or_the_shutdown() {
                             live: live.clone(),
                             bulk: [1; 64 * 1024],
                         };
-                        match pool.submit(move || capture.bulk[0]) {
+                        // The closure owns the whole capture: a bare
+                        // `capture.bulk[0]` would copy the array in and
+                        // leave `capture` on this thread's stack.
+                        let closure = move || {
+                            let capture = capture;
+                            capture.bulk[0]
+                        };
+                        match pool.submit(closure) {
                             Ok(f) => accepted.push(f),
                             Err(e) => {
                                 assert_eq!(e, ExecutorError::Shutdown);

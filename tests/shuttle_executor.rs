@@ -12,8 +12,10 @@
 //!
 //! Each schedule: 1–4 workers, 4–8 submitting threads, 104–128 tasks, users
 //! cancelling their own futures, a concurrent
-//! `shutdown_with(cancel_futures)`, unbounded and bounded queues; then a
-//! waiting `shutdown` and the checks of SPEC E2, E3, E4, E5 and F1/F6.
+//! `shutdown_with(cancel_futures)` and a concurrent waiting `shutdown`,
+//! unbounded and bounded queues; then the checks of SPEC E2, E3, E4, E5 and
+//! F1/F6. A second scenario races two refused submits, the one worker's
+//! exit and a waiting `shutdown` (E3).
 #![cfg(shuttle)]
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -73,10 +75,13 @@ fn scenario(cfg: Config) {
         builder = builder.queue_capacity(cap);
     }
     let pool = Arc::new(builder.build().unwrap());
+    // Refused tasks, recorded as each submit returns (E3 is checked against
+    // this list the moment the waiting shutdown returns).
+    let refused = Arc::new(shuttle::sync::Mutex::new(Vec::new()));
 
     let submitters: Vec<_> = (0..cfg.submitters)
         .map(|s| {
-            let (pool, counts) = (pool.clone(), counts.clone());
+            let (pool, counts, refused) = (pool.clone(), counts.clone(), refused.clone());
             shuttle::thread::spawn(move || {
                 let mut seen = Vec::new();
                 for k in 0..cfg.tasks_each {
@@ -86,6 +91,7 @@ fn scenario(cfg: Config) {
                         counts: counts.clone(),
                     };
                     let submitted = pool.submit(move || {
+                        let probe = probe; // owned by the closure, whole
                         probe.counts.runs[probe.id].fetch_add(1, SeqCst);
                         probe.id
                     });
@@ -97,6 +103,7 @@ fn scenario(cfg: Config) {
                         }
                         Err(e) => {
                             assert_eq!(e, ExecutorError::Shutdown, "E3");
+                            refused.lock().unwrap().push(id);
                             seen.push(Seen::Refused { id });
                         }
                     }
@@ -121,12 +128,22 @@ fn scenario(cfg: Config) {
         })
     };
 
+    // E3, E5: a waiting shutdown, racing the submitters too, returns once
+    // every worker has exited, and by then every submit it refused that has
+    // returned has dropped its closure.
+    pool.shutdown();
+    for &id in refused.lock().unwrap().iter() {
+        assert_eq!(
+            counts.drops[id].load(SeqCst),
+            1,
+            "E3: refused closure {id} outlived the waiting shutdown"
+        );
+    }
     let seen: Vec<Seen> = submitters
         .into_iter()
         .flat_map(|h| h.join().unwrap())
         .collect();
     closer.join().unwrap();
-    pool.shutdown(); // E5: returns once every worker has exited
 
     for s in &seen {
         match s {
@@ -229,4 +246,44 @@ fn pct_schedules_of_submitters_cancels_and_shutdown() {
     for cfg in CONFIGS {
         shuttle::check_pct(move || scenario(cfg), iterations(), 3);
     }
+}
+
+/// E3: two submits refused while the one worker exits, and a waiting
+/// shutdown: when it returns, each refused submit that has returned has
+/// dropped its closure, whichever thread's drain took it.
+fn refused_submits_vs_exiting_worker() {
+    let pool = Arc::new(ThreadPoolExecutor::new(1).unwrap());
+    pool.submit(|| ()).unwrap().result().unwrap();
+    let counts = Arc::new(Counts {
+        runs: (0..2).map(|_| AtomicUsize::new(0)).collect(),
+        drops: (0..2).map(|_| AtomicUsize::new(0)).collect(),
+    });
+    let refused = Arc::new(shuttle::sync::Mutex::new(Vec::new()));
+    let submitters: Vec<_> = (0..2)
+        .map(|id| {
+            let (pool, counts, refused) = (pool.clone(), counts.clone(), refused.clone());
+            shuttle::thread::spawn(move || {
+                let probe = Probe { id, counts };
+                if pool.submit(move || drop(probe)).is_err() {
+                    refused.lock().unwrap().push(id);
+                }
+            })
+        })
+        .collect();
+    pool.shutdown();
+    for &id in refused.lock().unwrap().iter() {
+        assert_eq!(
+            counts.drops[id].load(SeqCst),
+            1,
+            "E3: refused closure {id} outlived the waiting shutdown"
+        );
+    }
+    submitters.into_iter().for_each(|s| s.join().unwrap());
+}
+
+/// E3 (refused closures and the waiting shutdown) under both schedulers.
+#[test]
+fn schedules_of_refused_submits_and_an_exiting_worker() {
+    shuttle::check_random(refused_submits_vs_exiting_worker, 20 * iterations());
+    shuttle::check_pct(refused_submits_vs_exiting_worker, 20 * iterations(), 3);
 }

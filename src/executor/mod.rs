@@ -52,7 +52,7 @@ use crate::error::{ExecutorError, SpawnError, TrySubmitError};
 use crate::queue::{BoundedQueue, UnboundedQueue};
 use crate::sync::{
     condvar_wait, condvar_wait_timeout, fence, lock, snooze, thread, Arc, AtomicUsize, Condvar,
-    Mutex, Ordering,
+    Mutex, MutexGuard, Ordering,
 };
 use crate::task::{CancelOutcome, CancelToken, Task};
 use crate::Future;
@@ -145,6 +145,10 @@ struct Threads {
     /// Handles a `shutdown(wait)` took from `finished` and is joining: the
     /// other waiting callers wait for those joins too (E5).
     joining: usize,
+    /// Threads of refused submits draining the queue (E3): a drain may hold
+    /// another submit's task, so `shutdown(wait)` waits for every drain but
+    /// one on its own thread (a closure's `Drop` may call it).
+    draining: Vec<thread::ThreadId>,
 }
 
 pub(crate) struct Inner {
@@ -810,8 +814,13 @@ impl Inner {
                 // exit (its decrement of `alive`, under the same lock) came
                 // first, its drain may have missed the push: drain here.
                 // Otherwise its drain comes after and sees the push.
-                if lock(&self.threads).alive == 0 {
+                let threads = lock(&self.threads);
+                if threads.alive == 0 {
+                    // Registered, a waiting shutdown waits for this drain
+                    // too: it may take another refused submit's task.
+                    let draining = Draining::register(self, threads);
                     self.drop_refused();
+                    drop(draining);
                     // A concurrent drain (another refused submit's) may have
                     // taken our task and be dropping it: the closure is gone
                     // once our future is the cell's last handle.
@@ -1015,7 +1024,8 @@ impl Inner {
             } else {
                 threads.alive == 0
             };
-            if others_exited && threads.joining == 0 {
+            let drains_over = threads.draining.iter().all(|&t| t == me);
+            if others_exited && threads.joining == 0 && drains_over {
                 break true;
             }
             match deadline {
@@ -1033,6 +1043,34 @@ impl Inner {
             threads.in_shutdown -= 1;
         }
         done
+    }
+}
+
+/// A refused submit's drain of the queue, registered in
+/// `Threads::draining` from the moment the submit read `alive == 0` until
+/// the drain is over, however it ends (E3).
+struct Draining<'a> {
+    inner: &'a Inner,
+}
+
+impl<'a> Draining<'a> {
+    /// Registers the calling thread; takes the guard under which the caller
+    /// read `alive == 0`, so no waiting shutdown can return in between.
+    fn register(inner: &'a Inner, mut threads: MutexGuard<'_, Threads>) -> Self {
+        threads.draining.push(thread::current().id());
+        Draining { inner }
+    }
+}
+
+impl Drop for Draining<'_> {
+    fn drop(&mut self) {
+        let me = thread::current().id();
+        let mut threads = lock(&self.inner.threads);
+        if let Some(pos) = threads.draining.iter().position(|&t| t == me) {
+            threads.draining.swap_remove(pos);
+        }
+        drop(threads);
+        self.inner.exited.notify_all();
     }
 }
 

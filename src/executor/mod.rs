@@ -48,13 +48,14 @@ pub use map::Map;
 pub use scope::{Scope, ScopedFuture, ScopedMap};
 pub use shutdown::Shutdown;
 
+use crate::cell::{CancelOutcome, CancelToken};
 use crate::error::{ExecutorError, SpawnError, TrySubmitError};
 use crate::queue::{BoundedQueue, UnboundedQueue};
 use crate::sync::{
     condvar_wait, condvar_wait_timeout, fence, lock, snooze, thread, Arc, AtomicUsize, Condvar,
     Mutex, MutexGuard, Ordering,
 };
-use crate::task::{CancelOutcome, CancelToken, Task};
+use crate::task::Task;
 use crate::Future;
 use spin::SPINS_BEFORE_PARK;
 use worker::Sleeper;

@@ -8,13 +8,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::cell_ref::CellRef;
+use crate::cell::{
+    shared_of, Borrow, CancelOutcome, CellRef, EntryId, Header, Lifecycle, Shared, Take, Waiter,
+};
 use crate::deadline::Deadline;
 use crate::error::{FutureError, PanicError};
-use crate::state::{Borrow, Lifecycle, Take};
 use crate::sync::{park_until, unparker_of, AtomicU64, Ordering, Parker};
-use crate::task::{shared_of, CancelOutcome, Header, Shared};
-use crate::waiters::{EntryId, Waiter};
 
 /// The eventual result of a task (Python's `concurrent.futures.Future`).
 ///
@@ -338,7 +337,7 @@ impl<T> Future<T> {
                 self.borrow()?;
                 // SAFETY: the Acquire load above saw FINISHED without FAILED,
                 // and this handle owns a borrower unit until its drop, which
-                // outlives the returned reference (task.rs rule 3).
+                // outlives the returned reference (rule 3 of `cell`).
                 Ok(unsafe { self.shared().value() })
             }
             other => unreachable!("F2: done but {other:?}"),
@@ -382,7 +381,7 @@ impl<T> Future<T> {
             // again but by this handle's drop (F13).
             let s = self.header().state.load();
             if s.lifecycle() == Lifecycle::Finished && !s.failed() && !s.taken() {
-                // SAFETY: task.rs rule 4, sole-handle case: FINISHED without
+                // SAFETY: rule 4 of `cell`, sole-handle case: FINISHED without
                 // FAILED or TAKEN was loaded with Acquire after the other
                 // handles' releases (`is_unique`), and no one else can
                 // reach the slot.
@@ -393,7 +392,7 @@ impl<T> Future<T> {
             Take::Won => {
                 // ORDERING: Relaxed, as above. The unit went with the CAS.
                 self.local.store(local & !BORROWED, Ordering::Relaxed);
-                // SAFETY: we won `try_take`, once (task.rs rule 4).
+                // SAFETY: we won `try_take`, once (rule 4 of `cell`).
                 Ok(unsafe { self.shared().take_value() })
             }
             Take::Taken => Err(FutureError::Taken),

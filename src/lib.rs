@@ -129,15 +129,13 @@
 
 mod sync;
 
-mod cell_ref;
+mod cell;
 mod deadline;
 mod error;
 mod future;
 mod promise;
-mod state;
 mod task;
 mod unwind;
-mod waiters;
 
 mod executor;
 pub mod queue;
@@ -189,6 +187,7 @@ pub struct ReadmeDoctests;
 #[cfg(doctest)]
 pub struct ApiNegatives;
 
+pub use cell::{CancelOutcome, CancelToken};
 pub use error::{
     AsCompletedTimeout, Error, ExecutorError, FutureError, PanicError, Rejected, SpawnError,
     TaskError, TrySubmitError,
@@ -198,7 +197,7 @@ pub use executor::{
 };
 pub use future::{Future, Wait};
 pub use promise::Promise;
-pub use task::{CancelOutcome, CancelToken, Task};
+pub use task::Task;
 pub use wait::{
     as_completed, as_completed_timeout, wait, wait_timeout, AsCompleted, AsCompletedTimed,
     DoneAndNotDone, ReturnWhen,

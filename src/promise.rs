@@ -1,9 +1,7 @@
 //! `Promise<T>`: the writing end of a future, for executor authors.
 
-use crate::cell_ref::CellRef;
+use crate::cell::{promise_cells, shared_of, CellRef, Lifecycle, Shared, Start};
 use crate::error::{FutureError, PanicError, Rejected};
-use crate::state::Start;
-use crate::task::{promise_cell, shared_of, Shared};
 use crate::Future;
 
 /// The writing end of a [`Future`] (Python's bare `Future()`, as used by
@@ -24,7 +22,7 @@ use crate::Future;
 /// ```
 pub struct Promise<T> {
     cell: Option<CellRef>,
-    // The promise only moves a `T` in (task.rs rule 2): `Send` iff `T: Send`.
+    // The promise only moves a `T` in (rule 2 of `cell`): `Send` iff `T: Send`.
     _result: std::marker::PhantomData<T>,
 }
 
@@ -38,8 +36,8 @@ impl<T> std::panic::RefUnwindSafe for Promise<T> {}
 impl<T: Send + 'static> Promise<T> {
     /// A pending future and the promise that completes it.
     pub fn new() -> (Promise<T>, Future<T>) {
-        let (cell, reader) = promise_cell::<T>();
-        // SAFETY: `promise_cell::<T>` made the cell for this `T`.
+        let (cell, reader) = promise_cells::<T>();
+        // SAFETY: `promise_cells::<T>` made the cell for this `T`.
         let future = unsafe { Future::from_cell(reader) };
         (
             Promise {
@@ -57,7 +55,7 @@ impl<T> Promise<T> {
             .cell
             .as_ref()
             .expect("a Promise owns its cell until set");
-        // SAFETY: `Promise::new` made the cell with `promise_cell::<T>`.
+        // SAFETY: `Promise::new` made the cell with `promise_cells::<T>`.
         unsafe { shared_of::<T>(&**cell) }
     }
 
@@ -80,7 +78,7 @@ impl<T> Promise<T> {
     /// `true` if the future was cancelled.
     #[must_use = "a query with no side effect"]
     pub fn cancelled(&self) -> bool {
-        self.shared().header.state.load().lifecycle() == crate::state::Lifecycle::Cancelled
+        self.shared().header.state.load().lifecycle() == Lifecycle::Cancelled
     }
 
     /// Completes the future with `value` and wakes every waiter.
@@ -103,7 +101,7 @@ impl<T> Promise<T> {
     fn complete(mut self, outcome: Result<T, FutureError>) -> Result<(), Result<T, FutureError>> {
         let result = {
             let shared = self.shared();
-            // SAFETY: task.rs rule 2: the unique promise owns the slot while
+            // SAFETY: rule 2 of `cell`: the unique promise owns the slot while
             // the word is PENDING or RUNNING (only it can start the future).
             unsafe { shared.complete(outcome) }
         };

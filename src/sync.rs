@@ -193,7 +193,7 @@ mod imp {
     pub(crate) use loom::thread;
 
     /// Marks a heap allocation the crate frees by hand (a task cell,
-    /// `cell_ref.rs`): loom fails the execution if it is never dropped, as
+    /// `cell/cell_ref.rs`): loom fails the execution if it is never dropped, as
     /// its own `Arc` would.
     #[derive(Debug)]
     pub(crate) struct LeakTracker(loom::alloc::Track<()>);

@@ -18,10 +18,10 @@
 use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
+use crate::cell::{EntryId, Waiter};
 use crate::deadline::Deadline;
 use crate::error::AsCompletedTimeout;
 use crate::sync::{condvar_wait, condvar_wait_timeout, lock, Arc, Condvar, Mutex, MutexGuard};
-use crate::waiters::{EntryId, Waiter};
 use crate::Future;
 
 /// When [`wait`] returns (Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION`,

@@ -2,18 +2,23 @@
 //!
 //! # Protocol
 //!
-//! Shared state (`Inner`), and who may touch what:
+//! Shared state (`Inner`), one group of fields per protocol, each group with
+//! its methods in its own file:
 //!
 //! * `queue`: the lock-free work queue of type-erased [`Task`]s. Anyone pushes
 //!   (`submit`); workers and the draining `shutdown(cancel_futures)` /
 //!   broken-pool paths pop.
-//! * `flags`: `SHUTDOWN` and `BROKEN`, set once each by a SeqCst `fetch_or`
-//!   and never cleared.
-//! * `idle`, `sleepers`: the sleep protocol of `worker.rs` (E1, E2, E6).
-//! * `threads`: join handles and worker counts; spawning happens under it
-//!   (at most one thread per submit, never above `max_workers`: E1).
-//! * `queued`, `blocked`, `space`: the bounded queue's reservations and the
-//!   producers blocked on a full queue (E8).
+//! * `closing` (`closing.rs`): `SHUTDOWN` and `BROKEN`, set once each by a
+//!   SeqCst `fetch_or` and never cleared; the drains; refused submits (E3,
+//!   E4, E7).
+//! * `sleepers` (`sleepers.rs`): idle workers and who wakes them (E1, E2).
+//! * `workers` (`threads.rs`): join handles and worker counts; spawning
+//!   happens under its lock (at most one thread per submit, never above
+//!   `max_workers`: E1); exits and joins (E5).
+//! * `backpressure` (`backpressure.rs`): the bounded queue's reservations
+//!   and the producers blocked on a full queue (E8).
+//!
+//! `worker.rs` is the loop each worker thread runs.
 //!
 //! A submit is: admit (flags; reserve a slot when bounded) → allocate the
 //! task (the one allocation) → push → `fence(SeqCst)` (F_s) → read `flags`
@@ -34,11 +39,15 @@
 //! held, `cancel_futures` cancels (and so fires callbacks) with no lock held,
 //! and a callback that submits or shuts down cannot deadlock (E4, E6).
 
+mod backpressure;
 mod builder;
+mod closing;
 mod map;
 mod scope;
 mod shutdown;
+mod sleepers;
 mod spin;
+mod threads;
 mod worker;
 
 use std::time::{Duration, Instant};
@@ -48,16 +57,16 @@ pub use map::Map;
 pub use scope::{Scope, ScopedFuture, ScopedMap};
 pub use shutdown::Shutdown;
 
-use crate::error::{ExecutorError, SpawnError, TrySubmitError};
+use crate::cell::CancelToken;
+use crate::error::{ExecutorError, TrySubmitError};
 use crate::queue::{BoundedQueue, UnboundedQueue};
-use crate::sync::{
-    condvar_wait, condvar_wait_timeout, fence, lock, snooze, thread, Arc, AtomicUsize, Condvar,
-    Mutex, MutexGuard, Ordering,
-};
-use crate::task::{CancelOutcome, CancelToken, Task};
+use crate::sync::{fence, lock, Arc, Ordering};
+use crate::task::Task;
 use crate::Future;
-use spin::SPINS_BEFORE_PARK;
-use worker::Sleeper;
+use backpressure::{Backpressure, Refusal};
+use closing::Closing;
+use sleepers::Sleepers;
+use threads::{Spawn, Workers};
 
 /// `flags`: `shutdown` was called.
 const SHUTDOWN: usize = 0b01;
@@ -129,67 +138,21 @@ pub(crate) struct Config {
     stack_size: Option<usize>,
 }
 
-/// Join handles and worker counts, under `Inner::threads`.
-#[derive(Default)]
-struct Threads {
-    /// Handles of running workers (moved to `finished` when they exit).
-    handles: Vec<thread::JoinHandle<()>>,
-    /// Handles of workers that exited, to be joined by `shutdown(wait)`.
-    finished: Vec<thread::JoinHandle<()>>,
-    /// Workers ever started (names are `<prefix>_<index>`).
-    spawned: usize,
-    /// Workers started and not yet exited; never above `max_workers`.
-    alive: usize,
-    /// Workers blocked inside `shutdown(wait = true)` (E5).
-    in_shutdown: usize,
-    /// Handles a `shutdown(wait)` took from `finished` and is joining: the
-    /// other waiting callers wait for those joins too (E5).
-    joining: usize,
-    /// Threads of refused submits draining the queue (E3): a drain may hold
-    /// another submit's task, so `shutdown(wait)` waits for every drain but
-    /// one on its own thread (a closure's `Drop` may call it).
-    draining: Vec<thread::ThreadId>,
-}
-
+/// The pool's shared state, one group of fields per protocol; each group's
+/// methods live in its file.
 pub(crate) struct Inner {
+    /// The work queue of type-erased tasks.
     queue: WorkQueue,
-    flags: AtomicUsize,
-    idle: AtomicUsize,
-    /// Mirror of `Threads::alive`, read without the lock by submit.
-    workers: AtomicUsize,
-    parks: AtomicUsize,
-    wakeups: AtomicUsize,
-    sleepers: Mutex<Vec<Arc<Sleeper>>>,
-    threads: Mutex<Threads>,
-    exited: Condvar,
-    /// Reserved slots of the bounded queue (E8).
-    queued: AtomicUsize,
-    /// Producers inside `wait_for_space`.
-    blocked: AtomicUsize,
-    space: Mutex<()>,
-    space_freed: Condvar,
-    broken: Mutex<Option<String>>,
+    /// `SHUTDOWN` and `BROKEN` (closing.rs).
+    closing: Closing,
+    /// Idle workers and who wakes them (sleepers.rs).
+    sleepers: Sleepers,
+    /// Spawning, exits and joins (threads.rs).
+    workers: Workers,
+    /// A bounded queue's reservations and blocked producers
+    /// (backpressure.rs).
+    backpressure: Backpressure,
     config: Config,
-}
-
-/// Why `admit` refused, before any task was made.
-enum Refusal {
-    Full,
-    Closed(ExecutorError),
-}
-
-/// What `spawn_worker` did.
-enum Spawn {
-    Started,
-    NotNeeded,
-    /// Shutdown or a broken pool came first.
-    Closed,
-    /// The OS refused to start a thread.
-    Failed {
-        error: SpawnError,
-        /// No worker is alive to run queued work.
-        no_worker_left: bool,
-    },
 }
 
 impl ThreadPoolExecutor {
@@ -219,19 +182,10 @@ impl ThreadPoolExecutor {
         Ok(ThreadPoolExecutor {
             inner: Arc::new(Inner {
                 queue,
-                flags: AtomicUsize::new(0),
-                idle: AtomicUsize::new(0),
-                workers: AtomicUsize::new(0),
-                parks: AtomicUsize::new(0),
-                wakeups: AtomicUsize::new(0),
-                sleepers: Mutex::new(Vec::new()),
-                threads: Mutex::new(Threads::default()),
-                exited: Condvar::new(),
-                queued: AtomicUsize::new(0),
-                blocked: AtomicUsize::new(0),
-                space: Mutex::new(()),
-                space_freed: Condvar::new(),
-                broken: Mutex::new(None),
+                closing: Closing::default(),
+                sleepers: Sleepers::default(),
+                workers: Workers::default(),
+                backpressure: Backpressure::default(),
                 config,
             }),
         })
@@ -546,13 +500,13 @@ impl ThreadPoolExecutor {
     /// A snapshot of the pool's workers (racy by nature: for monitoring).
     #[must_use = "a query with no side effect"]
     pub fn stats(&self) -> PoolStats {
-        let workers = lock(&self.inner.threads).alive;
+        let workers = lock(&self.inner.workers.threads).alive;
         PoolStats {
             workers,
             // ORDERING: Relaxed: a monitoring snapshot, no data depends on it.
-            idle: self.inner.idle.load(Ordering::Relaxed),
-            parks: self.inner.parks.load(Ordering::Relaxed),
-            wakeups: self.inner.wakeups.load(Ordering::Relaxed),
+            idle: self.inner.sleepers.idle.load(Ordering::Relaxed),
+            parks: self.inner.sleepers.parks.load(Ordering::Relaxed),
+            wakeups: self.inner.sleepers.wakeups.load(Ordering::Relaxed),
         }
     }
 }
@@ -568,7 +522,7 @@ impl Drop for ThreadPoolExecutor {
 impl std::fmt::Debug for ThreadPoolExecutor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // ORDERING: Relaxed: a debugging snapshot.
-        let flags = self.inner.flags.load(Ordering::Relaxed);
+        let flags = self.inner.closing.flags.load(Ordering::Relaxed);
         f.debug_struct("ThreadPoolExecutor")
             .field("name_prefix", &self.inner.config.name_prefix)
             .field("max_workers", &self.inner.config.max_workers)
@@ -578,157 +532,10 @@ impl std::fmt::Debug for ThreadPoolExecutor {
     }
 }
 
-impl Refusal {
-    fn into_error(self) -> ExecutorError {
-        match self {
-            // A blocking admit never reports `Full`.
-            Refusal::Full => unreachable!("E8: a blocking admit waits for space"),
-            Refusal::Closed(e) => e,
-        }
-    }
-}
-
 impl Inner {
-    /// The error for a submit that found `flags` set (Python checks broken
-    /// first, then shutdown).
-    fn refusal(&self, flags: usize) -> ExecutorError {
-        if flags & BROKEN != 0 {
-            ExecutorError::Broken(self.broken_message())
-        } else {
-            ExecutorError::Shutdown
-        }
-    }
-
-    fn broken_message(&self) -> String {
-        lock(&self.broken).clone().unwrap_or_default()
-    }
-
-    /// Checks the flags and, for a bounded queue, reserves a slot: with
-    /// `block`, waiting while the queue is full (E8).
-    fn admit(&self, block: bool) -> Result<(), Refusal> {
-        // ORDERING: Acquire pairs with the SeqCst `fetch_or` of the flags, so
-        // a broken pool's message is visible. Only a fast path: the check
-        // that decides E3 is the one after F_s in `enqueue`.
-        let flags = self.flags.load(Ordering::Acquire);
-        if flags & (SHUTDOWN | BROKEN) != 0 {
-            return Err(Refusal::Closed(self.refusal(flags)));
-        }
-        let WorkQueue::Bounded(q) = &self.queue else {
-            return Ok(());
-        };
-        let cap = q.capacity();
-        let backoff = crossbeam_utils::Backoff::new();
-        let mut spins_left = SPINS_BEFORE_PARK;
-        loop {
-            // ORDERING: Relaxed: a reservation publishes no data (the queue
-            // does); the Dekker pairing with `pop` is made by F_p / F_c.
-            let n = self.queued.load(Ordering::Relaxed);
-            if n < cap {
-                if self
-                    .queued
-                    .compare_exchange_weak(n, n + 1, Ordering::Relaxed, Ordering::Relaxed)
-                    .is_ok()
-                {
-                    return Ok(());
-                }
-                continue;
-            }
-            if !block {
-                return Err(Refusal::Full);
-            }
-            // A worker frees a slot soon when tasks are short: re-check a
-            // few times before the blocking path (a lock, a condvar wait and
-            // a wake-up per task otherwise). Correctness is the blocking
-            // path's (E8); none under loom (see `SPINS_BEFORE_PARK`).
-            if spins_left > 0 {
-                spins_left -= 1;
-                snooze(&backoff);
-                continue;
-            }
-            self.wait_for_space(cap)?;
-        }
-    }
-
-    /// Blocks until a reservation may succeed, or the pool closes (E8).
-    fn wait_for_space(&self, cap: usize) -> Result<(), Refusal> {
-        let mut guard = lock(&self.space);
-        // ORDERING: Relaxed: changed only under `space`; read by `pop` after F_c.
-        self.blocked.fetch_add(1, Ordering::Relaxed);
-        let outcome = loop {
-            // F_p: pairs with F_c in `pop`: either that pop sees `blocked`
-            // and notifies under `space`, or we see its release of `queued`.
-            fence(Ordering::SeqCst);
-            // ORDERING: Relaxed after F_p; `begin_shutdown` sets the flag
-            // before it locks `space` to notify, so we see it or are notified.
-            let flags = self.flags.load(Ordering::Relaxed);
-            if flags & (SHUTDOWN | BROKEN) != 0 {
-                break Err(Refusal::Closed(self.refusal(flags)));
-            }
-            // ORDERING: Relaxed after F_p (see above).
-            if self.queued.load(Ordering::Relaxed) < cap {
-                break Ok(());
-            }
-            guard = condvar_wait(&self.space_freed, guard);
-        };
-        // ORDERING: Relaxed, as above.
-        self.blocked.fetch_sub(1, Ordering::Relaxed);
-        drop(guard);
-        outcome
-    }
-
-    /// Pops a task; for a bounded queue, releases its reservation and wakes a
-    /// blocked producer (E8).
-    fn pop(&self) -> Option<Task> {
-        match &self.queue {
-            // The executor never closes its queue: an error means empty.
-            WorkQueue::Unbounded(q) => q.pop().ok(),
-            WorkQueue::Bounded(q) => {
-                let task = q.pop().ok()?;
-                // ORDERING: Relaxed; see `admit`.
-                self.queued.fetch_sub(1, Ordering::Relaxed);
-                // F_c: pairs with F_p in `wait_for_space`.
-                fence(Ordering::SeqCst);
-                // ORDERING: Relaxed after F_c.
-                if self.blocked.load(Ordering::Relaxed) > 0 {
-                    let _space = lock(&self.space);
-                    self.space_freed.notify_one();
-                }
-                Some(task)
-            }
-        }
-    }
-
-    /// Starts the pool's first worker before the first task is queued, so
-    /// that a thread the OS refuses to start leaves nothing queued: the
-    /// submit fails with `Spawn` and its closure never runs (E1). `true`
-    /// when this call started a worker (the submit then starts no other).
-    fn start_first_worker(this: &Arc<Self>) -> Result<bool, ExecutorError> {
-        // ORDERING: Relaxed: only a hint; `spawn_worker` decides under lock.
-        if this.workers.load(Ordering::Relaxed) > 0 {
-            return Ok(false);
-        }
-        match Inner::spawn_worker(this) {
-            Spawn::Started => Ok(true),
-            Spawn::NotNeeded => Ok(false),
-            // ORDERING: Relaxed: `spawn_worker` saw the flag under the lock
-            // that `begin_shutdown` / `break_pool` take after setting it.
-            Spawn::Closed => Err(this.refusal(this.flags.load(Ordering::Relaxed))),
-            Spawn::Failed {
-                error,
-                no_worker_left,
-            } => {
-                if no_worker_left {
-                    Err(ExecutorError::Spawn(error))
-                } else {
-                    Ok(false)
-                }
-            }
-        }
-    }
-
     /// Pushes an admitted task and makes sure a worker will run it (E1-E3).
     /// `started`: this submit already started a worker.
-    fn enqueue<T>(
+    pub(super) fn enqueue<T>(
         this: &Arc<Self>,
         task: Task,
         fut: Future<T>,
@@ -754,19 +561,19 @@ impl Inner {
                 }
             }
         }
-        // F_s: pairs with F_w (worker.rs, no lost wake-up: E2), with F_d in
+        // F_s: pairs with F_w (sleepers.rs, no lost wake-up: E2), with F_d in
         // `begin_shutdown` / `break_pool` (the drain sees this push: E3, E4),
         // and, through the SeqCst flag load of an exiting worker, with F_w
         // again (E3).
         fence(Ordering::SeqCst);
         // ORDERING: Relaxed after F_s: if it reads SHUTDOWN unset, F_s
         // precedes the SeqCst `fetch_or` in S (see the module doc).
-        let flags = this.flags.load(Ordering::Relaxed);
+        let flags = this.closing.flags.load(Ordering::Relaxed);
         if flags & (SHUTDOWN | BROKEN) != 0 {
             return this.refuse_queued(fut, this.refusal(flags));
         }
-        // ORDERING: Relaxed after F_s (see worker.rs).
-        if this.idle.load(Ordering::Relaxed) > 0 {
+        // ORDERING: Relaxed after F_s (see sleepers.rs).
+        if this.sleepers.idle.load(Ordering::Relaxed) > 0 {
             // An idle worker exists: wake it, spawn nothing (E1). If it took
             // itself off (it found work on its second pop), it is awake and
             // will pop this task too (E2).
@@ -774,13 +581,13 @@ impl Inner {
             return Ok(fut);
         }
         // ORDERING: Relaxed: only a hint; `spawn_worker` decides under lock.
-        if !started && this.workers.load(Ordering::Relaxed) < this.config.max_workers {
+        if !started && this.workers.count.load(Ordering::Relaxed) < this.config.max_workers {
             match Inner::spawn_worker(this) {
                 Spawn::Started | Spawn::NotNeeded => {}
                 Spawn::Closed => {
                     // ORDERING: Relaxed: `spawn_worker` saw the flag under
                     // the lock that `begin_shutdown` / `break_pool` take.
-                    let flags = this.flags.load(Ordering::Relaxed);
+                    let flags = this.closing.flags.load(Ordering::Relaxed);
                     return this.refuse_queued(fut, this.refusal(flags));
                 }
                 // A worker is alive (`start_first_worker` started one, and
@@ -796,289 +603,5 @@ impl Inner {
             }
         }
         Ok(fut)
-    }
-
-    /// A submit whose task is queued learned that no worker may run it (the
-    /// pool closed after its push, E3): it cancels its own task, and if a
-    /// worker started it first, the future is the caller's after all. A
-    /// refused task leaves the queue before this returns when no worker is
-    /// left; otherwise the last worker to exit takes it out (`worker_exited`).
-    fn refuse_queued<T>(
-        &self,
-        fut: Future<T>,
-        error: ExecutorError,
-    ) -> Result<Future<T>, ExecutorError> {
-        match fut.try_cancel() {
-            CancelOutcome::Cancelled | CancelOutcome::AlreadyCancelled => {
-                // Our push happened before this lock. If the last worker's
-                // exit (its decrement of `alive`, under the same lock) came
-                // first, its drain may have missed the push: drain here.
-                // Otherwise its drain comes after and sees the push.
-                let threads = lock(&self.threads);
-                if threads.alive == 0 {
-                    // Registered, a waiting shutdown waits for this drain
-                    // too: it may take another refused submit's task.
-                    let draining = Draining::register(self, threads);
-                    self.drop_refused();
-                    drop(draining);
-                    // A concurrent drain (another refused submit's) may have
-                    // taken our task and be dropping it: the closure is gone
-                    // once our future is the cell's last handle.
-                    let backoff = crossbeam_utils::Backoff::new();
-                    while !fut.is_sole_handle() {
-                        snooze(&backoff);
-                    }
-                }
-                Err(error)
-            }
-            CancelOutcome::Running | CancelOutcome::Finished => Ok(fut),
-        }
-    }
-
-    /// Takes every task left in the queue once no worker is left to pop it,
-    /// cancels it and drops its closure (E3). Called only when the pool is
-    /// closed and `alive` is 0: every task still queued then belongs to a
-    /// submit that read the flags set after its push, which refuses it.
-    fn drop_refused(&self) {
-        while let Some(task) = self.pop() {
-            let _ = task.cancel();
-            drop(task);
-        }
-    }
-
-    /// Wakes one sleeping worker, if any is on the list (E1, E2).
-    fn wake_one(&self) -> bool {
-        let mut sleepers = lock(&self.sleepers);
-        let woken = sleepers.pop();
-        if woken.is_some() {
-            // ORDERING: Relaxed: under `sleepers` (worker.rs); `wakeups` is
-            // a statistic.
-            self.idle.fetch_sub(1, Ordering::Relaxed);
-            self.wakeups.fetch_add(1, Ordering::Relaxed);
-        }
-        drop(sleepers);
-        match woken {
-            Some(s) => {
-                s.wake();
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Wakes every sleeping worker (shutdown, broken pool).
-    fn wake_all(&self) {
-        let mut sleepers = lock(&self.sleepers);
-        let woken = std::mem::take(&mut *sleepers);
-        // ORDERING: Relaxed: under `sleepers` (worker.rs).
-        self.idle.fetch_sub(woken.len(), Ordering::Relaxed);
-        drop(sleepers);
-        for s in woken {
-            s.wake();
-        }
-    }
-
-    /// Starts one worker if the pool is below `max_workers` (E1).
-    fn spawn_worker(this: &Arc<Self>) -> Spawn {
-        let mut threads = lock(&this.threads);
-        // ORDERING: Relaxed: `begin_shutdown` / `break_pool` set the flag
-        // before they take this lock; if we hold it first, the worker we
-        // start is counted in `alive` before they look.
-        if this.flags.load(Ordering::Relaxed) & (SHUTDOWN | BROKEN) != 0 {
-            return Spawn::Closed;
-        }
-        if threads.alive >= this.config.max_workers {
-            return Spawn::NotNeeded;
-        }
-        let index = threads.spawned;
-        let mut builder =
-            thread::Builder::new().name(format!("{}_{}", this.config.name_prefix, index));
-        if let Some(size) = this.config.stack_size {
-            builder = builder.stack_size(size);
-        }
-        let inner = Arc::clone(this);
-        match builder.spawn(move || worker::run(inner)) {
-            Ok(handle) => {
-                threads.handles.push(handle);
-                threads.spawned += 1;
-                threads.alive += 1;
-                // ORDERING: Relaxed: a hint for `enqueue` (see there).
-                this.workers.store(threads.alive, Ordering::Relaxed);
-                Spawn::Started
-            }
-            Err(e) => Spawn::Failed {
-                error: SpawnError::new(e),
-                no_worker_left: threads.alive == 0,
-            },
-        }
-    }
-
-    /// Called by a worker as it leaves its loop (E5). The last worker of a
-    /// closed pool also drops the tasks of refused submits (E3); its thread
-    /// does so before it ends, so `shutdown(wait)`, which joins it, returns
-    /// after.
-    fn worker_exited(&self) {
-        let me = thread::current().id();
-        let mut threads = lock(&self.threads);
-        threads.alive -= 1;
-        // ORDERING: Relaxed: a hint for `enqueue` (see there).
-        self.workers.store(threads.alive, Ordering::Relaxed);
-        let last = threads.alive == 0;
-        if let Some(pos) = threads.handles.iter().position(|h| h.thread().id() == me) {
-            let handle = threads.handles.swap_remove(pos);
-            threads.finished.push(handle);
-        }
-        drop(threads);
-        // ORDERING: Relaxed: a worker exits its loop only after a SeqCst load
-        // read the flags set (worker.rs); a worker lost to a panic reads
-        // whatever it reads, and then is replaced instead.
-        if last && self.flags.load(Ordering::Relaxed) & (SHUTDOWN | BROKEN) != 0 {
-            self.drop_refused();
-        }
-        self.exited.notify_all();
-    }
-
-    /// A worker's body unwound (a panic escaped every catch, E6): start a
-    /// replacement; if none can start and no worker is left, break the pool
-    /// so that no queued task waits forever.
-    fn replace_lost_worker(this: &Arc<Self>) {
-        if let Spawn::Failed {
-            error,
-            no_worker_left: true,
-        } = Inner::spawn_worker(this)
-        {
-            this.break_pool(format!(
-                "a worker was lost and none could be started: {error}"
-            ));
-        }
-    }
-
-    /// Sets `SHUTDOWN`, drains the queue if `cancel_futures`, wakes everyone.
-    fn begin_shutdown(&self, cancel_futures: bool) {
-        // ORDERING: SeqCst: placed in S after the F_s of every submit that
-        // reads the flag unset (module doc), and read by exiting workers.
-        self.flags.fetch_or(SHUTDOWN, Ordering::SeqCst);
-        // F_d: pairs with F_s: the drain below sees every push whose
-        // submitter read SHUTDOWN unset (E3, E4).
-        fence(Ordering::SeqCst);
-        if cancel_futures {
-            // No lock is held: cancelling fires callbacks (E4).
-            while let Some(task) = self.pop() {
-                let _ = task.cancel();
-                drop(task);
-            }
-        }
-        self.wake_all();
-        self.wake_producers();
-    }
-
-    /// An initializer failed: break the pool and fail every queued task (E7).
-    fn break_pool(&self, msg: String) {
-        lock(&self.broken).get_or_insert(msg);
-        // ORDERING: SeqCst, as `fetch_or(SHUTDOWN)`; also releases the message.
-        self.flags.fetch_or(BROKEN, Ordering::SeqCst);
-        // F_d: as in `begin_shutdown`.
-        fence(Ordering::SeqCst);
-        let msg = self.broken_message();
-        while let Some(task) = self.pop() {
-            task.abandon(crate::FutureError::Broken(msg.clone()));
-        }
-        self.wake_all();
-        self.wake_producers();
-    }
-
-    fn wake_producers(&self) {
-        if let WorkQueue::Bounded(_) = self.queue {
-            let _space = lock(&self.space);
-            self.space_freed.notify_all();
-        }
-    }
-
-    /// Waits until every worker but the caller (and other workers blocked
-    /// here) has exited and been joined. Several callers may wait at once:
-    /// each joins the handles it finds finished, and each returns only after
-    /// every such join, its own or another caller's, is over (E5). `false` if
-    /// `deadline` passed first.
-    fn wait_workers(&self, deadline: Option<Instant>) -> bool {
-        let me = thread::current().id();
-        let mut threads = lock(&self.threads);
-        let is_worker = threads.handles.iter().any(|h| h.thread().id() == me);
-        if is_worker {
-            threads.in_shutdown += 1;
-            self.exited.notify_all();
-        }
-        let done = loop {
-            let finished = std::mem::take(&mut threads.finished);
-            if !finished.is_empty() {
-                let n = finished.len();
-                threads.joining += n;
-                drop(threads);
-                finished.into_iter().for_each(join_worker);
-                threads = lock(&self.threads);
-                threads.joining -= n;
-                self.exited.notify_all();
-                continue;
-            }
-            let others_exited = if is_worker {
-                threads.alive <= threads.in_shutdown
-            } else {
-                threads.alive == 0
-            };
-            let drains_over = threads.draining.iter().all(|&t| t == me);
-            if others_exited && threads.joining == 0 && drains_over {
-                break true;
-            }
-            match deadline {
-                None => threads = condvar_wait(&self.exited, threads),
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        break false;
-                    }
-                    threads = condvar_wait_timeout(&self.exited, threads, d - now);
-                }
-            }
-        };
-        if is_worker {
-            threads.in_shutdown -= 1;
-        }
-        done
-    }
-}
-
-/// A refused submit's drain of the queue, registered in
-/// `Threads::draining` from the moment the submit read `alive == 0` until
-/// the drain is over, however it ends (E3).
-struct Draining<'a> {
-    inner: &'a Inner,
-}
-
-impl<'a> Draining<'a> {
-    /// Registers the calling thread; takes the guard under which the caller
-    /// read `alive == 0`, so no waiting shutdown can return in between.
-    fn register(inner: &'a Inner, mut threads: MutexGuard<'_, Threads>) -> Self {
-        threads.draining.push(thread::current().id());
-        Draining { inner }
-    }
-}
-
-impl Drop for Draining<'_> {
-    fn drop(&mut self) {
-        let me = thread::current().id();
-        let mut threads = lock(&self.inner.threads);
-        if let Some(pos) = threads.draining.iter().position(|&t| t == me) {
-            threads.draining.swap_remove(pos);
-        }
-        drop(threads);
-        self.inner.exited.notify_all();
-    }
-}
-
-/// Joins a worker that left its loop. Its body catches every panic of user
-/// code (E6), and a lost worker was already replaced (`Exit` in worker.rs):
-/// a failed join is reported, never raised (this runs in `Drop`).
-fn join_worker(handle: thread::JoinHandle<()>) {
-    if handle.join().is_err() {
-        eprintln!("concurrent_futures: a worker thread ended by a panic");
     }
 }

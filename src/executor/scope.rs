@@ -33,9 +33,10 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use super::ThreadPoolExecutor;
+use crate::cell::{CancelOutcome, CancelToken};
 use crate::error::{ExecutorError, FutureError};
 use crate::sync::{condvar_wait, lock, Arc, Condvar, Mutex};
-use crate::task::{CancelOutcome, CancelToken, Task};
+use crate::task::Task;
 use crate::Future;
 
 /// A scope of tasks that may borrow from the caller's stack; see

@@ -1,33 +1,5 @@
-//! The worker loop and the idle/sleep protocol (E1, E2, E6).
-//!
-//! A worker pops and runs tasks until the queue is empty, then goes to sleep:
-//!
-//! ```text
-//! worker (sleep path)                         submitter
-//!   lock(sleepers)                              queue.push(task)
-//!   idle += 1                  (a)              fence(SeqCst)          (F_s)
-//!   flags = load                                flags = load
-//!   fence(SeqCst)              (F_w)            if idle > 0:           (b)
-//!   pop again: Some -> idle -= 1, run             lock(sleepers), pop one,
-//!   None + shutdown -> idle -= 1, exit            idle -= 1, wake it
-//!   None -> push self on sleepers, unlock,      else if workers < max:
-//!           park until woken                      spawn one
-//! ```
-//!
-//! No lost wake-up (E2). `F_w` and `F_s` are SeqCst fences, so one precedes
-//! the other in the single total order S. If `F_s` comes first, the worker's
-//! second pop (after `F_w`) sees the push. If `F_w` comes first, the
-//! submitter's load (b) (after `F_s`) sees the increment (a), so it takes the
-//! `sleepers` lock; the worker holds that lock from (a) until it either
-//! decremented `idle` (it is awake and loops to pop again) or pushed itself on
-//! `sleepers` (the submitter finds it there, or an earlier waker already woke
-//! it). Either way an awake worker will pop the task.
-//!
-//! Exact idle accounting (E1, E6): `idle` changes only under the `sleepers`
-//! lock: +1 at (a), and -1 exactly once per increment, by the worker itself
-//! (it found work or exits) or by the one waker that took it off `sleepers`.
-//! So `idle` is the number of workers that sleep or are about to, and the
-//! submitter spawns a thread only when it reads 0.
+//! The worker loop (E1, E2, E6): pop and run tasks; spin a little on an
+//! empty queue; then take the sleep path of `sleepers.rs`.
 //!
 //! User code (tasks, callbacks, destructors of closures, results and panic
 //! payloads, the initializer) never runs under a lock of this module, and a
@@ -36,31 +8,12 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use super::sleepers::{sleep, Sleeper, Slept};
 use super::spin::{pause, SPINS_BEFORE_PARK, STREAMING_PAUSE};
-use super::{Inner, BROKEN, SHUTDOWN};
-use crate::sync::{
-    fence, lock, park_until, snooze, unparker_of, Arc, AtomicBool, Ordering, Parker, Unparker,
-};
+use super::{Inner, BROKEN};
+use crate::sync::{snooze, Arc, Ordering, Parker};
 use crate::task::Task;
 use crate::unwind::{drop_payload, drop_quietly};
-
-/// A sleeping worker, as the wakers see it.
-pub(super) struct Sleeper {
-    /// Set by the waker that took this sleeper off the list.
-    woken: AtomicBool,
-    unparker: Unparker,
-}
-
-impl Sleeper {
-    /// Wakes a sleeper that the caller took off `sleepers` (and for which it
-    /// decremented `idle`).
-    pub(super) fn wake(&self) {
-        // ORDERING: Release pairs with the Acquire load in `sleep`; the worker
-        // then sees every write made before the wake (the flags among them).
-        self.woken.store(true, Ordering::Release);
-        self.unparker.unpark();
-    }
-}
 
 /// The body of a worker thread.
 pub(super) fn run(inner: Arc<Inner>) {
@@ -79,10 +32,7 @@ pub(super) fn run(inner: Arc<Inner>) {
 fn work(inner: &Inner) {
     // The parker belongs to this thread (loom binds it to its creator).
     let parker = Parker::default();
-    let me = Arc::new(Sleeper {
-        woken: AtomicBool::new(false),
-        unparker: unparker_of(&parker),
-    });
+    let me = Arc::new(Sleeper::new(&parker));
     let mut streaming = false;
     loop {
         if let Some(task) = inner.pop().or_else(|| spin_for_work(inner, &mut streaming)) {
@@ -167,57 +117,9 @@ fn spin_for_work(inner: &Inner, streaming: &mut bool) -> Option<Task> {
 fn run_task(inner: &Inner, task: Task) {
     // ORDERING: Acquire pairs with the SeqCst `fetch_or(BROKEN)`, so the
     // message written before it is visible to `broken_message`.
-    if inner.flags.load(Ordering::Acquire) & BROKEN != 0 {
+    if inner.closing.flags.load(Ordering::Acquire) & BROKEN != 0 {
         task.abandon(crate::FutureError::Broken(inner.broken_message()));
     } else {
         task.run();
     }
-}
-
-/// How the sleep path ended.
-enum Slept {
-    /// The second pop found a task: the worker never slept.
-    Found(Task),
-    /// A waker took this worker off `sleepers`: pop again.
-    Woken,
-    /// The queue is empty and the pool is shut down or broken.
-    Exit,
-}
-
-/// The sleep path (see the module doc).
-fn sleep(inner: &Inner, me: &Arc<Sleeper>, parker: &Parker) -> Slept {
-    let mut sleepers = lock(&inner.sleepers);
-    // (a). ORDERING: Relaxed; `idle` only changes under this lock, and the
-    // Dekker pairing with the submitter is made by the fences F_w / F_s.
-    inner.idle.fetch_add(1, Ordering::Relaxed);
-    // ORDERING: SeqCst pairs with the SeqCst `fetch_or(SHUTDOWN | BROKEN)`:
-    // if we see it, every push that saw the flag unset is visible to the pop
-    // below (through F_w; see `Inner::enqueue`).
-    let flags = inner.flags.load(Ordering::SeqCst);
-    // F_w: pairs with F_s, the fence after the push in `Inner::enqueue`.
-    fence(Ordering::SeqCst);
-    if let Some(task) = inner.pop() {
-        inner.idle.fetch_sub(1, Ordering::Relaxed);
-        drop(sleepers);
-        return Slept::Found(task);
-    }
-    if flags & (SHUTDOWN | BROKEN) != 0 {
-        inner.idle.fetch_sub(1, Ordering::Relaxed);
-        return Slept::Exit;
-    }
-    sleepers.push(Arc::clone(me));
-    inner.parks.fetch_add(1, Ordering::Relaxed);
-    drop(sleepers);
-    // ORDERING: Acquire pairs with the Release store in `Sleeper::wake`.
-    // A load, then a reset, rather than one `swap`: only one waker can set
-    // the flag per sleep (it took us off `sleepers`), so nothing races the
-    // reset; and loom 0.7's RMW after a park may read a stale value and
-    // report a false deadlock.
-    while !me.woken.load(Ordering::Acquire) {
-        park_until(parker, None);
-    }
-    // ORDERING: Relaxed: our next registration on `sleepers` (under its
-    // lock) orders this reset before the next waker's store.
-    me.woken.store(false, Ordering::Relaxed);
-    Slept::Woken
 }

@@ -38,7 +38,7 @@
 
 use std::task::Waker;
 
-use crate::state::{Snapshot, State};
+use super::state::{Snapshot, State};
 use crate::sync::{lock, Mutex, Unparker};
 use crate::unwind::catch;
 

@@ -1,6 +1,6 @@
 //! `CellRef`: a counted owner of one task cell (F7).
 //!
-//! A task's one allocation (task.rs) is shared by exactly two owners at
+//! A task's one allocation (`cell`, the module doc) is shared by exactly two owners at
 //! birth: the `Task` or `Promise` that writes it and the `Future` that reads
 //! it. `std::sync::Arc` would start it at one owner and need a locked
 //! increment for the second, on the submitting thread, for every task; on
@@ -34,7 +34,7 @@
 //!   the free as racing the other handles' decrements).
 //!
 //! Under loom the free is visible to the race detector: dropping the result
-//! slot writes it (`Shared`'s `Drop` in task.rs), so a free not ordered after
+//! slot writes it (`Shared`'s `Drop`, shared.rs), so a free not ordered after
 //! every reader of the slot fails the models (the teeth rows in SPEC.md).
 //! And a cell that is never freed fails them too: each allocation carries a
 //! loom leak tracker (`sync::LeakTracker`, zero-sized outside loom).
@@ -42,8 +42,8 @@
 use std::ops::Deref;
 use std::ptr::NonNull;
 
+use super::runnable::Runnable;
 use crate::sync::{AtomicUsize, LeakTracker, Ordering};
-use crate::task::Runnable;
 
 /// The allocation: the count, then the cell.
 #[repr(C)]

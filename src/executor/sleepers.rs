@@ -1,0 +1,160 @@
+//! The idle/sleep protocol (E1, E2, E6): workers that find the queue empty
+//! go to sleep on `list`, and a submit wakes one.
+//!
+//! A worker pops and runs tasks until the queue is empty, then goes to sleep:
+//!
+//! ```text
+//! worker (sleep path)                         submitter
+//!   lock(sleepers)                              queue.push(task)
+//!   idle += 1                  (a)              fence(SeqCst)          (F_s)
+//!   flags = load                                flags = load
+//!   fence(SeqCst)              (F_w)            if idle > 0:           (b)
+//!   pop again: Some -> idle -= 1, run             lock(sleepers), pop one,
+//!   None + shutdown -> idle -= 1, exit            idle -= 1, wake it
+//!   None -> push self on sleepers, unlock,      else if workers < max:
+//!           park until woken                      spawn one
+//! ```
+//!
+//! No lost wake-up (E2). `F_w` and `F_s` are SeqCst fences, so one precedes
+//! the other in the single total order S. If `F_s` comes first, the worker's
+//! second pop (after `F_w`) sees the push. If `F_w` comes first, the
+//! submitter's load (b) (after `F_s`) sees the increment (a), so it takes the
+//! `sleepers` lock; the worker holds that lock from (a) until it either
+//! decremented `idle` (it is awake and loops to pop again) or pushed itself on
+//! `sleepers` (the submitter finds it there, or an earlier waker already woke
+//! it). Either way an awake worker will pop the task.
+//!
+//! Exact idle accounting (E1, E6): `idle` changes only under the `sleepers`
+//! lock: +1 at (a), and -1 exactly once per increment, by the worker itself
+//! (it found work or exits) or by the one waker that took it off `sleepers`.
+//! So `idle` is the number of workers that sleep or are about to, and the
+//! submitter spawns a thread only when it reads 0.
+//!
+
+use super::{Inner, BROKEN, SHUTDOWN};
+use crate::sync::{
+    fence, lock, park_until, unparker_of, Arc, AtomicBool, AtomicUsize, Mutex, Ordering, Parker,
+    Unparker,
+};
+use crate::task::Task;
+
+/// Sleeping workers and their counts.
+#[derive(Default)]
+pub(super) struct Sleepers {
+    /// Workers asleep, each taken off by the one waker that wakes it.
+    pub(super) list: Mutex<Vec<Arc<Sleeper>>>,
+    /// Workers asleep or about to be: changed only under `list`'s lock.
+    pub(super) idle: AtomicUsize,
+    /// Times a worker went to sleep (a statistic).
+    pub(super) parks: AtomicUsize,
+    /// Times a submit woke a sleeper (a statistic).
+    pub(super) wakeups: AtomicUsize,
+}
+
+/// A sleeping worker, as the wakers see it.
+pub(super) struct Sleeper {
+    /// Set by the waker that took this sleeper off the list.
+    woken: AtomicBool,
+    unparker: Unparker,
+}
+
+impl Sleeper {
+    /// The sleeper of the worker that owns `parker`.
+    pub(super) fn new(parker: &Parker) -> Sleeper {
+        Sleeper {
+            woken: AtomicBool::new(false),
+            unparker: unparker_of(parker),
+        }
+    }
+
+    /// Wakes a sleeper that the caller took off `sleepers` (and for which it
+    /// decremented `idle`).
+    pub(super) fn wake(&self) {
+        // ORDERING: Release pairs with the Acquire load in `sleep`; the worker
+        // then sees every write made before the wake (the flags among them).
+        self.woken.store(true, Ordering::Release);
+        self.unparker.unpark();
+    }
+}
+
+/// How the sleep path ended.
+pub(super) enum Slept {
+    /// The second pop found a task: the worker never slept.
+    Found(Task),
+    /// A waker took this worker off `sleepers`: pop again.
+    Woken,
+    /// The queue is empty and the pool is shut down or broken.
+    Exit,
+}
+
+/// The sleep path (see the module doc).
+pub(super) fn sleep(inner: &Inner, me: &Arc<Sleeper>, parker: &Parker) -> Slept {
+    let mut sleepers = lock(&inner.sleepers.list);
+    // (a). ORDERING: Relaxed; `idle` only changes under this lock, and the
+    // Dekker pairing with the submitter is made by the fences F_w / F_s.
+    inner.sleepers.idle.fetch_add(1, Ordering::Relaxed);
+    // ORDERING: SeqCst pairs with the SeqCst `fetch_or(SHUTDOWN | BROKEN)`:
+    // if we see it, every push that saw the flag unset is visible to the pop
+    // below (through F_w; see `Inner::enqueue`).
+    let flags = inner.closing.flags.load(Ordering::SeqCst);
+    // F_w: pairs with F_s, the fence after the push in `Inner::enqueue`.
+    fence(Ordering::SeqCst);
+    if let Some(task) = inner.pop() {
+        inner.sleepers.idle.fetch_sub(1, Ordering::Relaxed);
+        drop(sleepers);
+        return Slept::Found(task);
+    }
+    if flags & (SHUTDOWN | BROKEN) != 0 {
+        inner.sleepers.idle.fetch_sub(1, Ordering::Relaxed);
+        return Slept::Exit;
+    }
+    sleepers.push(Arc::clone(me));
+    inner.sleepers.parks.fetch_add(1, Ordering::Relaxed);
+    drop(sleepers);
+    // ORDERING: Acquire pairs with the Release store in `Sleeper::wake`.
+    // A load, then a reset, rather than one `swap`: only one waker can set
+    // the flag per sleep (it took us off `sleepers`), so nothing races the
+    // reset; and loom 0.7's RMW after a park may read a stale value and
+    // report a false deadlock.
+    while !me.woken.load(Ordering::Acquire) {
+        park_until(parker, None);
+    }
+    // ORDERING: Relaxed: our next registration on `sleepers` (under its
+    // lock) orders this reset before the next waker's store.
+    me.woken.store(false, Ordering::Relaxed);
+    Slept::Woken
+}
+
+impl Inner {
+    /// Wakes one sleeping worker, if any is on the list (E1, E2).
+    pub(super) fn wake_one(&self) -> bool {
+        let mut sleepers = lock(&self.sleepers.list);
+        let woken = sleepers.pop();
+        if woken.is_some() {
+            // ORDERING: Relaxed: under `list` (module doc); `wakeups` is
+            // a statistic.
+            self.sleepers.idle.fetch_sub(1, Ordering::Relaxed);
+            self.sleepers.wakeups.fetch_add(1, Ordering::Relaxed);
+        }
+        drop(sleepers);
+        match woken {
+            Some(s) => {
+                s.wake();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Wakes every sleeping worker (shutdown, broken pool).
+    pub(super) fn wake_all(&self) {
+        let mut sleepers = lock(&self.sleepers.list);
+        let woken = std::mem::take(&mut *sleepers);
+        // ORDERING: Relaxed: under `list` (module doc).
+        self.sleepers.idle.fetch_sub(woken.len(), Ordering::Relaxed);
+        drop(sleepers);
+        for s in woken {
+            s.wake();
+        }
+    }
+}

@@ -205,8 +205,8 @@ fn f3_f4_f8_finish_vs_blocked_result() {
 /// F3, F8: a zero timeout never blocks; once `done()` is true the slot is
 /// readable and a zero timeout does not time out. The reader spins on
 /// `done()`: no lock or park on its path, so this is the model that needs the
-/// Release of the finishing CAS and the Acquire of `State::load` (see the
-/// teeth table in SPEC.md). It spins because loom's partial-order reduction
+/// Release of the finishing CAS and the Acquire of `State::load` (see
+/// verification/orderings.md). It spins because loom's partial-order reduction
 /// does not reorder a lone load against the peer's later CAS: with a single
 /// `done()` check the "done" branch would never be explored. For the same
 /// reason both threads first pass a `StartLine`: without it the first
@@ -839,8 +839,8 @@ fn f13_two_joins_one_gets_the_value() {
 /// won and the callback got `Taken`; the callback was still borrowing and
 /// the join got `Borrowed`; the callback borrowed and let go, then the join
 /// took the value. All three happen. This is the model that needs the
-/// Release of `release_borrow` and the Acquire of the taking CAS (teeth
-/// table): in the third outcome the move-out must come after the callback's
+/// Release of `release_borrow` and the Acquire of the taking CAS
+/// (verification/orderings.md): in the third outcome the move-out must come after the callback's
 /// read.
 #[test]
 fn f13_f5_join_vs_borrowing_callback() {

@@ -296,9 +296,10 @@ fn writing_task() -> (Arc<Plain>, Future<u32>, thread::JoinHandle<()>) {
 }
 
 /// F14: what the closure wrote is visible, on another thread, once `result`,
-/// `try_result`, `join`, `.await` (by value and by reference), `wait` or
-/// `as_completed` reported the future done, once `done()` returned `true`,
-/// and inside a done-callback (added before or after the finish).
+/// `try_result`, `join`, `.await` (by value and by reference), the future's
+/// `wait` and `wait_timeout`, or the free `wait` and `as_completed` reported
+/// the future done, once `done()` returned `true`, and inside a done-callback
+/// (added before or after the finish).
 #[test]
 fn closure_writes_happen_before_every_way_of_seeing_it_done() {
     let (cell, fut, h) = writing_task();
@@ -333,6 +334,16 @@ fn closure_writes_happen_before_every_way_of_seeing_it_done() {
     let (cell, fut, h) = writing_task();
     assert_eq!(futures::executor::block_on(fut), Ok(7));
     assert_eq!(cell.read(), 7, "after fut.await");
+    h.join().unwrap();
+
+    let (cell, fut, h) = writing_task();
+    fut.wait();
+    assert_eq!(cell.read(), 7, "after Future::wait()");
+    h.join().unwrap();
+
+    let (cell, fut, h) = writing_task();
+    while !fut.wait_timeout(std::time::Duration::from_micros(50)) {}
+    assert_eq!(cell.read(), 7, "after Future::wait_timeout() is true");
     h.join().unwrap();
 
     let (cell, fut, h) = writing_task();

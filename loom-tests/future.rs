@@ -72,6 +72,36 @@ fn counting_waker() -> (StdArc<CountingWaker>, Waker) {
     (w.clone(), Waker::from(w))
 }
 
+/// What a closure or a promise's completer writes, in a plain (non-atomic)
+/// loom cell, held by a std `Arc` (whose atomics loom does not see, so it
+/// orders nothing). A read on another thread that the future does not order
+/// after the write is a loom causality violation (F14).
+struct Plain(loom::cell::UnsafeCell<u32>);
+
+// SAFETY: shared only to test the ordering of its accesses: loom checks each
+// one against the write and fails the model on an unordered pair.
+unsafe impl Sync for Plain {}
+
+impl Plain {
+    fn new() -> Self {
+        Self(loom::cell::UnsafeCell::new(0))
+    }
+
+    /// The writer: the closure, or the completer before `set_result`.
+    fn write(&self, v: u32) {
+        // SAFETY: one write, before the future is finished; every read is
+        // made after the reader learnt that the future is done, so after this
+        // write, or loom fails the model (which is the check).
+        self.0.with_mut(|p| unsafe { *p = v });
+    }
+
+    /// A reader that learnt the future is done.
+    fn read(&self) -> u32 {
+        // SAFETY: see `write`.
+        self.0.with(|p| unsafe { *p })
+    }
+}
+
 /// F1, F2, F6: a worker's start races a cancel; exactly one wins; the closure
 /// runs iff the cancel lost, and is dropped exactly once either way.
 #[test]
@@ -175,8 +205,8 @@ fn f3_f4_f8_finish_vs_blocked_result() {
 /// F3, F8: a zero timeout never blocks; once `done()` is true the slot is
 /// readable and a zero timeout does not time out. The reader spins on
 /// `done()`: no lock or park on its path, so this is the model that needs the
-/// Release of the finishing CAS and the Acquire of `State::load` (see the
-/// teeth table in SPEC.md). It spins because loom's partial-order reduction
+/// Release of the finishing CAS and the Acquire of `State::load` (see
+/// verification/orderings.md). It spins because loom's partial-order reduction
 /// does not reorder a lone load against the peer's later CAS: with a single
 /// `done()` check the "done" branch would never be explored. For the same
 /// reason both threads first pass a `StartLine`: without it the first
@@ -809,8 +839,8 @@ fn f13_two_joins_one_gets_the_value() {
 /// won and the callback got `Taken`; the callback was still borrowing and
 /// the join got `Borrowed`; the callback borrowed and let go, then the join
 /// took the value. All three happen. This is the model that needs the
-/// Release of `release_borrow` and the Acquire of the taking CAS (teeth
-/// table): in the third outcome the move-out must come after the callback's
+/// Release of `release_borrow` and the Acquire of the taking CAS
+/// (verification/orderings.md): in the third outcome the move-out must come after the callback's
 /// read.
 #[test]
 fn f13_f5_join_vs_borrowing_callback() {
@@ -902,6 +932,123 @@ fn f13_f7_moved_out_value_dropped_once() {
             "refused, dropped with the cell by the task",
             "refused, dropped with the cell by the clone",
             "refused, dropped with the cell by the joiner's handle",
+        ],
+    );
+}
+
+/// F14, F5: the closure writes a plain cell, then returns; this thread adds a
+/// done-callback that reads the cell, then spins on `done()` and reads the
+/// cell itself. Both reads see the write, with no synchronization but the
+/// future's: the finishing CAS's Release (`State::try_finish`) against the
+/// Acquire of `State::load` (`done()`), or, for a callback added after the
+/// finish and so run at once on this thread, against the Acquire half of the
+/// registration's RMW (`State::set_waiters`). Both threads pass a
+/// `StartLine` first, so loom tries the registration on either side of the
+/// finish. Outcomes: the callback ran on the worker (added before the
+/// finish), or at once on this thread (added after it). Both happen.
+#[test]
+fn f14_closure_writes_happen_before_done_and_the_callback() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check(
+        "f14_closure_writes_happen_before_done_and_the_callback",
+        None,
+        move || {
+            let cell = StdArc::new(Plain::new());
+            let ran_inline = StdArc::new(StdMutex::new(None));
+            let (c, c2, r) = (cell.clone(), cell.clone(), ran_inline.clone());
+            let (task, fut) = Task::new(move || {
+                c.write(7);
+                7u32
+            });
+            let start = StartLine::new();
+            let st = start.clone();
+            let adder = thread::current().id();
+            let worker = thread::spawn(move || {
+                st.pass();
+                task.run()
+            });
+            start.pass();
+            fut.add_done_callback(move |f| {
+                assert_eq!(c2.read(), 7, "F14: the closure's write, in a callback");
+                assert_eq!(f.try_result(), Ok(&7), "F3 in a callback");
+                *r.lock().unwrap() = Some(thread::current().id() == adder);
+            });
+            while !fut.done() {
+                thread::yield_now();
+            }
+            assert_eq!(cell.read(), 7, "F14: the closure's write, once done()");
+            worker.join().unwrap();
+            let inline = ran_inline.lock().unwrap().expect("F5: the callback ran");
+            s.record(if inline {
+                "callback at once on the adder"
+            } else {
+                "callback on the worker"
+            });
+        },
+    );
+    seen.assert_all(
+        "f14_closure_writes_happen_before_done_and_the_callback",
+        &["callback on the worker", "callback at once on the adder"],
+    );
+}
+
+/// F14: a promise's completer writes a plain cell, then `set_result`; this
+/// thread calls `try_result()`, and `result()` when that timed out, and reads
+/// the cell after the value came back: it sees the write, ordered by the
+/// finishing CAS's Release (`State::try_finish`) and the Acquire of
+/// `State::load` in `wait_done` and `outcome` (and the borrow's CAS, which
+/// reads the finishing CAS's word). Both threads pass a `StartLine` first.
+/// Outcomes: `try_result` found it done, or timed out and `result()`
+/// returned the value. Both happen.
+#[test]
+fn f14_completer_writes_happen_before_try_result_and_result() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check(
+        "f14_completer_writes_happen_before_try_result_and_result",
+        None,
+        move || {
+            let cell = StdArc::new(Plain::new());
+            let c = cell.clone();
+            let (promise, fut) = Promise::<u32>::new();
+            let start = StartLine::new();
+            let st = start.clone();
+            let completer = thread::spawn(move || {
+                st.pass();
+                c.write(7);
+                assert!(promise.set_result(7).is_ok(), "F10: nobody cancels");
+            });
+            start.pass();
+            let found_done = match fut.try_result() {
+                Ok(v) => {
+                    assert_eq!(*v, 7);
+                    true
+                }
+                Err(e) => {
+                    assert_eq!(e, FutureError::Timeout, "F8: zero never blocks");
+                    assert_eq!(fut.result(), Ok(&7), "F3");
+                    false
+                }
+            };
+            assert_eq!(
+                cell.read(),
+                7,
+                "F14: the completer's write, once the value is back"
+            );
+            completer.join().unwrap();
+            s.record(if found_done {
+                "try_result found it done"
+            } else {
+                "try_result timed out, result() waited"
+            });
+        },
+    );
+    seen.assert_all(
+        "f14_completer_writes_happen_before_try_result_and_result",
+        &[
+            "try_result found it done",
+            "try_result timed out, result() waited",
         ],
     );
 }

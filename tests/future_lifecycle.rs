@@ -1,14 +1,19 @@
 //! Scenario tests of the future's life: who wins, what is final, what is
-//! dropped, and how a future breaks (SPEC.md F1, F2, F3, F6, F7, F10, F12).
+//! dropped, how a future breaks, and what its completion orders (SPEC.md
+//! F1, F2, F3, F6, F7, F10, F12, F14).
 
 mod common;
 
+use std::cell::UnsafeCell;
+use std::future::IntoFuture;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc};
 use std::thread;
 
 use common::blocked_waiter;
-use concurrent_futures::{CancelOutcome, FutureError, Promise, Task};
+use concurrent_futures::{
+    as_completed, wait, CancelOutcome, Future, FutureError, Promise, ReturnWhen, Task,
+};
 
 /// Counts its own drops.
 struct DropGuard(Arc<AtomicUsize>);
@@ -254,4 +259,128 @@ fn set_exception_after_cancel_is_rejected() {
     assert!(fut.cancel());
     assert!(promise.set_exception(Box::new("late")).is_err());
     assert_eq!(fut.result(), Err(FutureError::Cancelled));
+}
+
+/// A plain (non-atomic) cell that a closure or a promise's completer writes
+/// and another thread reads once it learnt the future is done: only the
+/// future orders the two, so a missing happens-before is a data race, which
+/// Miri reports (`.ci/sanitizers` runs this file under Miri).
+#[derive(Default)]
+struct Plain(UnsafeCell<u32>);
+
+// SAFETY: one write, then reads that the future orders after it (F14); the
+// tests below exist to check that ordering.
+unsafe impl Sync for Plain {}
+
+impl Plain {
+    fn write(&self, v: u32) {
+        // SAFETY: see the `Sync` impl.
+        unsafe { *self.0.get() = v }
+    }
+
+    fn read(&self) -> u32 {
+        // SAFETY: see the `Sync` impl.
+        unsafe { *self.0.get() }
+    }
+}
+
+/// A task whose closure writes 7 into a fresh cell, run on another thread.
+fn writing_task() -> (Arc<Plain>, Future<u32>, thread::JoinHandle<()>) {
+    let cell = Arc::new(Plain::default());
+    let c = cell.clone();
+    let (task, fut) = Task::new(move || {
+        c.write(7);
+        7
+    });
+    (cell, fut, thread::spawn(move || task.run()))
+}
+
+/// F14: what the closure wrote is visible, on another thread, once `result`,
+/// `try_result`, `join`, `.await` (by value and by reference), the future's
+/// `wait` and `wait_timeout`, or the free `wait` and `as_completed` reported
+/// the future done, once `done()` returned `true`, and inside a done-callback
+/// (added before or after the finish).
+#[test]
+fn closure_writes_happen_before_every_way_of_seeing_it_done() {
+    let (cell, fut, h) = writing_task();
+    assert_eq!(fut.result(), Ok(&7));
+    assert_eq!(cell.read(), 7, "after result()");
+    h.join().unwrap();
+
+    let (cell, fut, h) = writing_task();
+    while fut.try_result() == Err(FutureError::Timeout) {
+        thread::yield_now();
+    }
+    assert_eq!(cell.read(), 7, "after try_result()");
+    h.join().unwrap();
+
+    let (cell, fut, h) = writing_task();
+    while !fut.done() {
+        thread::yield_now();
+    }
+    assert_eq!(cell.read(), 7, "after done()");
+    h.join().unwrap();
+
+    let (cell, fut, h) = writing_task();
+    assert_eq!(fut.join(), Ok(7));
+    assert_eq!(cell.read(), 7, "after join()");
+    h.join().unwrap();
+
+    let (cell, fut, h) = writing_task();
+    assert_eq!(futures::executor::block_on((&fut).into_future()), Ok(&7));
+    assert_eq!(cell.read(), 7, "after (&fut).await");
+    h.join().unwrap();
+
+    let (cell, fut, h) = writing_task();
+    assert_eq!(futures::executor::block_on(fut), Ok(7));
+    assert_eq!(cell.read(), 7, "after fut.await");
+    h.join().unwrap();
+
+    let (cell, fut, h) = writing_task();
+    fut.wait();
+    assert_eq!(cell.read(), 7, "after Future::wait()");
+    h.join().unwrap();
+
+    let (cell, fut, h) = writing_task();
+    while !fut.wait_timeout(std::time::Duration::from_micros(50)) {}
+    assert_eq!(cell.read(), 7, "after Future::wait_timeout() is true");
+    h.join().unwrap();
+
+    let (cell, fut, h) = writing_task();
+    let done = wait([&fut], ReturnWhen::AllCompleted).done;
+    assert_eq!(done.len(), 1);
+    assert_eq!(cell.read(), 7, "after wait()");
+    h.join().unwrap();
+
+    let (cell, fut, h) = writing_task();
+    assert_eq!(as_completed([&fut]).count(), 1);
+    assert_eq!(cell.read(), 7, "after as_completed()");
+    h.join().unwrap();
+
+    // The callback reads the cell itself; the channel only says it ran.
+    let (cell, fut, h) = writing_task();
+    let (tx, rx) = mpsc::channel();
+    let c = cell.clone();
+    fut.add_done_callback(move |_| tx.send(c.read()).unwrap());
+    assert_eq!(rx.recv(), Ok(7), "in a callback racing the finish");
+    h.join().unwrap();
+    let (tx, rx) = mpsc::channel();
+    fut.add_done_callback(move |_| tx.send(cell.read()).unwrap());
+    assert_eq!(rx.recv(), Ok(7), "in a callback added after the finish");
+}
+
+/// F14: what a promise's completer wrote before `set_result` is visible once
+/// the future's value is back on another thread.
+#[test]
+fn completer_writes_happen_before_the_result() {
+    let cell = Arc::new(Plain::default());
+    let c = cell.clone();
+    let (promise, fut) = Promise::new();
+    let h = thread::spawn(move || {
+        c.write(7);
+        promise.set_result(7u32).unwrap();
+    });
+    assert_eq!(fut.result(), Ok(&7));
+    assert_eq!(cell.read(), 7);
+    h.join().unwrap();
 }

@@ -1,6 +1,8 @@
 //! The SPEC audit: every clause of SPEC.md is checked by at least one loom
-//! model and one test, no test names a clause that does not exist, and no
-//! `Checked by:` line names a test that is gone. The conventions are in
+//! model and one test, no test names a clause that does not exist, and each
+//! clause's `Checked by:` paragraph is the one computed from the tests that
+//! name it (`SPEC_AUDIT_WRITE=1 cargo test --test spec_audit` rewrites the
+//! paragraphs in place). The conventions are in
 //! SPEC.md's intro ("How to read and audit this file"). It also checks that
 //! every atomic ordering site of `src/` has its rows in the ordering-mutation
 //! table, `verification/orderings.md`. Plain std text parsing, no
@@ -148,10 +150,133 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The `Checked by:` paragraph that `checking` (in file order: loom models,
+/// then tests) makes: one line per file, names in source order.
+fn checked_by_paragraph(checking: &[&TestFn]) -> Vec<String> {
+    let mut files: Vec<(&str, Vec<&str>)> = Vec::new();
+    for t in checking {
+        match files.iter_mut().find(|(f, _)| *f == t.file) {
+            Some((_, names)) => names.push(&t.name),
+            None => files.push((&t.file, vec![&t.name])),
+        }
+    }
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, (file, names))| {
+            let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            let head = if i == 0 { "Checked by: in" } else { "in" };
+            format!("{head} {file}: {}.", list.join(", "))
+        })
+        .collect()
+}
+
+/// `spec` with every clause's `Checked by:` paragraph replaced by
+/// `paragraphs[id]` (a clause without one gets it at the end of its
+/// section, after a blank line). Lines and their order are kept otherwise.
+fn rewrite_checked_by(spec: &str, paragraphs: &BTreeMap<String, Vec<String>>) -> String {
+    let lines: Vec<&str> = spec.lines().collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut current: Option<String> = None;
+    let mut written = false;
+    // Ends the current clause's section: adds its paragraph if it had none.
+    let finish = |out: &mut Vec<String>, current: &Option<String>, written: bool| {
+        if let (Some(id), false) = (current, written) {
+            if let Some(para) = paragraphs.get(id) {
+                while out.last().is_some_and(|l| l.trim().is_empty()) {
+                    out.pop();
+                }
+                out.push(String::new());
+                out.extend(para.iter().cloned());
+                out.push(String::new());
+            }
+        }
+    };
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        if line.starts_with("## ") || line.starts_with("### ") {
+            finish(&mut out, &current, written);
+            written = false;
+            current = line
+                .strip_prefix("### ")
+                .and_then(|rest| rest.split_whitespace().next())
+                .filter(|id| is_clause_id(id))
+                .map(str::to_string);
+        } else if let (Some(id), true) = (&current, line.trim().starts_with("Checked by:")) {
+            // Skip the old paragraph, up to the next blank or heading line.
+            i += 1;
+            while i < lines.len() && !lines[i].trim().is_empty() && !lines[i].starts_with('#') {
+                i += 1;
+            }
+            out.extend(paragraphs.get(id).into_iter().flatten().cloned());
+            written = true;
+            continue;
+        }
+        out.push(line.to_string());
+        i += 1;
+    }
+    finish(&mut out, &current, written);
+    let mut text = out.join("\n");
+    if spec.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+/// A diff-like account of the `Checked by:` paragraphs that differ.
+fn checked_by_diff(
+    old: &BTreeMap<String, Vec<String>>,
+    new: &BTreeMap<String, Vec<String>>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (id, para) in new {
+        let was = old.get(id).cloned().unwrap_or_default();
+        if &was != para {
+            out.push(format!("@@ {id} Checked by:"));
+            out.extend(was.iter().map(|l| format!("-{l}")));
+            out.extend(para.iter().map(|l| format!("+{l}")));
+        }
+    }
+    out
+}
+
+/// The `Checked by:` paragraph of each clause, as its lines stand.
+fn checked_by_lines(spec: &str) -> BTreeMap<String, Vec<String>> {
+    let mut paras: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut current: Option<String> = None;
+    let mut in_para = false;
+    for line in spec.lines() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            in_para = false;
+        }
+        if let Some(rest) = line.strip_prefix("### ") {
+            let id = rest.split_whitespace().next().unwrap_or("");
+            current = is_clause_id(id).then(|| id.to_string());
+        } else if line.starts_with("## ") {
+            current = None;
+        } else if let Some(id) = &current {
+            if line.trim().starts_with("Checked by:") {
+                in_para = true;
+            }
+            if in_para {
+                paras.entry(id.clone()).or_default().push(line.to_string());
+            }
+        }
+    }
+    paras
+}
+
+/// Clause IDs by letter, then by number (F2 before F10).
+fn clause_order(id: &str) -> (u8, u32) {
+    (id.as_bytes()[0], id[1..].parse::<u32>().unwrap_or(0))
+}
+
 #[test]
 fn spec_clauses_are_all_checked_by_loom_and_tests() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let spec = fs::read_to_string(root.join("SPEC.md")).expect("SPEC.md");
+    let spec_path = root.join("SPEC.md");
+    let spec = fs::read_to_string(&spec_path).expect("SPEC.md");
     let clauses = spec_clauses(&spec);
     let mut tests = Vec::new();
     for (dir, loom) in [("loom-tests", true), ("tests", false)] {
@@ -167,10 +292,10 @@ fn spec_clauses_are_all_checked_by_loom_and_tests() {
         clauses.len(),
         tests.len()
     );
-    // F2 before F10: by letter, then by number.
-    let mut ordered: Vec<(&String, &Vec<String>)> = clauses.iter().collect();
-    ordered.sort_by_key(|(id, _)| (id.as_bytes()[0], id[1..].parse::<u32>().unwrap_or(0)));
-    for (id, listed) in ordered {
+    let mut ordered: Vec<&String> = clauses.keys().collect();
+    ordered.sort_by_key(|id| clause_order(id));
+    let mut paragraphs = BTreeMap::new();
+    for id in ordered {
         let checking: Vec<&TestFn> = tests.iter().filter(|t| t.clauses.contains(id)).collect();
         let loom = checking.iter().filter(|t| t.loom).count();
         let plain = checking.len() - loom;
@@ -186,27 +311,29 @@ fn spec_clauses_are_all_checked_by_loom_and_tests() {
         if plain == 0 {
             problems.push(format!("{id} is checked by no test under tests/"));
         }
-        for t in &checking {
-            if !listed.contains(&t.name) {
-                problems.push(format!(
-                    "{} ({}) names {id}, but {id}'s `Checked by:` does not list it",
-                    t.name, t.file
-                ));
-            }
-        }
-        for name in listed {
-            if !checking.iter().any(|t| &t.name == name) {
-                problems.push(format!(
-                    "{id}'s `Checked by:` lists `{name}`, which is no #[test] fn naming {id}"
-                ));
-            }
-        }
+        paragraphs.insert(id.clone(), checked_by_paragraph(&checking));
     }
     for t in &tests {
         for id in t.clauses.iter().filter(|id| !clauses.contains_key(*id)) {
             problems.push(format!(
                 "{} ({}) names {id}, which SPEC.md does not define",
                 t.name, t.file
+            ));
+        }
+    }
+
+    // The `Checked by:` paragraphs are generated from the tests' names.
+    let generated = rewrite_checked_by(&spec, &paragraphs);
+    if generated != spec {
+        if std::env::var_os("SPEC_AUDIT_WRITE").is_some_and(|v| v == "1") {
+            fs::write(&spec_path, &generated).expect("write SPEC.md");
+            println!("SPEC.md: `Checked by:` paragraphs rewritten");
+        } else {
+            let diff = checked_by_diff(&checked_by_lines(&spec), &paragraphs);
+            problems.push(format!(
+                "SPEC.md's `Checked by:` paragraphs are not what the tests name; \
+                 run SPEC_AUDIT_WRITE=1 cargo test --test spec_audit to rewrite them:\n{}",
+                diff.join("\n")
             ));
         }
     }
@@ -245,6 +372,58 @@ fn audit_parsing_rules() {
         Some("go_1".to_string())
     );
     assert_eq!(fn_name("let f = |x| fn_like(x);"), None);
+}
+
+/// The generated `Checked by:` paragraphs and their rewriting, on small
+/// inputs (no clause is named here).
+#[test]
+fn checked_by_generation_rules() {
+    let t = |name: &str, file: &str| TestFn {
+        name: name.to_string(),
+        file: file.to_string(),
+        loom: file.starts_with("loom-tests/"),
+        clauses: BTreeSet::new(),
+    };
+    let (a, b, c) = (
+        t("a", "loom-tests/x.rs"),
+        t("b", "tests/y.rs"),
+        t("c", "loom-tests/x.rs"),
+    );
+    assert_eq!(
+        checked_by_paragraph(&[&a, &c, &b]),
+        [
+            "Checked by: in loom-tests/x.rs: `a`, `c`.",
+            "in tests/y.rs: `b`."
+        ]
+    );
+    let paragraphs: BTreeMap<String, Vec<String>> = [
+        (
+            "F1".to_string(),
+            vec!["Checked by: in t.rs: `new`.".to_string()],
+        ),
+        (
+            "F2".to_string(),
+            vec!["Checked by: in t.rs: `two`.".to_string()],
+        ),
+    ]
+    .into_iter()
+    .collect();
+    let spec = "## F\n### F1 one\nText.\n\nChecked by: `old`,\n`older`.\n\nAfter.\n### F2 two\nText.\n\n## Q\n";
+    let want = "## F\n### F1 one\nText.\n\nChecked by: in t.rs: `new`.\n\nAfter.\n### F2 two\nText.\n\nChecked by: in t.rs: `two`.\n\n## Q\n";
+    assert_eq!(rewrite_checked_by(spec, &paragraphs), want);
+    assert_eq!(rewrite_checked_by(want, &paragraphs), want, "a fixed point");
+    let diff = checked_by_diff(&checked_by_lines(spec), &paragraphs);
+    assert_eq!(
+        diff,
+        [
+            "@@ F1 Checked by:",
+            "-Checked by: `old`,",
+            "-`older`.",
+            "+Checked by: in t.rs: `new`.",
+            "@@ F2 Checked by:",
+            "+Checked by: in t.rs: `two`.",
+        ]
+    );
 }
 
 /// One atomic ordering site of `src/`, as `.ci/mutate-orderings` names it:

@@ -28,7 +28,8 @@ impl StartLine {
 }
 
 /// Runs `f` exhaustively, or with `bound` preemptions when given, and
-/// prints how many executions loom explored (recorded in SPEC.md).
+/// prints how many executions loom explored (`.ci/loom-counts` collects these
+/// lines into verification/loom-counts.md).
 pub(crate) fn check(name: &str, bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
     let runs = StdArc::new(StdAtomicUsize::new(0));
     let r = runs.clone();

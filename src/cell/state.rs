@@ -325,11 +325,13 @@ impl State {
     /// Sets `WAITERS` and returns the word it replaced. Called only with the
     /// waiter list locked (F4).
     pub(crate) fn set_waiters(&self) -> Snapshot {
-        // ORDERING: AcqRel, though Relaxed would do. This RMW and the
-        // terminal CAS are totally ordered on this word whatever the
-        // ordering; whichever comes second learns it must drain (F4), and the
-        // list itself is under its lock. A registrant that sees FINISHED
-        // re-loads the word with Acquire before it reads the slot (F3).
+        // ORDERING: Acquire: a registrant that finds the word terminal runs
+        // its callback at once, and everything the task did must happen
+        // before that callback (F14): this RMW reads the terminal CAS's
+        // Release. The Release half orders nothing that the list's lock does
+        // not. For F4 alone any ordering would do: this RMW and the terminal
+        // CAS are totally ordered on the word, and whichever comes second
+        // drains.
         Snapshot(self.0.fetch_or(WAITERS, Ordering::AcqRel))
     }
 }

@@ -1,11 +1,11 @@
 //! A bounded queue's backpressure (E8): submits reserve a slot before they
 //! push (`queued`), and block on `space` while none is free; a pop releases
 //! its slot and wakes one blocked producer. The Dekker pair: a producer
-//! about to block increments `blocked`, then `fence(SeqCst)` (F_p), then
-//! re-reads `queued`; a pop decrements `queued`, then `fence(SeqCst)` (F_c),
-//! then reads `blocked`. One fence precedes the other in the SeqCst order,
-//! so the producer sees the free slot or the pop sees the producer and
-//! notifies it under `space`.
+//! about to block increments `blocked`, then `fence(blocked)` (SeqCst), then
+//! re-reads `queued`; a pop decrements `queued`, then `fence(freed)`
+//! (SeqCst), then reads `blocked`. One fence precedes the other in the
+//! SeqCst order, so the producer sees the free slot or the pop sees the
+//! producer and notifies it under `space`.
 
 use super::spin::SPINS_BEFORE_PARK;
 use super::{Inner, WorkQueue, BROKEN, SHUTDOWN};
@@ -46,7 +46,7 @@ impl Inner {
     pub(super) fn admit(&self, block: bool) -> Result<(), Refusal> {
         // ORDERING: Acquire pairs with the SeqCst `fetch_or` of the flags, so
         // a broken pool's message is visible. Only a fast path: the check
-        // that decides E3 is the one after F_s in `enqueue`.
+        // that decides E3 is the one after `fence(push)` in `enqueue`.
         let flags = self.closing.flags.load(Ordering::Acquire);
         if flags & (SHUTDOWN | BROKEN) != 0 {
             return Err(Refusal::Closed(self.refusal(flags)));
@@ -59,7 +59,8 @@ impl Inner {
         let mut spins_left = SPINS_BEFORE_PARK;
         loop {
             // ORDERING: Relaxed: a reservation publishes no data (the queue
-            // does); the Dekker pairing with `pop` is made by F_p / F_c.
+            // does); the Dekker pairing with `pop` is made by
+            // `fence(blocked)` / `fence(freed)`.
             let n = self.backpressure.queued.load(Ordering::Relaxed);
             if n < cap {
                 if self
@@ -91,19 +92,22 @@ impl Inner {
     /// Blocks until a reservation may succeed, or the pool closes (E8).
     pub(super) fn wait_for_space(&self, cap: usize) -> Result<(), Refusal> {
         let mut guard = lock(&self.backpressure.space);
-        // ORDERING: Relaxed: changed only under `space`; read by `pop` after F_c.
+        // ORDERING: Relaxed: changed only under `space`; read by `pop` after
+        // `fence(freed)`.
         self.backpressure.blocked.fetch_add(1, Ordering::Relaxed);
         let outcome = loop {
-            // F_p: pairs with F_c in `pop`: either that pop sees `blocked`
-            // and notifies under `space`, or we see its release of `queued`.
+            // fence(blocked): pairs with `fence(freed)` in `pop`: either that
+            // pop sees `blocked` and notifies under `space`, or we see its
+            // release of `queued`.
             fence(Ordering::SeqCst);
-            // ORDERING: Relaxed after F_p; `begin_shutdown` sets the flag
-            // before it locks `space` to notify, so we see it or are notified.
+            // ORDERING: Relaxed after `fence(blocked)`; `begin_shutdown` sets
+            // the flag before it locks `space` to notify, so we see it or are
+            // notified.
             let flags = self.closing.flags.load(Ordering::Relaxed);
             if flags & (SHUTDOWN | BROKEN) != 0 {
                 break Err(Refusal::Closed(self.refusal(flags)));
             }
-            // ORDERING: Relaxed after F_p (see above).
+            // ORDERING: Relaxed after `fence(blocked)` (see above).
             if self.backpressure.queued.load(Ordering::Relaxed) < cap {
                 break Ok(());
             }
@@ -125,9 +129,9 @@ impl Inner {
                 let task = q.pop().ok()?;
                 // ORDERING: Relaxed; see `admit`.
                 self.backpressure.queued.fetch_sub(1, Ordering::Relaxed);
-                // F_c: pairs with F_p in `wait_for_space`.
+                // fence(freed): pairs with `fence(blocked)` in `wait_for_space`.
                 fence(Ordering::SeqCst);
-                // ORDERING: Relaxed after F_c.
+                // ORDERING: Relaxed after `fence(freed)`.
                 if self.backpressure.blocked.load(Ordering::Relaxed) > 0 {
                     let _space = lock(&self.backpressure.space);
                     self.backpressure.space_freed.notify_one();

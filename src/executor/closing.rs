@@ -83,11 +83,12 @@ impl Inner {
 
     /// Sets `SHUTDOWN`, drains the queue if `cancel_futures`, wakes everyone.
     pub(super) fn begin_shutdown(&self, cancel_futures: bool) {
-        // ORDERING: SeqCst: placed in S after the F_s of every submit that
-        // reads the flag unset (`executor`'s module doc), and read by exiting workers.
+        // ORDERING: SeqCst: placed in S after the `fence(push)` of every
+        // submit that reads the flag unset (`executor`'s module doc), and
+        // read by exiting workers.
         self.closing.flags.fetch_or(SHUTDOWN, Ordering::SeqCst);
-        // F_d: pairs with F_s: the drain below sees every push whose
-        // submitter read SHUTDOWN unset (E3, E4).
+        // fence(drain): pairs with `fence(push)`: the drain below sees every
+        // push whose submitter read SHUTDOWN unset (E3, E4).
         fence(Ordering::SeqCst);
         if cancel_futures {
             // No lock is held: cancelling fires callbacks (E4).
@@ -105,7 +106,7 @@ impl Inner {
         lock(&self.closing.broken).get_or_insert(msg);
         // ORDERING: SeqCst, as `fetch_or(SHUTDOWN)`; also releases the message.
         self.closing.flags.fetch_or(BROKEN, Ordering::SeqCst);
-        // F_d: as in `begin_shutdown`.
+        // fence(drain): as in `begin_shutdown`.
         fence(Ordering::SeqCst);
         let msg = self.broken_message();
         while let Some(task) = self.pop() {

@@ -21,15 +21,15 @@
 //! `worker.rs` is the loop each worker thread runs.
 //!
 //! A submit is: admit (flags; reserve a slot when bounded) → allocate the
-//! task (the one allocation) → push → `fence(SeqCst)` (F_s) → read `flags`
+//! task (the one allocation) → push → `fence(push)` (SeqCst) → read `flags`
 //! and `idle` → wake one sleeper, or spawn one worker, or nothing.
 //!
-//! Submit vs shutdown (E3). After F_s the submitter reads `flags`:
-//! * unset: F_s precedes the `fetch_or(SHUTDOWN)` in the SeqCst order S, so
-//!   every pop after a later SeqCst fence sees the push: the draining
-//!   `shutdown(cancel_futures)` (fence F_d) and every worker deciding to exit
-//!   (fence F_w, after it read the flag) will see the task. The task runs,
-//!   or is cancelled by `cancel_futures` or by its user.
+//! Submit vs shutdown (E3). After `fence(push)` the submitter reads `flags`:
+//! * unset: `fence(push)` precedes the `fetch_or(SHUTDOWN)` in the SeqCst
+//!   order S, so every pop after a later SeqCst fence sees the push: the
+//!   draining `shutdown(cancel_futures)` (`fence(drain)`) and every worker
+//!   deciding to exit (`fence(sleep)`, after it read the flag) will see the
+//!   task. The task runs, or is cancelled by `cancel_futures` or by its user.
 //! * set: the submit races a shutdown. It cancels its own future: if the
 //!   cancel wins, submit returns `Err(Shutdown)` and the closure never runs
 //!   (whoever pops it drops it); if a worker started it first, submit
@@ -561,18 +561,19 @@ impl Inner {
                 }
             }
         }
-        // F_s: pairs with F_w (sleepers.rs, no lost wake-up: E2), with F_d in
-        // `begin_shutdown` / `break_pool` (the drain sees this push: E3, E4),
-        // and, through the SeqCst flag load of an exiting worker, with F_w
-        // again (E3).
+        // fence(push): pairs with `fence(sleep)` (sleepers.rs, no lost
+        // wake-up: E2), with `fence(drain)` in `begin_shutdown` /
+        // `break_pool` (the drain sees this push: E3, E4), and, through the
+        // SeqCst flag load of an exiting worker, with `fence(sleep)` again
+        // (E3).
         fence(Ordering::SeqCst);
-        // ORDERING: Relaxed after F_s: if it reads SHUTDOWN unset, F_s
-        // precedes the SeqCst `fetch_or` in S (see the module doc).
+        // ORDERING: Relaxed after `fence(push)`: if it reads SHUTDOWN unset,
+        // `fence(push)` precedes the SeqCst `fetch_or` in S (module doc).
         let flags = this.closing.flags.load(Ordering::Relaxed);
         if flags & (SHUTDOWN | BROKEN) != 0 {
             return this.refuse_queued(fut, this.refusal(flags));
         }
-        // ORDERING: Relaxed after F_s (see sleepers.rs).
+        // ORDERING: Relaxed after `fence(push)` (see sleepers.rs).
         if this.sleepers.idle.load(Ordering::Relaxed) > 0 {
             // An idle worker exists: wake it, spawn nothing (E1). If it took
             // itself off (it found work on its second pop), it is awake and

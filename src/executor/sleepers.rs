@@ -4,25 +4,26 @@
 //! A worker pops and runs tasks until the queue is empty, then goes to sleep:
 //!
 //! ```text
-//! worker (sleep path)                         submitter
-//!   lock(sleepers)                              queue.push(task)
-//!   idle += 1                  (a)              fence(SeqCst)          (F_s)
-//!   flags = load                                flags = load
-//!   fence(SeqCst)              (F_w)            if idle > 0:           (b)
-//!   pop again: Some -> idle -= 1, run             lock(sleepers), pop one,
-//!   None + shutdown -> idle -= 1, exit            idle -= 1, wake it
-//!   None -> push self on sleepers, unlock,      else if workers < max:
-//!           park until woken                      spawn one
+//! worker (sleep path)                      submitter
+//!   lock(sleepers)                           queue.push(task)
+//!   idle += 1             (a)                fence(push)
+//!   flags = load                             flags = load
+//!   fence(sleep)                             if idle > 0:             (b)
+//!   pop again: Some -> idle -= 1, run          lock(sleepers), pop one,
+//!   None + shutdown -> idle -= 1, exit         idle -= 1, wake it
+//!   None -> push self on sleepers, unlock,   else if workers < max:
+//!           park until woken                   spawn one
 //! ```
 //!
-//! No lost wake-up (E2). `F_w` and `F_s` are SeqCst fences, so one precedes
-//! the other in the single total order S. If `F_s` comes first, the worker's
-//! second pop (after `F_w`) sees the push. If `F_w` comes first, the
-//! submitter's load (b) (after `F_s`) sees the increment (a), so it takes the
-//! `sleepers` lock; the worker holds that lock from (a) until it either
-//! decremented `idle` (it is awake and loops to pop again) or pushed itself on
-//! `sleepers` (the submitter finds it there, or an earlier waker already woke
-//! it). Either way an awake worker will pop the task.
+//! No lost wake-up (E2). `fence(sleep)` and `fence(push)` are SeqCst fences,
+//! so one precedes the other in the single total order S. If `fence(push)`
+//! comes first, the worker's second pop (after `fence(sleep)`) sees the
+//! push. If `fence(sleep)` comes first, the submitter's load (b) (after
+//! `fence(push)`) sees the increment (a), so it takes the `sleepers` lock;
+//! the worker holds that lock from (a) until it either decremented `idle`
+//! (it is awake and loops to pop again) or pushed itself on `sleepers` (the
+//! submitter finds it there, or an earlier waker already woke it). Either
+//! way an awake worker will pop the task.
 //!
 //! Exact idle accounting (E1, E6): `idle` changes only under the `sleepers`
 //! lock: +1 at (a), and -1 exactly once per increment, by the worker itself
@@ -91,13 +92,15 @@ pub(super) enum Slept {
 pub(super) fn sleep(inner: &Inner, me: &Arc<Sleeper>, parker: &Parker) -> Slept {
     let mut sleepers = lock(&inner.sleepers.list);
     // (a). ORDERING: Relaxed; `idle` only changes under this lock, and the
-    // Dekker pairing with the submitter is made by the fences F_w / F_s.
+    // Dekker pairing with the submitter is made by `fence(sleep)` /
+    // `fence(push)`.
     inner.sleepers.idle.fetch_add(1, Ordering::Relaxed);
     // ORDERING: SeqCst pairs with the SeqCst `fetch_or(SHUTDOWN | BROKEN)`:
     // if we see it, every push that saw the flag unset is visible to the pop
-    // below (through F_w; see `Inner::enqueue`).
+    // below (through `fence(sleep)`; see `Inner::enqueue`).
     let flags = inner.closing.flags.load(Ordering::SeqCst);
-    // F_w: pairs with F_s, the fence after the push in `Inner::enqueue`.
+    // fence(sleep): pairs with `fence(push)`, after the push in
+    // `Inner::enqueue`.
     fence(Ordering::SeqCst);
     if let Some(task) = inner.pop() {
         inner.sleepers.idle.fetch_sub(1, Ordering::Relaxed);

@@ -222,6 +222,20 @@ def latency_plot(data):
     return svg
 
 
+def peer_column(peer):
+    """The peer family of a queue contender: a bounded and an unbounded row
+    of one crate share a column and a colour."""
+    for prefix, column in (("crossbeam-channel", "crossbeam-channel"),
+                           ("crossbeam", "crossbeam ArrayQueue / SegQueue"),
+                           ("concurrent-queue", "concurrent-queue"),
+                           ("flume", "flume"),
+                           ("std mpsc", "std mpsc"),
+                           ("ours", "control: ours / ours")):
+        if peer.startswith(prefix):
+            return column
+    return peer
+
+
 def queue_plot(data):
     rows_in = data["rows"]
     scen = []
@@ -230,13 +244,13 @@ def queue_plot(data):
             scen.append(r["scenario"])
     peers = []
     for r in rows_in:
-        if r["peer"] not in peers:
-            peers.append(r["peer"])
+        if peer_column(r["peer"]) not in peers:
+            peers.append(peer_column(r["peer"]))
     rows = [(s, s.split("/")[0].startswith(("pair", "fill")) and "single" or "threaded") for s in scen]
     series = []
     for p in peers:
         pts = {scen.index(r["scenario"]): (r["ratio"], r["ci_lo"], r["ci_hi"])
-               for r in rows_in if r["peer"] == p}
+               for r in rows_in if peer_column(r["peer"]) == p}
         series.append((p, pts))
     return dot_chart(
         "Queues: our time / peer time, per scenario",
@@ -269,11 +283,14 @@ def criterion_estimates(crit_dir):
     return out
 
 
-def criterion_plot(est, groups, title):
+def criterion_plot(est, groups, title, family=lambda func: func):
+    """One row per group and function, ours first; `family` names the
+    series (colour) of a function."""
     rows, series_pts = [], {}
+    ours_first = lambda kv: (not kv[0].startswith(("concurrent-futures", "ours")), kv[0])
     for g in groups:
-        for func, v in sorted(est.get(g, {}).items()):
-            series_pts.setdefault(func, {})[len(rows)] = v
+        for func, v in sorted(est.get(g, {}).items(), key=ours_first):
+            series_pts.setdefault(family(func), {})[len(rows)] = v
             rows.append((f"{g}: {func}", g))
     if not rows:
         return None
@@ -285,7 +302,16 @@ def criterion_plot(est, groups, title):
                      rows, series, "time (log scale)", row_height=16, tick_fmt=fmt_us)
 
 
-def md_tables(exe, lat, que):
+def fmt_s(v):
+    """A time in seconds, three significant digits, in the unit that reads best."""
+    v *= 1e6
+    for unit, scale in (("s", 1e6), ("ms", 1e3), ("µs", 1.0)):
+        if v >= scale:
+            return f"{v / scale:.3g} {unit}"
+    return f"{v * 1e3:.3g} ns"
+
+
+def md_tables(exe, lat, que, est=None):
     if exe:
         print("| workers | peer | peer / ours | 95% interval | ours (median) | peer (median) |")
         print("|---|---|---|---|---|---|")
@@ -298,25 +324,33 @@ def md_tables(exe, lat, que):
         print("|---|---|---|---|---|---|---|")
         ours = {r["workers"]: r["p50_us"] for r in lat["rows"] if r["contender"] == "concurrent-futures"}
         for r in lat["rows"]:
-            print(f"| {r['workers']} | {r['contender']} | {r['p50_us']:.1f} µs | {r['p90_us']:.1f} µs "
-                  f"| {r['p99_us']:.1f} µs | {r['p999_us']:.1f} µs | {r['p50_us'] / ours[r['workers']]:.2f} |")
+            us = [fmt_s(r[k] * 1e-6) for k in ("p50_us", "p90_us", "p99_us", "p999_us")]
+            print(f"| {r['workers']} | {r['contender']} | " + " | ".join(us)
+                  + f" | {r['p50_us'] / ours[r['workers']]:.2f} |")
         print()
     if que:
         peers = []
         for r in que["rows"]:
-            if r["peer"] not in peers:
-                peers.append(r["peer"])
+            if peer_column(r["peer"]) not in peers:
+                peers.append(peer_column(r["peer"]))
         print("| scenario | " + " | ".join(peers) + " |")
         print("|---|" + "---|" * len(peers))
         by = {}
         for r in que["rows"]:
-            by.setdefault(r["scenario"], {})[r["peer"]] = r
+            by.setdefault(r["scenario"], {})[peer_column(r["peer"])] = r
         for s, cells in by.items():
             row = []
             for p in peers:
                 r = cells.get(p)
                 row.append(f"{r['ratio']:.2f} [{r['ci_lo']:.2f}–{r['ci_hi']:.2f}]" if r else "-")
             print(f"| {s} | " + " | ".join(row) + " |")
+        print()
+    if est:
+        print("| workload | contender | median | 95% interval |")
+        print("|---|---|---|---|")
+        for g in ["submit_collect_100k", "round_trip", "cancel_pending", "collect_10k"]:
+            for func, (m, lo, hi) in sorted(est.get(g, {}).items(), key=lambda kv: kv[1][0]):
+                print(f"| {g} | {func} | {fmt_s(m)} | {fmt_s(lo)}–{fmt_s(hi)} |")
         print()
 
 
@@ -345,17 +379,20 @@ def main():
         write("latency.svg", latency_plot(lat))
     if que:
         write("queue_paired.svg", queue_plot(que))
+    est = None
     if os.path.isdir(args.criterion):
         est = criterion_estimates(args.criterion)
         write("criterion_executor.svg", criterion_plot(
             est, ["submit_collect_100k", "round_trip", "cancel_pending", "collect_10k"],
             "Executor workloads under criterion (2 workers)"))
         qgroups = sorted(g for g in est if g.startswith(("pair/", "fill_drain_1k/")) or "P" in g.split("/")[0])
-        write("criterion_queue.svg", criterion_plot(est, qgroups, "Queue workloads under criterion"))
+        write("criterion_queue.svg", criterion_plot(
+            est, qgroups, "Queue workloads under criterion",
+            family=lambda f: "ours" if f.startswith("ours") else peer_column(f)))
     else:
         print(f"skipped: {os.path.relpath(args.criterion, ROOT)} not found", file=sys.stderr)
     if args.tables:
-        md_tables(exe, lat, que)
+        md_tables(exe, lat, que, est)
 
 
 if __name__ == "__main__":

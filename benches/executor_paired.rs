@@ -1,30 +1,40 @@
-//! `submit_collect_100k` of `executor.rs`, ours against tokio's
-//! `spawn_blocking` (the fastest peer there) in alternating pairs, for the
-//! reason `queue_paired.rs` gives: on this 2-vCPU VM the same binary
-//! measures 2–3× apart from one minute to the next, so a criterion run of
-//! one contender and then the other compares two different machines.
+//! `submit_collect_100k` of `executor.rs` (submit 100 000 no-op tasks, then
+//! wait for every result), ours against every peer in alternating pairs,
+//! for the reason `queue_paired.rs` gives: on a shared 2-vCPU VM the same
+//! binary measures 2–3× apart from one minute to the next, so a criterion
+//! run of one contender and then the other compares two different machines.
 //!
-//! Run: `cargo bench -p concurrent-futures-benches --bench executor_paired`.
-//! Prints the median of the per-pair ratios (tokio / ours) with a
-//! distribution-free 95% confidence interval, and both medians.
+//! Run: `cargo bench -p concurrent-futures-benches --bench executor_paired
+//! [-- workers...]` (default: 2 workers, then the default pool size,
+//! `min(32, available_parallelism + 4)`; every pool of a comparison gets
+//! the same count). Prints, per worker count and peer, the median of the
+//! per-pair ratios (peer / ours) with a distribution-free 95% confidence
+//! interval and both medians, and writes
+//! `<target>/bench-results/executor_paired.json`.
 //!
-//! Then the same against CPython's `ThreadPoolExecutor`: a `python3
-//! benches/python_tpe.py --serve` child runs one round per request, so its
-//! rounds alternate with ours too (the "≥ 100× CPython" is a ratio,
-//! and both sides move with the machine's phase). Skipped, with a note, when
-//! `python3` cannot be started.
+//! The peers: tokio's `spawn_blocking`, `threadpool` and `rayon::spawn`
+//! with a channel per task, the `futures` crate's `ThreadPool` with a
+//! `RemoteHandle`, a `Mutex<VecDeque>` + `Condvar` pool (`plain_pool.rs`),
+//! "design 6" (`design6.rs`), and CPython's `ThreadPoolExecutor`: a
+//! `python3 benches/python_tpe.py --serve <workers>` child runs one round
+//! per request, so its rounds alternate with ours too. The CPython pairs
+//! are skipped, with a note, when `python3` cannot be started.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use concurrent_futures::ThreadPoolExecutor;
 
+#[path = "design6.rs"]
+mod design6;
 mod paired;
+#[path = "plain_pool.rs"]
+mod plain;
 
-const WORKERS: usize = 2;
 const MANY: usize = 100_000;
-/// Pairs (odd, so the median is one of them).
+/// Pairs against each Rust peer (odd, so the median is one of them).
 const ROUNDS: usize = 101;
 /// Unmeasured rounds per contender before the pairs.
 const WARM_UP: usize = 5;
@@ -32,59 +42,170 @@ const WARM_UP: usize = 5;
 const PY_ROUNDS: usize = 31;
 const PY_WARM_UP: usize = 2;
 
-fn main() {
-    let pool = ThreadPoolExecutor::new(WORKERS).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .max_blocking_threads(WORKERS)
-        .build()
-        .unwrap();
-    let mut ours = || {
-        let t0 = Instant::now();
-        let fs: Vec<_> = (0..MANY).map(|i| pool.submit(move || i).unwrap()).collect();
-        for f in &fs {
-            f.result().unwrap();
-        }
-        drop(fs);
-        t0.elapsed()
-    };
-    let tokio = || {
-        let t0 = Instant::now();
-        let hs: Vec<_> = (0..MANY).map(|i| rt.spawn_blocking(move || i)).collect();
-        rt.block_on(async {
-            for h in hs {
-                h.await.unwrap();
-            }
-        });
-        t0.elapsed()
-    };
-    println!("| workload | peer / ours, median of the pairs | 95% CI | ours: median (quartiles) | peer: median (quartiles) |");
-    println!("|---|---|---|---|---|");
-    let pairs = paired::run(ROUNDS, WARM_UP, &mut ours, tokio);
-    report(
-        &format!("submit_collect_100k, tokio, {ROUNDS} pairs"),
-        pairs,
-    );
-    match CPython::start() {
-        Ok(mut py) => {
-            let pairs = paired::run(PY_ROUNDS, PY_WARM_UP, &mut ours, || py.round());
-            report(
-                &format!("submit_collect_100k, CPython, {PY_ROUNDS} pairs"),
-                pairs,
-            );
-        }
-        Err(e) => println!("(no CPython pairs: python3 {PY_SCRIPT} --serve: {e})"),
+/// A contender: one timed `submit_collect_100k` round.
+type Round<'a> = Box<dyn FnMut() -> Duration + 'a>;
+
+fn timed(op: impl FnOnce()) -> Duration {
+    let t0 = Instant::now();
+    op();
+    t0.elapsed()
+}
+
+/// The default pool size, as `ThreadPoolExecutor::builder()` and CPython
+/// compute it.
+fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .saturating_add(4)
+        .min(32)
+}
+
+/// Submits `MANY` tasks through `spawn`, each reporting on its own channel,
+/// then receives every result.
+fn through_channels(spawn: impl Fn(Box<dyn FnOnce() + Send>)) {
+    let rxs: Vec<_> = (0..MANY)
+        .map(|i| {
+            let (tx, rx) = mpsc::sync_channel(1);
+            spawn(Box::new(move || tx.send(i).unwrap()));
+            rx
+        })
+        .collect();
+    for rx in rxs {
+        rx.recv().unwrap();
     }
 }
 
-/// One table row: the peer's time over ours, per pair.
-fn report(label: &str, pairs: paired::Pairs) {
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if args.is_empty() {
+        vec![2, default_workers()]
+    } else {
+        args
+    };
+    println!("| workers | peer | peer / ours, median of the pairs | 95% CI | ours: median (quartiles) | peer: median (quartiles) |");
+    println!("|---|---|---|---|---|---|");
+    let mut rows = Vec::new();
+    for workers in sizes {
+        let pool = ThreadPoolExecutor::new(workers).unwrap();
+        let mut ours = || {
+            timed(|| {
+                let fs: Vec<_> = (0..MANY).map(|i| pool.submit(move || i).unwrap()).collect();
+                for f in &fs {
+                    f.result().unwrap();
+                }
+                drop(fs);
+            })
+        };
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(workers)
+            .build()
+            .unwrap();
+        let tp = threadpool::ThreadPool::new(workers);
+        let rayon = rayon::ThreadPoolBuilder::new()
+            .num_threads(workers)
+            .build()
+            .unwrap();
+        let fp = futures::executor::ThreadPool::builder()
+            .pool_size(workers)
+            .create()
+            .unwrap();
+        let plain = plain::Pool::new(workers);
+        let d6 = design6::Pool::new(workers);
+        let peers: Vec<(&str, Round)> = vec![
+            (
+                "tokio spawn_blocking",
+                Box::new(|| {
+                    timed(|| {
+                        let hs: Vec<_> = (0..MANY).map(|i| rt.spawn_blocking(move || i)).collect();
+                        rt.block_on(async {
+                            for h in hs {
+                                h.await.unwrap();
+                            }
+                        });
+                    })
+                }),
+            ),
+            (
+                "threadpool + channel",
+                Box::new(|| timed(|| through_channels(|job| tp.execute(job)))),
+            ),
+            (
+                "rayon spawn + channel",
+                Box::new(|| timed(|| through_channels(|job| rayon.spawn(job)))),
+            ),
+            (
+                "futures ThreadPool + RemoteHandle",
+                Box::new(|| {
+                    use futures::task::SpawnExt;
+                    timed(|| {
+                        let hs: Vec<_> = (0..MANY)
+                            .map(|i| fp.spawn_with_handle(async move { i }).unwrap())
+                            .collect();
+                        futures::executor::block_on(async {
+                            for h in hs {
+                                h.await;
+                            }
+                        });
+                    })
+                }),
+            ),
+            (
+                "Mutex + Condvar pool",
+                Box::new(|| {
+                    timed(|| {
+                        let slots: Vec<_> = (0..MANY).map(|i| plain.submit(move || i)).collect();
+                        for s in &slots {
+                            s.get();
+                        }
+                    })
+                }),
+            ),
+            (
+                "design 6 (crossbeam channel + AtomicU8 slot)",
+                Box::new(|| {
+                    timed(|| {
+                        let hs: Vec<_> = (0..MANY).map(|i| d6.submit(move || i)).collect();
+                        for h in &hs {
+                            h.result().unwrap();
+                        }
+                    })
+                }),
+            ),
+        ];
+        for (name, peer) in peers {
+            let pairs = paired::run(ROUNDS, WARM_UP, &mut ours, peer);
+            rows.push(report(workers, name, pairs));
+        }
+        match CPython::start(workers) {
+            Ok(mut py) => {
+                let pairs = paired::run(PY_ROUNDS, PY_WARM_UP, &mut ours, || py.round());
+                rows.push(report(workers, "CPython ThreadPoolExecutor", pairs));
+            }
+            Err(e) => println!("(no CPython pairs: python3 {PY_SCRIPT} --serve: {e})"),
+        }
+    }
+    let json = format!(
+        "{{\"bench\": \"executor_paired\", \"workload\": \"submit_collect_100k\", \"ratio\": \"peer / ours (time)\", \"rounds\": {ROUNDS}, \"python_rounds\": {PY_ROUNDS}, \"warm_up\": {WARM_UP}, \"rows\": [\n  {}\n]}}\n",
+        rows.join(",\n  ")
+    );
+    paired::write_results("executor_paired", &json);
+}
+
+/// One table row (the peer's time over ours, per pair), returned as JSON.
+fn report(workers: usize, peer: &str, pairs: paired::Pairs) -> String {
     let ratios = paired::Ratios::of(&pairs.b, &pairs.a);
     let (lo, hi) = ratios.median_ci();
-    let (t_ours, t_peer) = (paired::sorted(pairs.a), paired::sorted(pairs.b));
+    let (t_ours, t_peer) = (
+        paired::sorted(pairs.a.clone()),
+        paired::sorted(pairs.b.clone()),
+    );
     let q = |v: &[Duration], f: f64| ms(paired::quantile(v, f));
     println!(
-        "| {label} | **{:.2}×** | {lo:.2}–{hi:.2} | {} ({}–{}) | {} ({}–{}) |",
+        "| {workers} | {peer} | **{:.2}×** | {lo:.2}–{hi:.2} | {} ({}–{}) | {} ({}–{}) |",
         ratios.quantile(0.5),
         q(&t_ours, 0.5),
         q(&t_ours, 0.25),
@@ -93,6 +214,12 @@ fn report(label: &str, pairs: paired::Pairs) {
         q(&t_peer, 0.25),
         q(&t_peer, 0.75),
     );
+    let mut fields = vec![
+        ("workers", workers.to_string()),
+        ("peer", paired::json_str(peer)),
+    ];
+    fields.extend(paired::ratio_fields(&ratios, &pairs.a, &pairs.b));
+    paired::json_obj(&fields)
 }
 
 const PY_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python_tpe.py");
@@ -106,11 +233,13 @@ struct CPython {
 }
 
 impl CPython {
-    /// Starts the child and waits for its "ready" line (its pool started).
-    fn start() -> std::io::Result<CPython> {
+    /// Starts the child with a pool of `workers` and waits for its "ready"
+    /// line (its pool started).
+    fn start(workers: usize) -> std::io::Result<CPython> {
         let mut child = Command::new("python3")
             .arg(PY_SCRIPT)
             .arg("--serve")
+            .arg(workers.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()?;

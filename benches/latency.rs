@@ -6,16 +6,19 @@
 //! [workers...]` (default: 2, the default pool size of this machine, 8, 32).
 //! Each contender runs `ROUNDS` rounds of `PER_ROUND` round trips, one
 //! contender after the other within a round, the order rotating each round,
-//! so a slow phase of the machine lands on all of them alike.
+//! so a slow phase of the machine lands on all of them alike. Prints a
+//! markdown table and writes `<target>/bench-results/latency.json` (p50,
+//! p90, p99, p99.9 and the maximum per worker count and contender).
 
 #[path = "design6.rs"]
 mod design6;
+mod paired;
 
 use std::time::{Duration, Instant};
 
 use concurrent_futures::ThreadPoolExecutor;
 
-const ROUNDS: usize = 20;
+const ROUNDS: usize = 40;
 const PER_ROUND: usize = 500;
 /// Gap between round trips: a steady rate, not a saturating loop.
 const GAP: Duration = Duration::from_micros(20);
@@ -57,6 +60,7 @@ fn main() {
     } else {
         args
     };
+    let mut rows = Vec::new();
     println!("| workers | contender | p50 | p99 | p99.9 | ratio of p50 to ours |");
     println!("|---|---|---|---|---|---|");
     for workers in sizes {
@@ -117,6 +121,17 @@ fn main() {
             if i == 0 {
                 ours_p50 = p50;
             }
+            let us = |d: Duration| format!("{:.3}", d.as_secs_f64() * 1e6);
+            rows.push(paired::json_obj(&[
+                ("workers", workers.to_string()),
+                ("contender", paired::json_str(name)),
+                ("samples", s.len().to_string()),
+                ("p50_us", us(p50)),
+                ("p90_us", us(quantile(&s, 0.9))),
+                ("p99_us", us(p99)),
+                ("p999_us", us(p999)),
+                ("max_us", us(s[s.len() - 1])),
+            ]));
             println!(
                 "| {workers} | {name} | {:.1} µs | {:.1} µs | {:.1} µs | {:.2} |",
                 p50.as_secs_f64() * 1e6,
@@ -126,4 +141,10 @@ fn main() {
             );
         }
     }
+    let json = format!(
+        "{{\"bench\": \"latency\", \"rounds\": {ROUNDS}, \"per_round\": {PER_ROUND}, \"gap_us\": {}, \"rows\": [\n  {}\n]}}\n",
+        GAP.as_micros(),
+        rows.join(",\n  ")
+    );
+    paired::write_results("latency", &json);
 }

@@ -86,3 +86,67 @@ pub fn sorted(mut v: Vec<Duration>) -> Vec<Duration> {
     v.sort();
     v
 }
+
+/// The directory the harnesses write their machine-readable results to,
+/// `<target>/bench-results` (next to criterion's `<target>/criterion`):
+/// `CARGO_TARGET_DIR` if set, else the `target` above this binary
+/// (`<target>/release/deps/<bench>`). `benches/plot.py` reads it.
+pub fn results_dir() -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            let exe = std::env::current_exe().ok()?;
+            Some(exe.parent()?.parent()?.parent()?.to_path_buf())
+        })
+        .unwrap_or_else(|| "target".into());
+    target.join("bench-results")
+}
+
+/// Writes `json` to `results_dir()/<name>.json` and says where.
+pub fn write_results(name: &str, json: &str) {
+    let dir = results_dir();
+    let path = dir.join(format!("{name}.json"));
+    match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, json)) {
+        Ok(()) => println!("\nwrote {}", path.display()),
+        Err(e) => eprintln!("could not write {}: {e}", path.display()),
+    }
+}
+
+/// A JSON string literal (the names here hold no control characters).
+pub fn json_str(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// One JSON object from `(key, already-encoded value)` pairs.
+pub fn json_obj(fields: &[(&str, String)]) -> String {
+    let inner: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("{}: {v}", json_str(k)))
+        .collect();
+    format!("{{{}}}", inner.join(", "))
+}
+
+/// A paired comparison as JSON fields: the median of `ratios`, its 95%
+/// interval and quartiles, and both sides' median times in seconds.
+pub fn ratio_fields(
+    ratios: &Ratios,
+    ours: &[Duration],
+    peer: &[Duration],
+) -> Vec<(&'static str, String)> {
+    let (lo, hi) = ratios.median_ci();
+    let med = |v: &[Duration]| paired_median(v).as_secs_f64();
+    vec![
+        ("ratio", format!("{:.5}", ratios.quantile(0.5))),
+        ("ci_lo", format!("{lo:.5}")),
+        ("ci_hi", format!("{hi:.5}")),
+        ("q1", format!("{:.5}", ratios.quantile(0.25))),
+        ("q3", format!("{:.5}", ratios.quantile(0.75))),
+        ("pairs", ratios.0.len().to_string()),
+        ("ours_median_s", format!("{:.9}", med(ours))),
+        ("peer_median_s", format!("{:.9}", med(peer))),
+    ]
+}
+
+fn paired_median(v: &[Duration]) -> Duration {
+    quantile(&sorted(v.to_vec()), 0.5)
+}

@@ -4,9 +4,9 @@
 Run: python3 benches/python_tpe.py   (prints the median of several runs per
 workload, in the units BENCHMARKS.md uses). Two workers, as in the Rust run.
 
-python3 benches/python_tpe.py --serve   prints "ready", then runs one
-submit_collect_100k round per line read from stdin and prints its time in
-ms: executor_paired.rs
+python3 benches/python_tpe.py --serve [workers]   starts a pool of `workers`
+(default 2), prints "ready", then runs one submit_collect_100k round per
+line read from stdin and prints its time in ms: executor_paired.rs
 alternates these rounds with its own, so both are timed in the same phase
 of the machine.
 """
@@ -39,8 +39,8 @@ def submit_collect(pool):
         f.result()
 
 
-def serve():
-    with ThreadPoolExecutor(WORKERS) as pool:
+def serve(workers):
+    with ThreadPoolExecutor(workers) as pool:
         pool.submit(noop, 0).result()  # start the workers
         print("ready", flush=True)
         for _ in sys.stdin:
@@ -91,7 +91,7 @@ def main():
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--serve"]:
-        serve()
+    if sys.argv[1:2] == ["--serve"]:
+        serve(int(sys.argv[2]) if len(sys.argv) > 2 else WORKERS)
     else:
         main()

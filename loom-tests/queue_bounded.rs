@@ -285,7 +285,8 @@ fn q4_push_then_pop_the_other_queue_not_both_empty() {
     seen.assert_all("Q4 not both empty", &PUSH_THEN_POP_THE_OTHER);
 }
 
-/// Q3 (the `SeqCst` fence argument, the mirror of Q4): two full queues of
+/// Q3 (the `SeqCst` fence argument; the mirror of
+/// `q4_push_then_pop_the_other_queue_not_both_empty`): two full queues of
 /// capacity 1; each of two threads pops one, then pushes to the other. The
 /// two pushes cannot both report `Full`: each full verdict reads the other
 /// queue's head after a `fence(SeqCst)` that follows this thread's own pop,

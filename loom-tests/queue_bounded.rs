@@ -285,6 +285,63 @@ fn q4_push_then_pop_the_other_queue_not_both_empty() {
     seen.assert_all("Q4 not both empty", &PUSH_THEN_POP_THE_OTHER);
 }
 
+/// Q3 (the `SeqCst` fence argument; the mirror of
+/// `q4_push_then_pop_the_other_queue_not_both_empty`): two full queues of
+/// capacity 1; each of two threads pops one, then pushes to the other. The
+/// two pushes cannot both report `Full`: each full verdict reads the other
+/// queue's head after a `fence(SeqCst)` that follows this thread's own pop,
+/// and of two such fences the later one sees the pop before the earlier.
+/// Every pop gets its queue's item, a rejected push gives its value back
+/// and leaves its queue empty, an accepted one leaves its value in it. One,
+/// the other or both pushes are accepted, and all three happen. Exhaustive.
+#[test]
+fn q3_pop_then_push_the_other_queue_not_both_full() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check(
+        "q3_pop_then_push_the_other_queue_not_both_full",
+        None,
+        move || {
+            let a = Arc::new(BoundedQueue::new(1));
+            let b = Arc::new(BoundedQueue::new(1));
+            a.push(1).unwrap();
+            b.push(2).unwrap();
+            let start = StartLine::new();
+            let t = {
+                let (a, b, start) = (a.clone(), b.clone(), start.clone());
+                thread::spawn(move || {
+                    start.pass();
+                    assert_eq!(b.pop(), Ok(2), "Q1: b held 2");
+                    a.push(4)
+                })
+            };
+            start.pass();
+            assert_eq!(a.pop(), Ok(1), "Q1: a held 1");
+            let mine = b.push(3);
+            let theirs = t.join().unwrap();
+            for (q, pushed, v) in [(&b, &mine, 3), (&a, &theirs, 4)] {
+                match pushed {
+                    Ok(()) => assert_eq!(q.pop(), Ok(v), "Q2: the accepted value is there"),
+                    Err(e) => {
+                        assert_eq!(*e, PushError::Full(v), "Q3: the value comes back");
+                        assert_eq!(q.pop(), Err(PopError::Empty), "Q3: rejected, not stored");
+                    }
+                }
+            }
+            s.record(match (mine.is_ok(), theirs.is_ok()) {
+                (true, true) => "both pushed",
+                (true, false) => "main pushed",
+                (false, true) => "spawned pushed",
+                (false, false) => panic!("Q3: both pushes saw a full queue"),
+            });
+        },
+    );
+    seen.assert_all(
+        "Q3 not both full",
+        &["both pushed", "main pushed", "spawned pushed"],
+    );
+}
+
 /// Q8: on an empty queue of capacity 1, a push races `close`: it is accepted
 /// (and popped before the queue reports `Closed`) or rejected with the value
 /// back, and a rejected pusher sees what the closer wrote before closing.

@@ -104,7 +104,10 @@ impl Inner {
     /// An initializer failed: break the pool and fail every queued task (E7).
     pub(super) fn break_pool(&self, msg: String) {
         lock(&self.closing.broken).get_or_insert(msg);
-        // ORDERING: SeqCst, as `fetch_or(SHUTDOWN)`; also releases the message.
+        // ORDERING: SeqCst, the same as `fetch_or(SHUTDOWN)`, though E7 needs
+        // less: the message is ordered by the `broken` lock, and a task whose
+        // submitter read the flag unset is found by the drain after
+        // `fence(drain)` (verification/orderings.md argues both).
         self.closing.flags.fetch_or(BROKEN, Ordering::SeqCst);
         // fence(drain): as in `begin_shutdown`.
         fence(Ordering::SeqCst);

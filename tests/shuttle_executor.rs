@@ -39,6 +39,17 @@ struct Counts {
     drops: Vec<AtomicUsize>,
 }
 
+impl Counts {
+    /// Zeroed counters for `tasks` tasks.
+    fn new(tasks: usize) -> Counts {
+        let zeros = || (0..tasks).map(|_| AtomicUsize::new(0)).collect();
+        Counts {
+            runs: zeros(),
+            drops: zeros(),
+        }
+    }
+}
+
 /// A closure's capture that counts its drop.
 struct Probe {
     id: usize,
@@ -66,10 +77,7 @@ enum Seen {
 
 fn scenario(cfg: Config) {
     let total = cfg.submitters * cfg.tasks_each;
-    let counts = Arc::new(Counts {
-        runs: (0..total).map(|_| AtomicUsize::new(0)).collect(),
-        drops: (0..total).map(|_| AtomicUsize::new(0)).collect(),
-    });
+    let counts = Arc::new(Counts::new(total));
     let mut builder = ThreadPoolExecutor::builder().max_workers(cfg.workers);
     if let Some(cap) = cfg.capacity {
         builder = builder.queue_capacity(cap);
@@ -254,10 +262,7 @@ fn pct_schedules_of_submitters_cancels_and_shutdown() {
 fn refused_submits_vs_exiting_worker() {
     let pool = Arc::new(ThreadPoolExecutor::new(1).unwrap());
     pool.submit(|| ()).unwrap().result().unwrap();
-    let counts = Arc::new(Counts {
-        runs: (0..2).map(|_| AtomicUsize::new(0)).collect(),
-        drops: (0..2).map(|_| AtomicUsize::new(0)).collect(),
-    });
+    let counts = Arc::new(Counts::new(2));
     let refused = Arc::new(shuttle::sync::Mutex::new(Vec::new()));
     let submitters: Vec<_> = (0..2)
         .map(|id| {

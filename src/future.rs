@@ -168,7 +168,7 @@ impl<T> Future<T> {
 
     fn shared(&self) -> &Shared<T> {
         // SAFETY: `from_cell`'s contract: the cell holds a `Shared<T>`.
-        unsafe { shared_of::<T>(&*self.cell) }
+        unsafe { shared_of::<T>(&self.cell) }
     }
 
     pub(crate) fn header(&self) -> &Header {

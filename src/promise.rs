@@ -56,7 +56,7 @@ impl<T> Promise<T> {
             .as_ref()
             .expect("a Promise owns its cell until set");
         // SAFETY: `Promise::new` made the cell with `promise_cells::<T>`.
-        unsafe { shared_of::<T>(&**cell) }
+        unsafe { shared_of::<T>(cell) }
     }
 
     /// Marks the future running, or reports that it was cancelled
@@ -69,7 +69,7 @@ impl<T> Promise<T> {
     // SPEC F1.
     #[must_use = "on `false` the future was cancelled and the work must not run"]
     pub fn set_running_or_notify_cancel(&self) -> bool {
-        match self.shared().header.state.try_start() {
+        match self.shared().header().state.try_start() {
             Start::Run | Start::AlreadyRunning => true,
             Start::Cancelled(_) => false,
         }
@@ -78,7 +78,7 @@ impl<T> Promise<T> {
     /// `true` if the future was cancelled.
     #[must_use = "a query with no side effect"]
     pub fn cancelled(&self) -> bool {
-        self.shared().header.state.load().lifecycle() == Lifecycle::Cancelled
+        self.shared().header().state.load().lifecycle() == Lifecycle::Cancelled
     }
 
     /// Completes the future with `value` and wakes every waiter.

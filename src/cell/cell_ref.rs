@@ -9,10 +9,16 @@
 //! count at two with a plain store, so a submit pays one locked instruction
 //! fewer.
 //!
+//! A handle is one thin pointer, to the `Head` at offset 0 of every cell:
+//! the count, a pointer to the cell type's operations (`VTable`, filled in
+//! by runnable.rs), and the header every handle reads. A fat `dyn` pointer
+//! would carry the operations in every handle instead: a word more per
+//! `Task` in the queue and per `Future` in the caller's collection.
+//!
 //! # Protocol
 //!
 //! * `refs` counts the live `CellRef`s of the allocation. It starts at 2
-//!   ([`CellRef::pair`]); a clone adds one; a drop subtracts one; the drop
+//!   (`Head::new`, for [`CellRef::adopt_pair`]); a clone adds one; a drop subtracts one; the drop
 //!   that takes it from 1 to 0 frees the allocation, once.
 //! * The count never rises from 0: only a live handle can clone, and its own
 //!   unit keeps the count above 0 while it does.
@@ -39,19 +45,47 @@
 //! And a cell that is never freed fails them too: each allocation carries a
 //! loom leak tracker (`sync::LeakTracker`, zero-sized outside loom).
 
-use std::ops::Deref;
 use std::ptr::NonNull;
 
-use super::runnable::Runnable;
+use super::shared::Header;
+use crate::error::FutureError;
 use crate::sync::{AtomicUsize, LeakTracker, Ordering};
 
-/// The allocation: the count, then the cell.
+/// The start of every cell (offset 0 of the allocation, whatever its
+/// types): the count, the cell's type-erased operations, then the header
+/// that every handle reads. A handle is one thin pointer to it.
 #[repr(C)]
-struct Counted<C: ?Sized> {
+pub(super) struct Head {
     refs: AtomicUsize,
+    vtable: &'static VTable,
     /// Zero-sized outside loom; under loom, a leaked cell fails the model.
     _leaks: LeakTracker,
-    cell: C,
+    pub(super) header: Header,
+}
+
+/// The operations of one concrete cell type (`runnable.rs`), each called
+/// with the pointer to the cell's `Head`.
+pub(super) struct VTable {
+    /// Runs the closure if the task can start (F1).
+    pub(super) run: unsafe fn(NonNull<Head>),
+    /// The task will never run: finish it with the error unless cancelled,
+    /// and drop the closure (F6).
+    pub(super) abandon: unsafe fn(NonNull<Head>, FutureError),
+    /// Drops the cell's contents and frees the allocation.
+    pub(super) free: unsafe fn(NonNull<Head>),
+}
+
+impl Head {
+    /// The head of a new cell, counted for the two handles of
+    /// [`CellRef::adopt_pair`].
+    pub(super) fn new(vtable: &'static VTable) -> Head {
+        Head {
+            refs: AtomicUsize::new(2),
+            vtable,
+            _leaks: LeakTracker::new(),
+            header: Header::default(),
+        }
+    }
 }
 
 /// Beyond this many handles a clone aborts, as `Arc`'s does: reaching it
@@ -59,52 +93,32 @@ struct Counted<C: ?Sized> {
 const MAX_REFS: usize = isize::MAX as usize;
 
 /// One owner of a task cell: a `Task`, `Promise` or `Future` handle holds
-/// one. Dereferences to the cell's type-erased interface.
+/// one.
 pub(crate) struct CellRef {
-    ptr: NonNull<Counted<dyn Runnable>>,
+    /// Points at the `Head` at offset 0 of the allocation, with the
+    /// provenance of the whole allocation (it is cast back to the cell).
+    ptr: NonNull<Head>,
 }
 
-// SAFETY: a handle gives out only `&dyn Runnable`, which other threads may
-// use because `Runnable: Sync`; and whichever handle goes last drops the cell
-// on its own thread (F7), which `Runnable: Send` allows. The count itself is
-// atomic (protocol above).
+// SAFETY: every cell is made by `task_cells` / `promise_cells`
+// (runnable.rs), whose bounds make the cell `Send` and `Sync`; a handle
+// gives out only shared access to it, and whichever handle goes last drops
+// the cell on its own thread (F7). The count itself is atomic (protocol
+// above).
 unsafe impl Send for CellRef {}
-// SAFETY: `&CellRef` allows only `deref` (`Runnable: Sync`) and `clone`
-// (an atomic increment), both fine from any thread (F7).
+// SAFETY: `&CellRef` allows only shared access to the cell (see `Send`) and
+// `clone` (an atomic increment), both fine from any thread (F7).
 unsafe impl Sync for CellRef {}
 
 impl CellRef {
-    /// Allocates `cell` (the task's one allocation) and returns its two
-    /// owners.
-    pub(crate) fn pair<C: Runnable + 'static>(cell: C) -> (CellRef, CellRef) {
-        // SAFETY: `C: 'static`: the cell borrows nothing.
-        unsafe { CellRef::pair_borrowing(cell) }
-    }
-
-    /// Like [`pair`](Self::pair), for a cell whose closure or result may
-    /// borrow data that lives only for `'a` (a scoped task, E14).
+    /// The two owners of a freshly allocated cell.
     ///
     /// # Safety
-    /// Every use of the cell's borrowed data (calling or dropping the
-    /// closure, reading, moving out or dropping the result) happens before
-    /// `'a` ends. The handles themselves may outlive `'a` as long as what
-    /// they still do with the cell after it (the count, the state word, the
-    /// waiter list, the free) touches none of it.
-    pub(crate) unsafe fn pair_borrowing<'a, C: Runnable + 'a>(cell: C) -> (CellRef, CellRef) {
-        let counted: Box<Counted<dyn Runnable + 'a>> = Box::new(Counted {
-            refs: AtomicUsize::new(2),
-            _leaks: LeakTracker::new(),
-            cell,
-        });
-        // SAFETY: only the trait object's lifetime bound changes (same
-        // layout, same vtable); the caller's promise keeps every use of the
-        // data it bounds within `'a`.
-        let counted: Box<Counted<dyn Runnable>> = unsafe {
-            std::mem::transmute::<Box<Counted<dyn Runnable + 'a>>, Box<Counted<dyn Runnable>>>(
-                counted,
-            )
-        };
-        let ptr = NonNull::from(Box::leak(counted));
+    /// `ptr` comes from `Box::into_raw` of a `repr(C)` cell whose first
+    /// field starts with the `Head` made by `Head::new`, with a vtable for
+    /// that very cell type; the cell is `Send` and `Sync`; nothing else owns
+    /// the allocation.
+    pub(super) unsafe fn adopt_pair(ptr: NonNull<Head>) -> (CellRef, CellRef) {
         (CellRef { ptr }, CellRef { ptr })
     }
 
@@ -113,18 +127,36 @@ impl CellRef {
         self.ptr.as_ptr() as *const ()
     }
 
-    fn counted(&self) -> &Counted<dyn Runnable> {
+    /// The cell, as the pointer the handles share (for the typed views of
+    /// `runnable.rs`; it carries the whole allocation's provenance).
+    pub(super) fn ptr(&self) -> NonNull<Head> {
+        self.ptr
+    }
+
+    fn head(&self) -> &Head {
         // SAFETY: this handle's unit of `refs` keeps the allocation alive
         // (F7: it is freed only by the drop that takes the count to 0).
         unsafe { self.ptr.as_ref() }
     }
-}
 
-impl Deref for CellRef {
-    type Target = dyn Runnable;
+    /// What every handle reads, whatever the cell's types.
+    pub(crate) fn header(&self) -> &Header {
+        &self.head().header
+    }
 
-    fn deref(&self) -> &(dyn Runnable + 'static) {
-        &self.counted().cell
+    /// Runs the closure if the task can start (F1). Only the `Task` calls
+    /// it, once.
+    pub(crate) fn run(&self) {
+        // SAFETY: the vtable is the cell's own (`adopt_pair`), and this
+        // handle keeps the cell alive for the call.
+        unsafe { (self.head().vtable.run)(self.ptr) }
+    }
+
+    /// The task will never run: finish it with `err` unless cancelled, and
+    /// drop the closure (F6). Only the `Task` calls it.
+    pub(crate) fn abandon(&self, err: FutureError) {
+        // SAFETY: as `run`.
+        unsafe { (self.head().vtable.abandon)(self.ptr, err) }
     }
 }
 
@@ -132,7 +164,7 @@ impl Clone for CellRef {
     fn clone(&self) -> CellRef {
         // ORDERING: Relaxed; our own unit keeps the count above 0 (protocol),
         // and a clone publishes nothing; the Release/Acquire pair is in drop.
-        let old = self.counted().refs.fetch_add(1, Ordering::Relaxed);
+        let old = self.head().refs.fetch_add(1, Ordering::Relaxed);
         if old > MAX_REFS {
             std::process::abort();
         }
@@ -141,22 +173,33 @@ impl Clone for CellRef {
 }
 
 impl CellRef {
-    /// Gives up this handle's unit; the last one gets the allocation back,
-    /// to free.
-    fn release(&self) -> Option<Box<Counted<dyn Runnable>>> {
+    /// Gives up this handle's unit; `true` for the last one, which must
+    /// then free the allocation.
+    fn release(&self) -> bool {
         // ORDERING: Release, pairs with the Acquire load of the last drop:
         // our accesses to the cell happen before it is freed.
-        if self.counted().refs.fetch_sub(1, Ordering::Release) != 1 {
-            return None;
+        if self.head().refs.fetch_sub(1, Ordering::Release) != 1 {
+            return false;
         }
         // ORDERING: Acquire, pairs with every other handle's Release
         // decrement (their release sequences run through our RMW, whose 0
         // this reads): F7, no access after free.
-        let _ = self.counted().refs.load(Ordering::Acquire);
-        // SAFETY: the count went from 1 to 0, so this was the last handle
-        // (F7) and, after the Acquire load, every other handle's accesses
-        // happened before this point; `ptr` came from `Box::leak` in `pair`.
-        Some(unsafe { Box::from_raw(self.ptr.as_ptr()) })
+        let _ = self.head().refs.load(Ordering::Acquire);
+        true
+    }
+
+    /// Frees the allocation.
+    ///
+    /// # Safety
+    /// `release` returned `true` for this handle, and nothing touches the
+    /// cell afterwards.
+    unsafe fn free(&self) {
+        let free = self.head().vtable.free;
+        // SAFETY: the count went from 1 to 0 and, after `release`'s Acquire
+        // load, every other handle's accesses happened before this point
+        // (F7); the vtable is the cell's own, and `ptr` came from
+        // `Box::into_raw` (`adopt_pair`).
+        unsafe { free(self.ptr) }
     }
 
     /// Drops this handle; when it is the last, the cell's contents (user
@@ -164,8 +207,10 @@ impl CellRef {
     /// `catch_unwind`, so their panic stays here (E6).
     pub(crate) fn release_quietly(self) {
         let this = std::mem::ManuallyDrop::new(self);
-        if let Some(cell) = this.release() {
-            crate::unwind::drop_quietly(cell);
+        if this.release() {
+            // SAFETY: `release` said this was the last handle, and `this`
+            // is never dropped or used again.
+            crate::unwind::catch(|| unsafe { this.free() });
         }
     }
 
@@ -175,12 +220,16 @@ impl CellRef {
     pub(crate) fn is_unique(&self) -> bool {
         // ORDERING: Acquire, pairs with the other handles' Release
         // decrements, as the last drop's load does (F7, F13).
-        self.counted().refs.load(Ordering::Acquire) == 1
+        self.head().refs.load(Ordering::Acquire) == 1
     }
 }
 
 impl Drop for CellRef {
     fn drop(&mut self) {
-        drop(self.release());
+        if self.release() {
+            // SAFETY: `release` said this was the last handle, and `self` is
+            // not used again.
+            unsafe { self.free() }
+        }
     }
 }

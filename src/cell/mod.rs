@@ -3,19 +3,22 @@
 //! that read it.
 //!
 //! ```text
-//! Counted          cell_ref.rs: the reference count, then the cell
-//! └ Cell           runnable.rs: the closure, and a guard dropped last
-//!   └ Shared       shared.rs:   what every handle reads, whatever its type
-//!     ├ Header
-//!     │ ├ State    state.rs:    the one atomic word and its transitions
-//!     │ └ Waiters  waiters.rs:  who to wake when the word turns terminal
-//!     └ slot       the result
+//! Cell             runnable.rs: the cell type's operations; the closure,
+//! │                             and a guard dropped last
+//! └ Shared         shared.rs:   what a `Future<T>` reads, whatever the closure
+//!   ├ Head         cell_ref.rs: at offset 0, what every handle points at:
+//!   │ │                         the reference count, the operations pointer
+//!   │ └ Header
+//!   │   ├ State    state.rs:    the one atomic word and its transitions
+//!   │   └ Waiters  waiters.rs:  who to wake when the word turns terminal
+//!   └ slot         the result
 //! ```
 //!
 //! Access rules for the two non-atomic fields (the only `unsafe` of the core):
 //!
-//! 1. The closure slot belongs to the unique [`Task`] handle. Only
-//!    `Task::run` and `Task`'s drop touch it, and both take the closure out,
+//! 1. The closure belongs to the unique [`Task`] handle. Only `Task::run`
+//!    and `Task`'s abandon (on drop, or when the pool refuses it) touch it,
+//!    each takes the closure out, and the `Task` is consumed by the first,
 //!    so it is called at most once and dropped exactly once (F6).
 //! 2. The result slot is written only by its *owner*: the task while it is
 //!    `RUNNING` (it won `try_start`, F1), or the unique [`Promise`] /

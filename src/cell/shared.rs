@@ -1,7 +1,8 @@
-//! The typed part of a cell, which every handle reads: the header (state
-//! word and waiter list) and the result slot, under the access rules of the
-//! module doc (`super`).
+//! The typed part of a cell, which every handle reads: the head (count,
+//! operations, and the header: state word and waiter list) and the result
+//! slot, under the access rules of the module doc (`super`).
 
+use super::cell_ref::{Head, VTable};
 use super::state::{Cancel, Finish, Lifecycle, State};
 use super::waiters::Waiters;
 use crate::error::FutureError;
@@ -58,18 +59,30 @@ impl Header {
     }
 }
 
-/// The typed part of a task: header and result slot.
+/// The typed part of a task: head and result slot.
+///
+/// `repr(C)` puts `head` at offset 0, so a pointer to a `Shared<T>` is a
+/// pointer to its `Head`, which is what a handle holds (`CellRef`).
+#[repr(C)]
 pub(crate) struct Shared<T> {
-    pub(crate) header: Header,
-    slot: UnsafeCell<Option<Result<T, FutureError>>>,
+    head: Head,
+    /// The outcome. An error is boxed: errors are rare, and the slot, in
+    /// every task's one allocation, is then as big as `T` and a tag, not as
+    /// big as the largest error (F7).
+    slot: UnsafeCell<Option<Result<T, Box<FutureError>>>>,
 }
 
 impl<T> Shared<T> {
-    pub(super) fn new() -> Self {
+    /// `vtable` is the operations of the cell this `Shared` starts.
+    pub(super) fn new(vtable: &'static VTable) -> Self {
         Shared {
-            header: Header::default(),
+            head: Head::new(vtable),
             slot: UnsafeCell::new(None),
         }
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        &self.head.header
     }
 
     /// Writes the slot and publishes it: PENDING/RUNNING → FINISHED (F3).
@@ -97,6 +110,7 @@ impl<T> Shared<T> {
         let failed = outcome.is_err();
         // SAFETY: rule 2, guaranteed by the caller: no one else writes the
         // slot, and no one reads it before `publish` (F3).
+        let outcome = outcome.map_err(Box::new);
         self.slot.with_mut(|p| unsafe { *p = Some(outcome) });
         failed
     }
@@ -107,9 +121,9 @@ impl<T> Shared<T> {
     /// # Safety
     /// The caller owns the slot (rule 2) and wrote it with `write`.
     pub(super) unsafe fn publish(&self, failed: bool) -> Result<(), Result<T, FutureError>> {
-        match self.header.state.try_finish(failed) {
+        match self.header().state.try_finish(failed) {
             Finish::Finished(replaced) => {
-                self.header.waiters.complete(replaced);
+                self.header().waiters.complete(replaced);
                 Ok(())
             }
             // SAFETY: rule 2: CANCELLED came from PENDING, the write was
@@ -117,13 +131,14 @@ impl<T> Shared<T> {
             Finish::Cancelled => Err(self
                 .slot
                 .with_mut(|p| unsafe { (*p).take() })
-                .expect("the slot was just written")),
+                .expect("the slot was just written")
+                .map_err(|e| *e)),
         }
     }
 
     /// The published error, if the future finished with one (F3, F13).
     pub(crate) fn error(&self) -> Option<&FutureError> {
-        let s = self.header.state.load();
+        let s = self.header().state.load();
         if s.lifecycle() != Lifecycle::Finished || !s.failed() {
             return None;
         }
@@ -132,7 +147,7 @@ impl<T> Shared<T> {
         // (F3), and an error is never moved out (F13). The reference lives
         // as long as `&self`, and the allocation outlives every handle.
         match self.slot.with(|p| unsafe { (*p).as_ref() }) {
-            Some(Err(e)) => Some(e),
+            Some(Err(e)) => Some(&**e),
             _ => unreachable!("F13: FAILED is set with an error in the slot"),
         }
     }

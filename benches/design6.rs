@@ -36,6 +36,17 @@ impl<T> Handle<T> {
             .is_ok()
     }
 
+    /// Waits until the task is done or cancelled, leaving the value in the
+    /// slot.
+    pub fn wait(&self) {
+        let slot = &*self.0;
+        let mut value = slot.value.lock().unwrap();
+        while value.is_none() && slot.state.load(Ordering::Acquire) != CANCELLED {
+            slot.waiting.store(true, Ordering::SeqCst);
+            value = slot.ready.wait(value).unwrap();
+        }
+    }
+
     /// Waits for the task's value; `None` if it was cancelled.
     pub fn result(&self) -> Option<T> {
         let slot = &*self.0;

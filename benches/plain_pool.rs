@@ -34,6 +34,15 @@ impl<T> Slot<T> {
             g = cv.wait(g).unwrap();
         }
     }
+
+    /// Waits until the value is there, leaving it in the slot.
+    pub fn wait(&self) {
+        let (lock, cv) = &*self.0;
+        drop(
+            cv.wait_while(lock.lock().unwrap(), |v| v.is_none())
+                .unwrap(),
+        );
+    }
 }
 
 impl Pool {

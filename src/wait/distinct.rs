@@ -47,20 +47,25 @@ pub(super) fn repeats(n: usize, addr: impl Fn(usize) -> usize) -> Vec<usize> {
     }
     let mut seen = Bits::for_entries(n);
     let mut shared = vec![0u64; seen.words.len()];
-    let mut any = false;
+    // Entries that landed on a bit already seen: each shared bit holds at
+    // most this many more entries than it has first comers, so the set
+    // below needs at most twice as many places.
+    let mut late = 0;
     for i in 0..n {
         let (w, b) = seen.slot(addr(i));
         if seen.words[w] & b == 0 {
             seen.words[w] |= b;
         } else {
             shared[w] |= b;
-            any = true;
+            late += 1;
         }
     }
-    if !any {
+    if late == 0 {
         return Vec::new();
     }
-    let mut first = HashSet::new();
+    // Only the slot function is needed from here: free the bits first.
+    seen.words = Vec::new();
+    let mut first = HashSet::with_capacity(2 * late);
     let mut repeats = Vec::new();
     for i in 0..n {
         let a = addr(i);

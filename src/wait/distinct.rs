@@ -47,25 +47,22 @@ pub(super) fn repeats(n: usize, addr: impl Fn(usize) -> usize) -> Vec<usize> {
     }
     let mut seen = Bits::for_entries(n);
     let mut shared = vec![0u64; seen.words.len()];
-    // Entries that landed on a bit already seen: each shared bit holds at
-    // most this many more entries than it has first comers, so the set
-    // below needs at most twice as many places.
-    let mut late = 0;
+    let mut any = false;
     for i in 0..n {
         let (w, b) = seen.slot(addr(i));
         if seen.words[w] & b == 0 {
             seen.words[w] |= b;
         } else {
             shared[w] |= b;
-            late += 1;
+            any = true;
         }
     }
-    if late == 0 {
+    if !any {
         return Vec::new();
     }
     // Only the slot function is needed from here: free the bits first.
     seen.words = Vec::new();
-    let mut first = HashSet::with_capacity(2 * late);
+    let mut first = HashSet::new();
     let mut repeats = Vec::new();
     for i in 0..n {
         let a = addr(i);

@@ -175,6 +175,13 @@ impl<T> Future<T> {
         self.cell.header()
     }
 
+    /// This handle's owner unit of the cell (`as_completed` keeps a clone
+    /// of it, not of the whole handle, and rebuilds the handle with
+    /// `from_cell`).
+    pub(crate) fn cell(&self) -> &CellRef {
+        &self.cell
+    }
+
     fn lifecycle(&self) -> Lifecycle {
         self.header().state.load().lifecycle()
     }

@@ -1,27 +1,37 @@
 //! `wait` and `as_completed` over a set of futures (E11, E12).
 //!
-//! Neither polls. Each registers one `Waiter::Call` entry on the waiter list
-//! of every future that is not done yet (the core's completion protocol, F4):
-//! the completer, or the *canceller*, fires it once, with no lock held. The
-//! entry pushes the future's index on a shared `Collector` (a `Mutex` and a
-//! `Condvar` from the sync shim) and notifies. So a cancelled future counts
-//! as done at once: `cancel()` drains the waiter list like a completion
-//! (unlike CPython, gh-92001, gh-109934, gh-87893).
+//! Neither polls. Each looks at every future once: a done one is counted (or
+//! set aside to be yielded first) on the spot; on each other one it
+//! registers one `Waiter::Call` entry (the core's completion protocol, F4),
+//! which the completer, or the *canceller*, fires once, with no lock held.
+//! The entry pushes the future's index on a shared `Collector` (a `Mutex`
+//! and a `Condvar` from the sync shim), and notifies only when the reader
+//! sleeps. So a cancelled future counts as done at once: `cancel()` drains
+//! the waiter list like a completion (unlike CPython, gh-92001, gh-109934,
+//! gh-87893).
 //!
 //! No lost wake-up: an entry either is pushed before the future becomes
 //! terminal (then the drain fires it: F4) or `register` reports the future is
-//! done and hands it back (then we record the index ourselves). The collector
-//! is only ever waited on with its lock held and re-checked in a loop.
-//! Entries not fired when we stop are taken back (`deregister`), so repeated
-//! timed waits do not grow the futures' lists.
+//! done and hands it back (then we count the future as done ourselves). The
+//! reader sleeps only after flagging itself under the collector's lock, and
+//! re-checks in a loop. Entries not fired when we stop are taken back
+//! (`deregister`), so repeated timed waits do not grow the futures' lists.
+//!
+//! Per future, `as_completed` keeps one owner unit of the cell (a
+//! `CellRef`, not a whole `Future`) and nothing else unless the future was
+//! pending at the call: then its index and entry id, and its index once
+//! fired. Duplicates are found by address (`distinct.rs`).
+
+mod distinct;
 
 use std::collections::{HashSet, VecDeque};
+use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
-use crate::cell::{EntryId, Waiter};
+use crate::cell::{CellRef, EntryId, Waiter};
 use crate::deadline::Deadline;
 use crate::error::AsCompletedTimeout;
-use crate::sync::{condvar_wait, condvar_wait_timeout, lock, Arc, Condvar, Mutex, MutexGuard};
+use crate::sync::{condvar_wait, condvar_wait_timeout, lock, Arc, Condvar, Mutex};
 use crate::Future;
 
 /// When [`wait`] returns (Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION`,
@@ -52,80 +62,69 @@ pub struct DoneAndNotDone<T> {
 /// Indices of futures whose entry fired, in firing order.
 #[derive(Default)]
 struct Collector {
-    fired: Mutex<VecDeque<usize>>,
+    fired: Mutex<Fired>,
     cv: Condvar,
+}
+
+#[derive(Default)]
+struct Fired {
+    indices: VecDeque<usize>,
+    /// The reader sleeps on `cv` (set and cleared under the lock): the next
+    /// push notifies. Without it, every push would make a wake-up call.
+    sleeping: bool,
 }
 
 impl Collector {
     fn push(&self, index: usize) {
-        lock(&self.fired).push_back(index);
-        self.cv.notify_all();
+        let mut fired = lock(&self.fired);
+        fired.indices.push_back(index);
+        let wake = std::mem::take(&mut fired.sleeping);
+        drop(fired);
+        // The reader flagged itself and went to sleep under the lock we
+        // just held, so it is waiting on `cv` now: this reaches it.
+        if wake {
+            self.cv.notify_one();
+        }
     }
 
-    /// Waits until something fired or the deadline passed; the caller
-    /// re-checks.
-    fn wait<'a>(
-        &'a self,
-        guard: MutexGuard<'a, VecDeque<usize>>,
-        deadline: Deadline,
-    ) -> MutexGuard<'a, VecDeque<usize>> {
-        match deadline.instant() {
-            None => condvar_wait(&self.cv, guard),
-            Some(d) => {
-                condvar_wait_timeout(&self.cv, guard, d.saturating_duration_since(Instant::now()))
-            }
+    /// Moves every fired index to the back of `into`; when there is none,
+    /// first waits until one is pushed or the deadline passed. May return
+    /// with none (a timeout, or a spurious wake-up): the caller re-checks.
+    fn take(&self, into: &mut VecDeque<usize>, deadline: Deadline) {
+        let mut fired = lock(&self.fired);
+        if fired.indices.is_empty() && !deadline.passed() {
+            fired.sleeping = true;
+            fired = match deadline.instant() {
+                None => condvar_wait(&self.cv, fired),
+                Some(d) => condvar_wait_timeout(
+                    &self.cv,
+                    fired,
+                    d.saturating_duration_since(Instant::now()),
+                ),
+            };
+            fired.sleeping = false;
+        }
+        if into.is_empty() {
+            // The common case: hand over the whole buffer.
+            std::mem::swap(into, &mut fired.indices);
+        } else {
+            into.extend(fired.indices.drain(..));
         }
     }
 }
 
-/// Distinct futures (by identity), in first-seen order.
-///
-/// The set holds addresses, not handles: only the returned futures are
-/// cloned, so no handle's drop depends on the set's (randomly seeded) hash
-/// order, and a loom model of `wait` explores the same interleavings on
-/// every run.
-fn distinct<'a, T: 'a>(futures: impl IntoIterator<Item = &'a Future<T>>) -> Vec<Future<T>> {
-    let mut seen = HashSet::new();
-    futures
-        .into_iter()
-        .filter(|f| seen.insert(f.addr()))
-        .cloned()
-        .collect()
-}
-
-/// Registers a firing entry on each future of `futs` not done yet; records
-/// the done ones right away. Returns the entry of each future (`None`: done).
-fn register_all<T>(futs: &[Future<T>], collector: &Arc<Collector>) -> Vec<Option<EntryId>> {
-    futs.iter()
-        .enumerate()
-        .map(|(i, fut)| {
-            let header = fut.header();
-            if header.state.load().is_terminal() {
-                collector.push(i);
-                return None;
-            }
-            let c = Arc::clone(collector);
-            let call = Waiter::Call(Box::new(move || c.push(i)));
-            match header.waiters.register(&header.state, call) {
-                Ok(id) => Some(id),
-                // Done meanwhile (F4): record it ourselves, without firing.
-                Err(_) => {
-                    collector.push(i);
-                    None
-                }
-            }
-        })
-        .collect()
-}
-
-/// Takes back every entry that has not fired (it may be firing right now:
-/// then `deregister` says so and the index lands in a collector nobody reads).
-fn deregister_all<T>(futs: &[Future<T>], entries: &mut [Option<EntryId>]) {
-    for (fut, entry) in futs.iter().zip(entries.iter_mut()) {
-        if let Some(id) = entry.take() {
-            fut.header().waiters.deregister(id);
-        }
+/// Registers a firing entry, carrying `index`, on the future of `cell` if
+/// it is not done yet. `None`: it is done (it was, or it finished while we
+/// registered).
+fn register(cell: &CellRef, index: usize, collector: &Arc<Collector>) -> Option<EntryId> {
+    let header = cell.header();
+    if header.state.load().is_terminal() {
+        return None;
     }
+    let c = Arc::clone(collector);
+    let call = Waiter::Call(Box::new(move || c.push(index)));
+    // `Err`: done meanwhile (F4); the caller counts it, nothing fires.
+    header.waiters.register(&header.state, call).ok()
 }
 
 /// Does `fut` (done) count as an exception for `FirstException`?
@@ -184,20 +183,29 @@ fn wait_until<'a, T: 'a>(
     return_when: ReturnWhen,
     deadline: Deadline,
 ) -> DoneAndNotDone<T> {
-    let futs = distinct(futures);
-    let mut done = vec![false; futs.len()];
+    // Duplicates stay in `futs` until the sets at the end: a duplicate is
+    // counted once per copy, in `done_count` as in `futs.len()`, so each
+    // condition reads the same as over the distinct futures.
+    let futs: Vec<Future<T>> = futures.into_iter().cloned().collect();
+    let collector = Arc::new(Collector::default());
+    let mut entries = Vec::new();
     let mut done_count = 0;
     let mut exception = false;
-    let collector = Arc::new(Collector::default());
-    let mut entries = register_all(&futs, &collector);
-    let mut fired = lock(&collector.fired);
-    loop {
-        for i in fired.drain(..) {
-            if !done[i] {
-                done[i] = true;
+    for (i, fut) in futs.iter().enumerate() {
+        match register(fut.cell(), i, &collector) {
+            Some(id) => entries.push((i, id)),
+            None => {
                 done_count += 1;
-                exception |= is_exception(&futs[i]);
+                exception |= is_exception(fut);
             }
+        }
+    }
+    let mut fired = VecDeque::new();
+    loop {
+        // Each registered index fires once: no index is counted twice.
+        for i in fired.drain(..) {
+            done_count += 1;
+            exception |= is_exception(&futs[i]);
         }
         let satisfied = done_count == futs.len()
             || match return_when {
@@ -208,10 +216,11 @@ fn wait_until<'a, T: 'a>(
         if satisfied || deadline.passed() {
             break;
         }
-        fired = collector.wait(fired, deadline);
+        collector.take(&mut fired, deadline);
     }
-    drop(fired);
-    deregister_all(&futs, &mut entries);
+    for (i, id) in entries {
+        futs[i].header().waiters.deregister(id);
+    }
     // A future may have finished after the last drain: report it as done
     // (Python re-reads each future's state at the end, too).
     let (done, not_done): (Vec<_>, Vec<_>) = futs.into_iter().partition(|f| f.done());
@@ -320,14 +329,28 @@ impl<T> Iterator for AsCompletedTimed<T> {
 
 /// The state both iterators share.
 struct Completions<T> {
-    /// `None` once yielded: the iterator keeps no handle on a future it gave
-    /// out, so the caller's drop frees it (CPython issue #14406).
-    futs: Vec<Option<Future<T>>>,
-    entries: Vec<Option<EntryId>>,
+    /// One owner unit per distinct future, in input order (a repeat's slot
+    /// is `None` from the start); `None` once yielded: the iterator keeps no
+    /// handle on a future it gave out, so the caller's drop frees it
+    /// (CPython issue #14406).
+    cells: Vec<Option<CellRef>>,
+    /// The futures pending at the call, by ascending index, with their
+    /// entries. The others were done at the call.
+    registered: Vec<(usize, EntryId)>,
+    /// The scan that yields the futures done at the call, in input order:
+    /// the next index, and the first entry of `registered` not behind it.
+    scan: usize,
+    scan_registered: usize,
+    /// Fired indices taken from the collector, not yielded yet.
+    ready: VecDeque<usize>,
+    total: usize,
     remaining: usize,
     collector: Arc<Collector>,
     deadline: Deadline,
     ended: bool,
+    /// The cells hold `Future<T>`'s cells; the iterators yield `Future<T>`s
+    /// (and are `Send`/`Sync` as those are).
+    _futures: PhantomData<Future<T>>,
 }
 
 impl<T> Completions<T> {
@@ -335,17 +358,59 @@ impl<T> Completions<T> {
     where
         T: 'a,
     {
-        let futs = distinct(futures);
+        let futures = futures.into_iter();
+        let mut cells = Vec::with_capacity(futures.size_hint().0);
+        cells.extend(futures.map(|f| Some(f.cell().clone())));
+        let addr = |i: usize| cells[i].as_ref().map_or(0, |c| c.addr() as usize);
+        let repeats = distinct::repeats(cells.len(), addr);
+        for &i in &repeats {
+            cells[i] = None;
+        }
         let collector = Arc::new(Collector::default());
-        let entries = register_all(&futs, &collector);
+        let registered = cells
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| Some((i, register(c.as_ref()?, i, &collector)?)))
+            .collect();
+        let total = cells.len() - repeats.len();
         Completions {
-            remaining: futs.len(),
-            futs: futs.into_iter().map(Some).collect(),
-            entries,
+            cells,
+            registered,
+            scan: 0,
+            scan_registered: 0,
+            ready: VecDeque::new(),
+            total,
+            remaining: total,
             collector,
             deadline,
             ended: false,
+            _futures: PhantomData,
         }
+    }
+
+    /// The handle of the future at `i`, taken out of `cells`.
+    fn yield_at(&mut self, i: usize) -> Option<Future<T>> {
+        let cell = self.cells[i].take()?;
+        self.remaining -= 1;
+        // SAFETY: `cell` was cloned from a `Future<T>` (`new`), so it holds
+        // a task cell for this `T`.
+        Some(unsafe { Future::from_cell(cell) })
+    }
+
+    /// The next future done at the call, in input order.
+    fn next_done_at_call(&mut self) -> Option<Future<T>> {
+        while self.scan < self.cells.len() {
+            let i = self.scan;
+            self.scan += 1;
+            if self.registered.get(self.scan_registered).map(|r| r.0) == Some(i) {
+                self.scan_registered += 1; // pending at the call: it fires
+                continue;
+            }
+            if let Some(fut) = self.yield_at(i) {
+                return Some(fut);
+            }
+        }
+        None
     }
 
     /// The next completed future, or the timeout once the deadline passed.
@@ -353,34 +418,36 @@ impl<T> Completions<T> {
         if self.ended || self.remaining == 0 {
             return None;
         }
-        let mut fired = lock(&self.collector.fired);
+        if let Some(fut) = self.next_done_at_call() {
+            return Some(Ok(fut));
+        }
         loop {
-            while let Some(i) = fired.pop_front() {
-                if let Some(fut) = self.futs[i].take() {
-                    self.remaining -= 1;
-                    self.entries[i] = None; // fired: nothing to take back
+            while let Some(i) = self.ready.pop_front() {
+                // Each registered index fires once; a fired entry has
+                // nothing left to take back.
+                if let Some(fut) = self.yield_at(i) {
                     return Some(Ok(fut));
                 }
             }
             if self.deadline.passed() {
-                drop(fired);
                 self.ended = true;
                 self.deregister();
                 return Some(Err(AsCompletedTimeout {
                     unfinished: self.remaining,
-                    total: self.futs.len(),
+                    total: self.total,
                 }));
             }
-            fired = self.collector.wait(fired, self.deadline);
+            self.collector.take(&mut self.ready, self.deadline);
         }
     }
 
-    /// `deregister_all` over the futures not yielded yet (a yielded one's
-    /// entry fired: nothing to take back).
+    /// Takes back the entries of the futures not yielded yet (a yielded
+    /// one's entry fired: nothing to take back; a fired one not yet yielded
+    /// makes `deregister` find nothing).
     fn deregister(&mut self) {
-        for (fut, entry) in self.futs.iter().zip(self.entries.iter_mut()) {
-            if let (Some(fut), Some(id)) = (fut, entry.take()) {
-                fut.header().waiters.deregister(id);
+        for (i, id) in std::mem::take(&mut self.registered) {
+            if let Some(cell) = &self.cells[i] {
+                cell.header().waiters.deregister(id);
             }
         }
     }
@@ -406,7 +473,7 @@ impl<T> std::fmt::Debug for DoneAndNotDone<T> {
 impl<T> std::fmt::Debug for AsCompleted<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsCompleted")
-            .field("total", &self.inner.futs.len())
+            .field("total", &self.inner.total)
             .field("remaining", &self.inner.remaining)
             .finish()
     }
@@ -415,9 +482,68 @@ impl<T> std::fmt::Debug for AsCompleted<T> {
 impl<T> std::fmt::Debug for AsCompletedTimed<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsCompletedTimed")
-            .field("total", &self.inner.futs.len())
+            .field("total", &self.inner.total)
             .field("remaining", &self.inner.remaining)
             .field("deadline", &self.inner.deadline)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{as_completed, wait, wait_timeout, ReturnWhen};
+    use crate::Promise;
+    use std::time::Duration;
+
+    /// E12: a pending future given three times, between done ones, is
+    /// yielded once, after them, when it finishes.
+    #[test]
+    fn e12_a_repeated_pending_future_is_yielded_once_when_it_finishes() {
+        let (p1, f1) = Promise::<u32>::new();
+        let (p2, f2) = Promise::<u32>::new();
+        let (p3, f3) = Promise::<u32>::new();
+        p2.set_result(2).unwrap();
+        p3.set_result(3).unwrap();
+        let mut it = as_completed([&f1, &f2, &f1, &f3, &f1.clone()]);
+        assert_eq!(it.next(), Some(f2.clone()));
+        assert_eq!(it.next(), Some(f3.clone()));
+        assert_eq!(it.size_hint(), (1, Some(1)));
+        p1.set_result(1).unwrap();
+        assert_eq!(it.next(), Some(f1.clone()));
+        assert_eq!(it.next(), None);
+    }
+
+    /// E12: over many futures, each given twice and finished in reverse
+    /// order after the call, each is yielded once, in finishing order.
+    #[test]
+    fn e12_many_repeated_futures_each_once_in_finishing_order() {
+        let (promises, futs): (Vec<_>, Vec<_>) = (0..1000).map(|_| Promise::<usize>::new()).unzip();
+        let twice: Vec<_> = futs.iter().chain(&futs).collect();
+        let mut it = as_completed(twice);
+        for (i, p) in promises.into_iter().enumerate().rev() {
+            p.set_result(i).unwrap();
+            assert_eq!(it.next().unwrap().result(), Ok(&i));
+        }
+        assert!(it.next().is_none());
+    }
+
+    /// E11: a repeat is counted once per copy while waiting and reported
+    /// once: `AllCompleted` waits for every copy of a pending future.
+    #[test]
+    fn e11_repeats_are_waited_for_and_reported_once() {
+        let (p1, f1) = Promise::<u32>::new();
+        let (_p2, f2) = Promise::<u32>::new();
+        let r = wait_timeout([&f1, &f2, &f1], ReturnWhen::AllCompleted, Duration::ZERO);
+        assert!(r.done.is_empty() && r.not_done.len() == 2);
+        p1.set_result(1).unwrap();
+        let r = wait_timeout([&f1, &f2, &f1], ReturnWhen::FirstCompleted, Duration::ZERO);
+        assert_eq!((r.done.len(), r.not_done.len()), (1, 1));
+        let canceller = std::thread::spawn(move || assert!(f2.cancel()));
+        let r = wait(
+            [&f1, &r.not_done.iter().next().unwrap().clone(), &f1],
+            ReturnWhen::AllCompleted,
+        );
+        canceller.join().unwrap();
+        assert_eq!((r.done.len(), r.not_done.len()), (2, 0));
     }
 }

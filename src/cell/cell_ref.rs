@@ -140,6 +140,7 @@ impl CellRef {
     }
 
     /// What every handle reads, whatever the cell's types.
+    #[inline]
     pub(crate) fn header(&self) -> &Header {
         &self.head().header
     }
@@ -175,6 +176,7 @@ impl Clone for CellRef {
 impl CellRef {
     /// Gives up this handle's unit; `true` for the last one, which must
     /// then free the allocation.
+    #[inline]
     fn release(&self) -> bool {
         // ORDERING: Release, pairs with the Acquire load of the last drop:
         // our accesses to the cell happen before it is freed.
@@ -225,6 +227,7 @@ impl CellRef {
 }
 
 impl Drop for CellRef {
+    #[inline]
     fn drop(&mut self) {
         if self.release() {
             // SAFETY: `release` said this was the last handle, and `self` is

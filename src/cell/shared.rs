@@ -46,6 +46,7 @@ impl CancelOutcome {
 
 impl Header {
     /// Cancels if pending; the winner drains the waiter list (F1, F4).
+    #[inline]
     pub(crate) fn cancel(&self) -> CancelOutcome {
         match self.state.try_cancel() {
             Cancel::Cancelled(replaced) => {

@@ -192,6 +192,7 @@ impl State {
     }
 
     /// Reads the word.
+    #[inline]
     pub(crate) fn load(&self) -> Snapshot {
         // ORDERING: Acquire pairs with the AcqRel CAS of `try_finish`; a
         // reader that sees FINISHED may read the result slot (F3).
@@ -199,14 +200,39 @@ impl State {
     }
 
     /// Applies `step` until its CAS succeeds or it declines to change the word.
-    fn transition<R>(&self, mut step: impl FnMut(Snapshot) -> (R, Option<Snapshot>)) -> R {
+    fn transition<R>(&self, step: impl FnMut(Snapshot) -> (R, Option<Snapshot>)) -> R {
+        self.transition_from(None, step)
+    }
+
+    /// As [`transition`](Self::transition), first trying `guess` as the
+    /// current word without reading it: a transition whose usual starting
+    /// word is known (a plain `PENDING` or `RUNNING`) then costs one CAS and
+    /// no load. A wrong guess costs only the failed CAS, which reads the
+    /// actual word for the next try; a step is never answered from an
+    /// unchecked guess.
+    fn transition_from<R>(
+        &self,
+        guess: Option<usize>,
+        mut step: impl FnMut(Snapshot) -> (R, Option<Snapshot>),
+    ) -> R {
         // ORDERING: Acquire, like `load`. Not needed by any clause: the step
         // only decides from these bits, and what a winner reads is ordered
         // by the CAS below (F1, F13); kept as a cheap defence.
-        let mut cur = self.0.load(Ordering::Acquire);
+        let read = || self.0.load(Ordering::Acquire);
+        let (mut cur, mut checked) = match guess {
+            Some(word) => (word, false),
+            None => (read(), true),
+        };
         loop {
             let (out, next) = step(Snapshot(cur));
-            let Some(next) = next else { return out };
+            let Some(next) = next else {
+                if checked {
+                    return out;
+                }
+                cur = read();
+                checked = true;
+                continue;
+            };
             // ORDERING: AcqRel on success. Release publishes what the caller
             // wrote before (the result slot, for `try_finish`), for the
             // Acquire of `load` (F3): necessary, loom catches its removal.
@@ -223,14 +249,18 @@ impl State {
                 .compare_exchange_weak(cur, next.0, Ordering::AcqRel, Ordering::Acquire)
             {
                 Ok(_) => return out,
-                Err(actual) => cur = actual,
+                Err(actual) => {
+                    cur = actual;
+                    checked = true;
+                }
             }
         }
     }
 
     /// PENDING → RUNNING: linearization point of "started" (F1).
+    #[inline]
     pub(crate) fn try_start(&self) -> Start {
-        self.transition(|s| match s.lifecycle() {
+        self.transition_from(Some(PENDING), |s| match s.lifecycle() {
             Lifecycle::Pending => (Start::Run, Some(s.with_lifecycle(RUNNING))),
             Lifecycle::Running => (Start::AlreadyRunning, None),
             Lifecycle::Cancelled => (Start::Cancelled(s), None),
@@ -240,8 +270,9 @@ impl State {
 
     /// PENDING → CANCELLED: linearization point of a winning cancel (F1).
     /// On RUNNING it only records `CANCEL_REQUESTED` (F12).
+    #[inline]
     pub(crate) fn try_cancel(&self) -> Cancel {
-        self.transition(|s| match s.lifecycle() {
+        self.transition_from(Some(PENDING), |s| match s.lifecycle() {
             Lifecycle::Pending => (Cancel::Cancelled(s), Some(s.with_lifecycle(CANCELLED))),
             Lifecycle::Running if !s.cancel_requested() => {
                 (Cancel::Running, Some(Snapshot(s.0 | CANCEL_REQUESTED)))
@@ -255,9 +286,10 @@ impl State {
     /// RUNNING (or PENDING, for a `Promise`) → FINISHED: linearization point
     /// of "done with a result" (F3). The caller wrote the slot before;
     /// `failed` says it wrote an error (sets `FAILED` in the same CAS).
+    #[inline]
     pub(crate) fn try_finish(&self, failed: bool) -> Finish {
         let failed = if failed { FAILED } else { 0 };
-        self.transition(|s| match s.lifecycle() {
+        self.transition_from(Some(RUNNING), |s| match s.lifecycle() {
             Lifecycle::Pending | Lifecycle::Running => (
                 Finish::Finished(s),
                 Some(Snapshot(s.with_lifecycle(FINISHED).0 | failed)),
@@ -294,7 +326,7 @@ impl State {
     /// caller owns no borrow and reads the slot no more.
     pub(crate) fn release_borrow(&self) {
         // ORDERING: Release: this handle's reads of the value happen before
-        // the decrement, and the taker's Acquire (`transition`) reads from
+        // the decrement, and the taker's Acquire (`transition_from`) reads from
         // the release sequence it heads (every later change of the word is an
         // RMW), so the move-out comes after them (F13). Necessary: loom
         // catches Relaxed (SPEC.md F teeth table).

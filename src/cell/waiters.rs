@@ -81,11 +81,12 @@ struct List {
     /// because most futures never get a waiter: the list then costs two
     /// words (this pointer and the flag), not five, in every task's one
     /// allocation (a smaller cell makes `submit` cheaper). The first
-    /// registration allocates twice: this box and the `Vec`'s buffer.
+    /// registration allocates twice: this box and room for one entry (most
+    /// futures that get a waiter get one: a blocked reader, an async task,
+    /// an `as_completed`).
     entries: Option<Box<Entries>>,
 }
 
-#[derive(Default)]
 struct Entries {
     next_id: EntryId,
     items: Vec<(EntryId, Waiter)>,
@@ -121,7 +122,12 @@ impl Waiters {
             list.closed = true;
             return Err(waiter);
         }
-        let entries = list.entries.get_or_insert_with(Box::default);
+        let entries = list.entries.get_or_insert_with(|| {
+            Box::new(Entries {
+                next_id: 0,
+                items: Vec::with_capacity(1),
+            })
+        });
         let id = entries.next_id;
         entries.next_id += 1;
         entries.items.push((id, waiter));
@@ -184,10 +190,15 @@ impl Waiters {
 
     /// Called by whoever made the word terminal, with the word its CAS
     /// replaced: drains and fires every entry if `WAITERS` was set (F4, F5).
+    #[inline]
     pub(crate) fn complete(&self, replaced: Snapshot) {
-        if !replaced.has_waiters() {
-            return;
+        if replaced.has_waiters() {
+            self.drain();
         }
+    }
+
+    /// The drain of `complete`.
+    fn drain(&self) {
         let mut list = lock(&self.list);
         loop {
             let entries = list.items().map(std::mem::take).unwrap_or_default();

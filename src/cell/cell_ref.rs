@@ -18,8 +18,11 @@
 //! # Protocol
 //!
 //! * `refs` counts the live `CellRef`s of the allocation. It starts at 2
-//!   (`Head::new`, for [`CellRef::adopt_pair`]); a clone adds one; a drop subtracts one; the drop
-//!   that takes it from 1 to 0 frees the allocation, once.
+//!   (`Head::new`, for [`CellRef::adopt_pair`]); a clone adds one; a drop
+//!   subtracts one; the drop that takes it from 1 to 0 frees the
+//!   allocation, once. A drop that finds the count at 1 is the last handle
+//!   and frees at once, without the decrement (the common case: a future
+//!   read after its task ran).
 //! * The count never rises from 0: only a live handle can clone, and its own
 //!   unit keeps the count above 0 while it does.
 //!
@@ -31,10 +34,12 @@
 //!   happens before its decrement; the decrements form one modification
 //!   order (a release sequence, since they are RMWs) ending at the last one.
 //! * The last drop: an `Acquire` load of the count (which reads the 0 its
-//!   own decrement wrote) before freeing. The decrements are RMWs, so each
+//!   own decrement wrote, or, for the only handle, the 1 the last other
+//!   decrement wrote) before freeing. The decrements are RMWs, so each
 //!   other handle's `Release` decrement heads a release sequence that runs
-//!   through ours; reading from it synchronizes with all of them, so every
-//!   access they made happens before the free (F7: no access after free).
+//!   through the last one; reading from it synchronizes with all of them,
+//!   so every access they made happens before the free (F7: no access after
+//!   free).
 //!   A load rather than `fence(Acquire)`: the same guarantee, and
 //!   ThreadSanitizer, which ignores fences, sees it (with a fence it reports
 //!   the free as racing the other handles' decrements).
@@ -178,6 +183,14 @@ impl CellRef {
     /// then free the allocation.
     #[inline]
     fn release(&self) -> bool {
+        if self.is_unique() {
+            // The only handle: no other exists or can appear (only a live
+            // handle clones, and this one is being dropped), and
+            // `is_unique`'s Acquire load ordered every former handle's
+            // accesses before this point. No decrement is needed: nothing
+            // reads the count again.
+            return true;
+        }
         // ORDERING: Release, pairs with the Acquire load of the last drop:
         // our accesses to the cell happen before it is freed.
         if self.head().refs.fetch_sub(1, Ordering::Release) != 1 {

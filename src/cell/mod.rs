@@ -3,15 +3,15 @@
 //! that read it.
 //!
 //! ```text
-//! Cell             runnable.rs: the cell type's operations; the closure,
-//! │                             and a guard dropped last
-//! └ Shared         shared.rs:   what a `Future<T>` reads, whatever the closure
-//!   ├ Head         cell_ref.rs: at offset 0, what every handle points at:
-//!   │ │                         the reference count, the operations pointer
+//! Cell           runnable.rs: the cell type's operations; the closure,
+//! │                           and a guard dropped last
+//! └ Shared       shared.rs:   what a `Future<T>` reads, whatever the closure
+//!   ├ Head       cell_ref.rs: at offset 0, what every handle points at:
+//!   │ │                       the reference count, the operations pointer
 //!   │ └ Header
-//!   │   ├ State    state.rs:    the one atomic word and its transitions
-//!   │   └ Waiters  waiters.rs:  who to wake when the word turns terminal
-//!   └ slot         the result
+//!   │   ├ State  state.rs:    the one atomic word and its transitions
+//!   │   └ Waiters waiters.rs: who to wake when the word turns terminal
+//!   └ slot       the result
 //! ```
 //!
 //! Access rules for the two non-atomic fields (the only `unsafe` of the core):

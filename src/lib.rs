@@ -141,6 +141,12 @@ mod executor;
 pub mod queue;
 mod wait;
 
+/// `check`, `StartLine` and `Outcomes` of `loom-tests/`, for the loom models
+/// inside the crate (those that read private state).
+#[cfg(all(test, loom))]
+#[path = "../loom-tests/common/model.rs"]
+mod loom_model;
+
 /// The README's Rust example, compiled and run as a doc test.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

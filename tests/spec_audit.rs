@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug)]
 struct TestFn {
     name: String,
-    /// `loom-tests/...` or `tests/...`.
+    /// `loom-tests/...`, `tests/...`, or a loom module's file under `src/`.
     file: String,
     loom: bool,
     clauses: BTreeSet<String>,
@@ -150,6 +150,74 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Every `.rs` file under `dir`, in its subdirectories too, sorted.
+fn rust_files_deep(dir: &Path) -> Vec<PathBuf> {
+    let mut files = rust_files(dir);
+    let mut subdirs: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    subdirs.sort();
+    for sub in subdirs {
+        files.extend(rust_files_deep(&sub));
+    }
+    files.sort();
+    files
+}
+
+/// The files of the test modules of `src/` that are declared `mod name;`
+/// under a `#[cfg(test)]`-style attribute (an inline `mod name { .. }` is
+/// not a file: see [`test_module_lines`]), each with whether it holds loom
+/// models, that is whether its attribute is `#[cfg(all(test, loom))]`.
+/// A module given a `#[path]` is left out (a file of another directory,
+/// such as the shared loom helpers).
+fn test_module_files(src: &Path) -> Vec<(PathBuf, bool)> {
+    let mut found = Vec::new();
+    for path in rust_files_deep(src) {
+        let text = fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !(line.starts_with("#[cfg(test") || line.starts_with("#[cfg(all(test")) {
+                continue;
+            }
+            let loom = *line == "#[cfg(all(test, loom))]";
+            let mut j = i + 1;
+            let mut has_path = false;
+            while j < lines.len() && lines[j].starts_with("#[") {
+                has_path |= lines[j].starts_with("#[path");
+                j += 1;
+            }
+            let Some(name) = lines
+                .get(j)
+                .and_then(|l| l.strip_prefix("mod "))
+                .and_then(|l| l.strip_suffix(';'))
+            else {
+                continue;
+            };
+            if has_path {
+                continue;
+            }
+            // `lib.rs` and `mod.rs` own their directory; `x.rs` owns `x/`.
+            let stem = path.file_stem().unwrap();
+            let dir = if stem == "lib" || stem == "mod" {
+                path.parent().unwrap().to_path_buf()
+            } else {
+                path.with_extension("")
+            };
+            let file = [
+                dir.join(format!("{name}.rs")),
+                dir.join(name).join("mod.rs"),
+            ]
+            .into_iter()
+            .find(|f| f.is_file())
+            .unwrap_or_else(|| panic!("{}: no file for `mod {name};`", path.display()));
+            found.push((file, loom));
+        }
+    }
+    found
+}
+
 /// The `Checked by:` paragraph that `checking` (in file order: loom models,
 /// then tests) makes: one line per file, names in source order.
 fn checked_by_paragraph(checking: &[&TestFn]) -> Vec<String> {
@@ -279,6 +347,12 @@ fn spec_clauses_are_all_checked_by_loom_and_tests() {
     let spec = fs::read_to_string(&spec_path).expect("SPEC.md");
     let clauses = spec_clauses(&spec);
     let mut tests = Vec::new();
+    for (path, loom) in test_module_files(&root.join("src")) {
+        if loom {
+            let file = path.strip_prefix(root).unwrap().to_string_lossy();
+            tests.extend(test_fns(&path, file.replace('\\', "/"), true));
+        }
+    }
     for (dir, loom) in [("loom-tests", true), ("tests", false)] {
         for path in rust_files(&root.join(dir)) {
             let file = format!("{dir}/{}", path.file_name().unwrap().to_string_lossy());
@@ -305,7 +379,8 @@ fn spec_clauses_are_all_checked_by_loom_and_tests() {
         }
         if loom == 0 {
             problems.push(format!(
-                "{id} is checked by no loom model under loom-tests/"
+                "{id} is checked by no loom model (loom-tests/, or a \
+                 `#[cfg(all(test, loom))]` module of src/)"
             ));
         }
         if plain == 0 {
@@ -578,31 +653,27 @@ fn ordering_sites(text: &str, file: &str) -> Vec<Site> {
 }
 
 /// Every ordering site of `src/` (but the `sync.rs` shim, which only
-/// re-exports) has its rows in `verification/orderings.md`, and every site
+/// re-exports, and test modules) has its rows in `verification/orderings.md`, and every site
 /// there still exists. Line numbers are not compared: regenerating the table
 /// (`.ci/mutate-orderings --list --out verification/orderings.md`, no runs)
 /// refreshes them and keeps each site's results and notes.
 #[test]
 fn every_ordering_site_is_in_the_mutation_table() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut dirs = vec![root.join("src")];
+    let test_files: BTreeSet<PathBuf> = test_module_files(&root.join("src"))
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect();
     let mut in_src: BTreeMap<Site, usize> = BTreeMap::new();
-    while let Some(dir) = dirs.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-                continue;
-            }
-            let rel = path.strip_prefix(root).unwrap().to_string_lossy();
-            let rel = rel.replace('\\', "/");
-            if !rel.ends_with(".rs") || rel == "src/sync.rs" {
-                continue;
-            }
-            let text = fs::read_to_string(&path).unwrap();
-            for site in ordering_sites(&text, &rel) {
-                *in_src.entry(site).or_default() += 1;
-            }
+    for path in rust_files_deep(&root.join("src")) {
+        let rel = path.strip_prefix(root).unwrap().to_string_lossy();
+        let rel = rel.replace('\\', "/");
+        if rel == "src/sync.rs" || test_files.contains(&path) {
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        for site in ordering_sites(&text, &rel) {
+            *in_src.entry(site).or_default() += 1;
         }
     }
 
@@ -672,6 +743,46 @@ fn ordering_scanner_rules() {
             ("a", "compare_exchange_weak success", "AcqRel"),
             ("a", "compare_exchange_weak failure", "Relaxed"),
             ("a", "fence", "SeqCst"),
+        ]
+    );
+}
+
+/// The test-module file finder on a small tree: `lib.rs` owns its
+/// directory, `x.rs` owns `x/`, a `#[path]` module is left out, and only
+/// `#[cfg(all(test, loom))]` marks loom models.
+#[test]
+fn test_module_file_rules() {
+    let src = std::env::temp_dir().join(format!("spec-audit-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&src);
+    fs::create_dir_all(src.join("q/x")).unwrap();
+    let write = |rel: &str, text: &str| fs::write(src.join(rel), text).unwrap();
+    write(
+        "lib.rs",
+        "mod q;\n#[cfg(all(test, not(loom)))]\nmod unit;\n#[cfg(all(test, loom))]\n#[path = \"../elsewhere.rs\"]\nmod helpers;\n",
+    );
+    write("unit.rs", "");
+    write("q/mod.rs", "mod x;\n");
+    write("q/x.rs", "#[cfg(all(test, loom))]\nmod models;\n");
+    write("q/x/models.rs", "");
+    let found = test_module_files(&src);
+    let rel: Vec<(String, bool)> = found
+        .iter()
+        .map(|(p, loom)| {
+            (
+                p.strip_prefix(&src)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/"),
+                *loom,
+            )
+        })
+        .collect();
+    fs::remove_dir_all(&src).unwrap();
+    assert_eq!(
+        rel,
+        [
+            ("unit.rs".to_string(), false),
+            ("q/x/models.rs".to_string(), true)
         ]
     );
 }

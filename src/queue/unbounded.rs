@@ -280,12 +280,12 @@ pub struct UnboundedQueue<T> {
     tail: CachePadded<End<T>>,
     /// Retired blocks, reset and ready to be linked again, or nulls (Q7).
     spares: CachePadded<[AtomicPtr<Block<T>>; SPARES]>,
-    /// Under loom only: how many times a spare was linked, and how many
-    /// blocks `keep` freed because every spare place was taken (for the
-    /// models; std counters outside the model).
-    #[cfg(loom)]
+    /// In the loom models only: how many times a spare was linked, and how
+    /// many blocks `keep` freed because every spare place was taken (std
+    /// counters outside the model, read by `loom_tests`).
+    #[cfg(all(test, loom))]
     reused: std::sync::atomic::AtomicUsize,
-    #[cfg(loom)]
+    #[cfg(all(test, loom))]
     freed: std::sync::atomic::AtomicUsize,
 }
 
@@ -325,29 +325,27 @@ impl<T> UnboundedQueue<T> {
                 block: AtomicPtr::new(first),
             }),
             spares: CachePadded::new(std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut()))),
-            #[cfg(loom)]
+            #[cfg(all(test, loom))]
             reused: std::sync::atomic::AtomicUsize::new(0),
-            #[cfg(loom)]
+            #[cfg(all(test, loom))]
             freed: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
-    /// Under loom only: how many times `push` linked a retired block instead
-    /// of a new one, so a model can assert that both happened (Q7).
-    #[cfg(loom)]
-    #[doc(hidden)]
-    pub fn loom_blocks_reused(&self) -> usize {
+    /// In the loom models only: how many times `push` linked a retired block
+    /// instead of a new one, so a model can assert that both happened (Q7).
+    #[cfg(all(test, loom))]
+    fn loom_blocks_reused(&self) -> usize {
         // ORDERING: Relaxed: a std counter outside the model, read after the
         // model's threads were joined.
         self.reused.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Under loom only: how many blocks `keep` freed because every spare
-    /// place was taken (Q7): retired blocks, and blocks a producer took for
-    /// a transit it did not make.
-    #[cfg(loom)]
-    #[doc(hidden)]
-    pub fn loom_blocks_freed_by_keep(&self) -> usize {
+    /// In the loom models only: how many blocks `keep` freed because every
+    /// spare place was taken (Q7): retired blocks, and blocks a producer
+    /// took for a transit it did not make.
+    #[cfg(all(test, loom))]
+    fn loom_blocks_freed_by_keep(&self) -> usize {
         // ORDERING: Relaxed: a std counter outside the model, read after the
         // model's threads were joined.
         self.freed.load(std::sync::atomic::Ordering::Relaxed)
@@ -366,7 +364,7 @@ impl<T> UnboundedQueue<T> {
             let block = spare.swap(ptr::null_mut(), Ordering::Acquire);
             if !block.is_null() {
                 // ORDERING: Relaxed: a std counter outside the model.
-                #[cfg(loom)]
+                #[cfg(all(test, loom))]
                 self.reused
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 // SAFETY: `keep` stored a block it owned (made by `alloc`:
@@ -399,7 +397,7 @@ impl<T> UnboundedQueue<T> {
             }
         }
         // ORDERING: Relaxed: a std counter outside the model.
-        #[cfg(loom)]
+        #[cfg(all(test, loom))]
         self.freed
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // SAFETY: we own `block` (fresh from `alloc`, or retired and reset,
@@ -757,3 +755,6 @@ impl<T> fmt::Debug for UnboundedQueue<T> {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests;

@@ -489,7 +489,7 @@ impl<T> std::fmt::Debug for AsCompletedTimed<T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::{as_completed, wait, wait_timeout, ReturnWhen};
     use crate::Promise;

@@ -74,7 +74,7 @@ pub(super) fn repeats(n: usize, addr: impl Fn(usize) -> usize) -> Vec<usize> {
     repeats
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::repeats;
 

@@ -21,7 +21,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 
-use concurrent_futures::{ExecutorError, Future, FutureError, Shutdown, ThreadPoolExecutor};
+use concurrent_futures::{
+    ExecutorError, Future, FutureError, Promise, Shutdown, ThreadPoolExecutor,
+};
 
 /// One configuration of the pool and its users.
 #[derive(Clone, Copy, Debug)]
@@ -291,4 +293,28 @@ fn refused_submits_vs_exiting_worker() {
 fn schedules_of_refused_submits_and_an_exiting_worker() {
     shuttle::check_random(refused_submits_vs_exiting_worker, 20 * iterations());
     shuttle::check_pct(refused_submits_vs_exiting_worker, 20 * iterations(), 3);
+}
+
+/// E2: rounds of a task that waits for the next task submitted, on two
+/// workers. A submit that finds a worker spinning wakes no sleeper; when
+/// that spinner pops the waiting task and blocks in it, the next task runs
+/// only if the spinner hands the skipped wake-up to a sleeper
+/// (`fence(spun)`, SPEC E2). Without the hand-off some schedules deadlock.
+fn tasks_waiting_for_the_next_one() {
+    let pool = ThreadPoolExecutor::new(2).unwrap();
+    for round in 0..3u8 {
+        let (set, waited) = Promise::<u8>::new();
+        let waits = pool.submit(move || waited.join()).unwrap();
+        let sets = pool.submit(move || set.set_result(round)).unwrap();
+        assert!(matches!(sets.join(), Ok(Ok(()))), "E2");
+        assert_eq!(waits.join(), Ok(Ok(round)), "E2");
+    }
+    assert!(pool.stats().workers <= 2, "E1");
+}
+
+/// E2 (the spinning hand-off) under both schedulers.
+#[test]
+fn schedules_of_tasks_waiting_for_the_next_one() {
+    shuttle::check_random(tasks_waiting_for_the_next_one, 20 * iterations());
+    shuttle::check_pct(tasks_waiting_for_the_next_one, 20 * iterations(), 3);
 }

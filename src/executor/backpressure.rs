@@ -141,6 +141,14 @@ impl Inner {
         }
     }
 
+    /// Whether the queue looks empty (a snapshot).
+    pub(super) fn queue_is_empty(&self) -> bool {
+        match &self.queue {
+            WorkQueue::Unbounded(q) => q.is_empty(),
+            WorkQueue::Bounded(q) => q.is_empty(),
+        }
+    }
+
     pub(super) fn wake_producers(&self) {
         if let WorkQueue::Bounded(_) = self.queue {
             let _space = lock(&self.backpressure.space);

@@ -561,11 +561,11 @@ impl Inner {
                 }
             }
         }
-        // fence(push): pairs with `fence(sleep)` (sleepers.rs, no lost
-        // wake-up: E2), with `fence(drain)` in `begin_shutdown` /
-        // `break_pool` (the drain sees this push: E3, E4), and, through the
-        // SeqCst flag load of an exiting worker, with `fence(sleep)` again
-        // (E3).
+        // fence(push): pairs with `fence(sleep)` (sleepers.rs) and
+        // `fence(spun)` (worker.rs): no lost wake-up, E2; with
+        // `fence(drain)` in `begin_shutdown` / `break_pool` (the drain sees
+        // this push: E3, E4), and, through the SeqCst flag load of an
+        // exiting worker, with `fence(sleep)` again (E3).
         fence(Ordering::SeqCst);
         // ORDERING: Relaxed after `fence(push)`: if it reads SHUTDOWN unset,
         // `fence(push)` precedes the SeqCst `fetch_or` in S (module doc).
@@ -573,12 +573,17 @@ impl Inner {
         if flags & (SHUTDOWN | BROKEN) != 0 {
             return this.refuse_queued(fut, this.refusal(flags));
         }
-        // ORDERING: Relaxed after `fence(push)` (see sleepers.rs).
-        if this.sleepers.idle.load(Ordering::Relaxed) > 0 {
-            // An idle worker exists: wake it, spawn nothing (E1). If it took
-            // itself off (it found work on its second pop), it is awake and
-            // will pop this task too (E2).
-            this.wake_one();
+        // An idle worker exists: wake it and spawn nothing (E1), unless a
+        // worker is spinning: the last spinner pops this task, or sleeps and
+        // finds it on its second pop, or, once it took a task, hands this
+        // one on (`hand_off`; E2, sleepers.rs). When no sleeper is left to
+        // wake, the idle worker found work on its second pop and may block
+        // in it (a task waiting for this one): start another worker, as
+        // with no idle one.
+        // ORDERING: Relaxed after `fence(push)` (see sleepers.rs), both.
+        if this.sleepers.idle.load(Ordering::Relaxed) > 0
+            && (this.sleepers.spinning.load(Ordering::Relaxed) > 0 || this.wake_one())
+        {
             return Ok(fut);
         }
         // ORDERING: Relaxed: only a hint; `spawn_worker` decides under lock.

@@ -15,6 +15,22 @@
 //!           park until woken                   spawn one
 //! ```
 //!
+//! Before the sleep path a worker spins (`worker.rs`, `spin_for_work`):
+//! `spinning += 1`, a few pops, `spinning -= 1`. A submit that reads
+//! `idle > 0` at (b) wakes a sleeper only if it reads `spinning == 0`
+//! (after the same `fence(push)`); otherwise it leaves its task to the
+//! spinners. The worker whose decrement takes `spinning` to 0 (the last
+//! spinner) hands a skipped task on once it has taken a task itself,
+//! from a poll or on the sleep path's second pop (`hand_off`):
+//!
+//! ```text
+//! last spinner, took a task                  last spinner, found nothing
+//!   fence(spun)                                sleep path: lock, idle += 1,
+//!   queue not empty -> wake_one, or with       fence(sleep), pop again, ...
+//!     no sleeper, spawn one if below max
+//!   run its task
+//! ```
+//!
 //! No lost wake-up (E2). `fence(sleep)` and `fence(push)` are SeqCst fences,
 //! so one precedes the other in the single total order S. If `fence(push)`
 //! comes first, the worker's second pop (after `fence(sleep)`) sees the
@@ -25,11 +41,30 @@
 //! submitter finds it there, or an earlier waker already woke it). Either
 //! way an awake worker will pop the task.
 //!
+//! A skipped wake-up is not lost either. The submit read `spinning > 0`: a
+//! value from before the decrement of the last spinner. That decrement is
+//! sequenced before the spinner's next SeqCst fence, `fence(sleep)` on the
+//! sleep path or `fence(spun)` once it took a task; had that fence
+//! preceded `fence(push)` in S, the submit's read would see the decrement.
+//! So `fence(push)` comes first, and the spinner's next look at the queue
+//! sees the task: the sleep path's second pop takes it (or an earlier one,
+//! and then the hand-off looks again after `fence(spun)`), and the
+//! hand-off's check finds it and wakes a sleeper for it (or starts a
+//! worker). A spinner that is not the last leaves the task to the last one.
+//! So an awake worker pops the task, and one that is not busy with the
+//! spinner's own task when a sleeper or a free worker slot was there to
+//! take it.
+//!
+//! When a submit reads `idle > 0` and `spinning == 0` but finds nobody on
+//! `sleepers`, the idle worker took itself off: it found work on its second
+//! pop, and it may block in it. The submit then starts a worker, as with
+//! no idle one (E1).
+//!
 //! Exact idle accounting (E1, E6): `idle` changes only under the `sleepers`
 //! lock: +1 at (a), and -1 exactly once per increment, by the worker itself
 //! (it found work or exits) or by the one waker that took it off `sleepers`.
 //! So `idle` is the number of workers that sleep or are about to, and the
-//! submitter spawns a thread only when it reads 0.
+//! submitter spawns a thread only when it reads 0 or finds nobody to wake.
 //!
 
 use super::{Inner, BROKEN, SHUTDOWN};
@@ -46,6 +81,9 @@ pub(super) struct Sleepers {
     pub(super) list: Mutex<Vec<Arc<Sleeper>>>,
     /// Workers asleep or about to be: changed only under `list`'s lock.
     pub(super) idle: AtomicUsize,
+    /// Workers polling an empty queue before they sleep (`spin_for_work`):
+    /// a submit that sees one skips its wake-up.
+    pub(super) spinning: AtomicUsize,
     /// Times a worker went to sleep (a statistic).
     pub(super) parks: AtomicUsize,
     /// Times a submit woke a sleeper (a statistic).

@@ -17,6 +17,13 @@ use crate::sync::MODEL;
 /// makes the submit-to-result round trip slower.)
 pub(super) const SPINS_BEFORE_PARK: u32 = if MODEL { 0 } else { 20 };
 
+/// How many times an idle worker re-pops the queue while counted as
+/// spinning (`worker.rs`, `spin_for_work`) before it takes the sleep path.
+/// One under loom and shuttle, with no snooze before it: the models explore
+/// the spinning hand-off (a submit that skips its wake-up because a worker
+/// spins, E2) without a yield that would keep the worker off the sleep path.
+pub(super) const WORKER_POLLS: u32 = if MODEL { 1 } else { SPINS_BEFORE_PARK };
+
 /// How long (in spin hints, about 25 ns each on the project machine, so
 /// about 1.6 µs there; the length of a hint depends on the CPU) a worker
 /// that is keeping pace with its producers lets the queue fill before it

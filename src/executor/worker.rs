@@ -9,9 +9,9 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::sleepers::{sleep, Sleeper, Slept};
-use super::spin::{pause, SPINS_BEFORE_PARK, STREAMING_PAUSE};
+use super::spin::{pause, STREAMING_PAUSE, WORKER_POLLS};
 use super::{Inner, BROKEN};
-use crate::sync::{snooze, Arc, Ordering, Parker};
+use crate::sync::{fence, snooze, Arc, Ordering, Parker, MODEL};
 use crate::task::Task;
 use crate::unwind::{drop_payload, drop_quietly};
 
@@ -29,21 +29,54 @@ pub(super) fn run(inner: Arc<Inner>) {
 }
 
 /// Pops and runs tasks until the pool is closed and the queue empty.
-fn work(inner: &Inner) {
+fn work(inner: &Arc<Inner>) {
     // The parker belongs to this thread (loom binds it to its creator).
     let parker = Parker::default();
     let me = Arc::new(Sleeper::new(&parker));
     let mut streaming = false;
     loop {
-        if let Some(task) = inner.pop().or_else(|| spin_for_work(inner, &mut streaming)) {
+        if let Some(task) = inner.pop() {
             run_task(inner, task);
             continue;
         }
-        match sleep(inner, &me, &parker) {
-            Slept::Found(task) => run_task(inner, task),
-            Slept::Woken => {}
-            Slept::Exit => return,
+        let spun = spin_for_work(inner, &mut streaming);
+        let task = match spun.found {
+            Some(task) => task,
+            None => match sleep(inner, &me, &parker) {
+                Slept::Found(task) => task,
+                Slept::Woken => continue,
+                Slept::Exit => return,
+            },
+        };
+        if spun.last {
+            hand_off(inner);
         }
+        run_task(inner, task);
+    }
+}
+
+/// The end of a spin (`spin_for_work`).
+struct Spun {
+    /// The task a poll found.
+    found: Option<Task>,
+    /// This worker's decrement took `spinning` to 0.
+    last: bool,
+}
+
+/// Called by the last spinner once it took a task, from a poll or on the
+/// sleep path, before it runs it: a submit may have skipped its wake-up
+/// because it saw this worker spinning, and its task may be another one
+/// than the one taken (E2, sleepers.rs). Wakes a sleeper when the queue is
+/// not empty; with none asleep, starts a worker if the pool may grow, since
+/// the task taken may block (waiting for the one behind it, say). If none
+/// can start, this worker pops the rest after its task.
+fn hand_off(inner: &Arc<Inner>) {
+    // fence(spun): pairs with `fence(push)`. If a submit's read of
+    // `spinning` missed this worker's decrement, `fence(push)` precedes
+    // this fence in S, so the check below sees that submit's task.
+    fence(Ordering::SeqCst);
+    if !inner.queue_is_empty() && !inner.wake_one() {
+        let _ = Inner::spawn_worker(inner);
     }
 }
 
@@ -80,11 +113,14 @@ impl Drop for Exit<'_> {
     }
 }
 
-/// Waits a little for work before sleeping: a submit that comes meanwhile
-/// sees `idle == 0` and wakes nobody, which saves the sleep/wake round trip
-/// (two lock acquisitions and a futex call) per task when tasks arrive about
-/// as fast as workers finish them. Correctness never depends on it (E2 is
-/// the sleep path's; see `SPINS_BEFORE_PARK`).
+/// Waits a little for work before sleeping, counted in `spinning`: a
+/// submit that comes meanwhile and sees a spinning worker wakes nobody (the
+/// spinner will pop its task), which saves a sleep/wake round trip (two
+/// lock acquisitions and a futex call) per task when tasks arrive about as
+/// fast as workers finish them, and keeps sleepers asleep when more workers
+/// than cores would only compete for them. Correctness does not rest on the
+/// spinning (E2 is the sleep path's, and the hand-off below): see
+/// `sleepers.rs`.
 ///
 /// `streaming` says the last wait ended at its first or second poll (within
 /// about 75 ns): the worker is keeping pace with a producer. Each poll of an
@@ -98,17 +134,29 @@ impl Drop for Exit<'_> {
 /// that then runs a long task, or drains a backlog, still pauses at its
 /// next empty queue, so a task arriving in that window starts up to one
 /// pause later.
-fn spin_for_work(inner: &Inner, streaming: &mut bool) -> Option<Task> {
+fn spin_for_work(inner: &Arc<Inner>, streaming: &mut bool) -> Spun {
     if *streaming {
         pause(STREAMING_PAUSE);
     }
+    let spinning = &inner.sleepers.spinning;
+    // ORDERING: Relaxed: a submit reads it after `fence(push)`; an
+    // increment it misses only costs a wake-up the spinner did not need.
+    spinning.fetch_add(1, Ordering::Relaxed);
     let backoff = crossbeam_utils::Backoff::new();
-    let found = (0..SPINS_BEFORE_PARK).find_map(|poll| {
-        snooze(&backoff);
+    let found = (0..WORKER_POLLS).find_map(|poll| {
+        if !MODEL {
+            snooze(&backoff);
+        }
         inner.pop().map(|task| (poll, task))
     });
+    // ORDERING: Relaxed; `fence(spun)` (`hand_off`) or `fence(sleep)` on
+    // the sleep path orders it before this worker's next look at the queue.
+    let last = spinning.fetch_sub(1, Ordering::Relaxed) == 1;
     *streaming = matches!(found, Some((poll, _)) if poll < 2);
-    found.map(|(_, task)| task)
+    Spun {
+        found: found.map(|(_, task)| task),
+        last,
+    }
 }
 
 /// Runs one popped task, or fails it when the pool broke meanwhile (E7).

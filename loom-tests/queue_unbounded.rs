@@ -15,7 +15,7 @@ mod common;
 
 use common::{
     check, close_vs_pop, close_vs_push, pop_on_empty_vs_push, pop_wait, push_then_pop_the_other,
-    Counted, Outcomes, StartLine, CLOSE_VS_POP, CLOSE_VS_PUSH, PUSH_THEN_POP_THE_OTHER,
+    Counted, Note, Outcomes, StartLine, CLOSE_VS_POP, CLOSE_VS_PUSH, PUSH_THEN_POP_THE_OTHER,
 };
 use concurrent_futures::queue::{PopError, UnboundedQueue};
 use loom::sync::Arc;
@@ -395,4 +395,42 @@ fn q7_two_consumers_race_across_a_block_transit() {
             "the single pop got 2",
         ],
     );
+}
+
+/// Q8: a thread that sees `is_closed()` return `true` reads what the closer
+/// wrote before `close`: the Acquire half of `is_closed`'s load pairs with
+/// the Release half of `close`'s `fetch_or`. Both answers happen.
+#[test]
+fn close_then_is_closed_reads_what_the_closer_wrote() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check(
+        "close_then_is_closed_reads_what_the_closer_wrote",
+        None,
+        move || {
+            let q = Arc::new(UnboundedQueue::<i32>::new());
+            let note = Arc::new(Note::new());
+            let start = StartLine::new();
+            let t = {
+                let (q, note, start) = (q.clone(), note.clone(), start.clone());
+                thread::spawn(move || {
+                    start.pass();
+                    let closed = q.is_closed();
+                    if closed {
+                        assert_eq!(note.read(), 1, "Q8: close happens before is_closed");
+                    }
+                    closed
+                })
+            };
+            start.pass();
+            note.write();
+            assert!(q.close(), "Q8: the first close closes");
+            s.record(if t.join().unwrap() {
+                "saw it closed"
+            } else {
+                "saw it open"
+            });
+        },
+    );
+    seen.assert_all("Q8 is_closed", &["saw it closed", "saw it open"]);
 }

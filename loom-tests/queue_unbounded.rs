@@ -15,7 +15,7 @@ mod common;
 
 use common::{
     check, close_vs_pop, close_vs_push, pop_on_empty_vs_push, pop_wait, push_then_pop_the_other,
-    Counted, Outcomes, StartLine, CLOSE_VS_POP, CLOSE_VS_PUSH, PUSH_THEN_POP_THE_OTHER,
+    Counted, Note, Outcomes, StartLine, CLOSE_VS_POP, CLOSE_VS_PUSH, PUSH_THEN_POP_THE_OTHER,
 };
 use concurrent_futures::queue::{PopError, UnboundedQueue};
 use loom::sync::Arc;
@@ -294,4 +294,143 @@ fn close_across_a_block_boundary() {
         "Q8 close across a block boundary",
         &["both accepted", "first accepted", "both rejected"],
     );
+}
+
+/// Q7, Q2: the first slot of a block is full and two producers race for its
+/// last slot: the winner moves `tail` to the next block while the loser
+/// waits at the transit marker (or fails its claim) and then claims the next
+/// block's first slot through the block pointer it reloads. Nothing lost,
+/// either producer wins. Exhaustive. The index's Release/Acquire pair that
+/// ends the transit orders the pointer (verification/orderings.md): this
+/// model fails when that pair is weakened, and passes with the pointer's
+/// own orderings weakened.
+#[test]
+fn q7_two_producers_race_for_the_last_slot() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check("q7_two_producers_race_for_the_last_slot", None, move || {
+        let q = Arc::new(UnboundedQueue::new());
+        q.push(0).unwrap();
+        let start = StartLine::new();
+        let ps: Vec<_> = [10, 20]
+            .into_iter()
+            .map(|i| {
+                let (q, start) = (q.clone(), start.clone());
+                thread::spawn(move || {
+                    start.pass();
+                    q.push(i).unwrap();
+                })
+            })
+            .collect();
+        start.pass();
+        ps.into_iter().for_each(|p| p.join().unwrap());
+        let got = [q.pop(), q.pop(), q.pop()].map(Result::unwrap);
+        assert_eq!(q.pop(), Err(PopError::Empty), "Q2: duplicate");
+        s.record(match got {
+            [0, 10, 20] => "10 took the last slot",
+            [0, 20, 10] => "20 took the last slot",
+            _ => panic!("Q2: {got:?}"),
+        });
+    });
+    seen.assert_all(
+        "Q7 two producers at a block's end",
+        &["10 took the last slot", "20 took the last slot"],
+    );
+}
+
+/// Q7, Q2: a queue of 3 items over two blocks; one consumer pops once, the
+/// other twice, so whoever claims the first block's last slot moves `head`
+/// on while the other pops from the next block through the block pointer it
+/// reloads. No duplicate, no loss; the single pop gets each of the three
+/// items in some execution. Exhaustive. As the producers' model: it fails
+/// when the index's Release/Acquire pair is weakened, and passes with the
+/// pointer's own orderings weakened.
+#[test]
+fn q7_two_consumers_race_across_a_block_transit() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check(
+        "q7_two_consumers_race_across_a_block_transit",
+        None,
+        move || {
+            let q = Arc::new(UnboundedQueue::new());
+            (0..3).for_each(|i| q.push(i).unwrap());
+            let start = StartLine::new();
+            let one = {
+                let (q, start) = (q.clone(), start.clone());
+                thread::spawn(move || {
+                    start.pass();
+                    q.pop().unwrap()
+                })
+            };
+            let two = {
+                let (q, start) = (q.clone(), start.clone());
+                thread::spawn(move || {
+                    start.pass();
+                    [q.pop().unwrap(), q.pop().unwrap()]
+                })
+            };
+            start.pass();
+            let single = one.join().unwrap();
+            let [a, b] = two.join().unwrap();
+            assert!(a < b, "Q1: {a} then {b}");
+            let mut got = [single, a, b];
+            got.sort_unstable();
+            assert_eq!(got, [0, 1, 2], "Q2");
+            assert_eq!(q.pop(), Err(PopError::Empty), "Q2: duplicate");
+            s.record(
+                [
+                    "the single pop got 0",
+                    "the single pop got 1",
+                    "the single pop got 2",
+                ][single as usize],
+            );
+        },
+    );
+    seen.assert_all(
+        "Q7 two consumers across a block transit",
+        &[
+            "the single pop got 0",
+            "the single pop got 1",
+            "the single pop got 2",
+        ],
+    );
+}
+
+/// Q8: a thread that sees `is_closed()` return `true` reads what the closer
+/// wrote before `close`: the Acquire half of `is_closed`'s load pairs with
+/// the Release half of `close`'s `fetch_or`. Both answers happen.
+#[test]
+fn close_then_is_closed_reads_what_the_closer_wrote() {
+    let seen = Outcomes::default();
+    let s = seen.clone();
+    check(
+        "close_then_is_closed_reads_what_the_closer_wrote",
+        None,
+        move || {
+            let q = Arc::new(UnboundedQueue::<i32>::new());
+            let note = Arc::new(Note::new());
+            let start = StartLine::new();
+            let t = {
+                let (q, note, start) = (q.clone(), note.clone(), start.clone());
+                thread::spawn(move || {
+                    start.pass();
+                    let closed = q.is_closed();
+                    if closed {
+                        assert_eq!(note.read(), 1, "Q8: close happens before is_closed");
+                    }
+                    closed
+                })
+            };
+            start.pass();
+            note.write();
+            assert!(q.close(), "Q8: the first close closes");
+            s.record(if t.join().unwrap() {
+                "saw it closed"
+            } else {
+                "saw it open"
+            });
+        },
+    );
+    seen.assert_all("Q8 is_closed", &["saw it closed", "saw it open"]);
 }

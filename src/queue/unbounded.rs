@@ -58,9 +58,18 @@
 //!   index we then hold may come from a block change, whose block store we
 //!   must see when we reload the block pointer.
 //! * Block pointers: `Release` store before the `Release` index store that
-//!   ends the transit; `Acquire` loads after the index load. `next`:
-//!   `Release` store by the installing producer, `Acquire` load by the last
-//!   consumer of the block.
+//!   ends the transit; `Acquire` loads after the index load. The index pair
+//!   already orders them: a thread that reads an index of the new lap
+//!   (`Acquire`, from the release sequence of the transit's index write)
+//!   happens after the block store and the block's initialization, so it
+//!   loads that block or a newer one; it dereferences the block only after
+//!   a claim from that index succeeds, and the next transit's block store
+//!   follows a claim that acquired ours, so a newer block is never used. The
+//!   pointer's own orderings make that last step independent of the claim's
+//!   ordering and cost nothing on x86-64 (plain moves); no model can fail
+//!   without them (verification/orderings.md). `next`: `Release` store by
+//!   the installing producer, `Acquire` load by the last consumer of the
+//!   block.
 //! * `reads_done`: `AcqRel` increments form one chain, so the retiring
 //!   reader happens after every other reader's (and through `written`,
 //!   every producer's) last access to the block.
@@ -248,8 +257,10 @@ impl<T> End<T> {
         // block transit, so the block load below sees that block (or later).
         let index = self.index.load(Ordering::Acquire);
         // ORDERING: Acquire, pairs with the Release block store of a transit:
-        // the block's initialization is visible. An older block than the
-        // index's is impossible; a newer one makes the caller's CAS fail.
+        // the block's initialization is visible. The index load above
+        // already orders both (module doc); this is the defence. An older
+        // block than the index's is impossible; a newer one makes the
+        // caller's CAS fail.
         let block = self.block.load(Ordering::Acquire);
         (index, block)
     }

@@ -114,15 +114,6 @@ const WARM_UP: usize = 2;
 const WAIT_SIZES: [usize; 2] = [1_000, 10_000];
 const WAIT_ROUNDS: usize = 21;
 
-/// The default pool size, as `ThreadPoolExecutor::builder()` and CPython
-/// compute it.
-fn default_workers() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .saturating_add(4)
-        .min(32)
-}
-
 /// What one round measured.
 #[derive(Default)]
 struct Samples {
@@ -271,15 +262,7 @@ fn row(pool: &ThreadPoolExecutor, n: usize, how: Collect, rounds: usize, label: 
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let sizes = if args.is_empty() {
-        vec![2, default_workers()]
-    } else {
-        args
-    };
+    let sizes = paired::worker_counts(&[2, 0]);
     println!("Ratios are `as_completed` (or the wait loop) over in order, per pair: median (95% CI). Medians: theirs / in order.\n");
     println!("| workers | collect | N | round time | collect time | peak bytes | round | collect | peak |");
     println!("|---|---|---|---|---|---|---|---|---|");

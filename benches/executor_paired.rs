@@ -51,15 +51,6 @@ fn timed(op: impl FnOnce()) -> Duration {
     t0.elapsed()
 }
 
-/// The default pool size, as `ThreadPoolExecutor::builder()` and CPython
-/// compute it.
-fn default_workers() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .saturating_add(4)
-        .min(32)
-}
-
 /// Submits `MANY` tasks through `spawn`, each reporting on its own channel,
 /// then receives every result.
 fn through_channels(spawn: impl Fn(Box<dyn FnOnce() + Send>)) {
@@ -76,15 +67,7 @@ fn through_channels(spawn: impl Fn(Box<dyn FnOnce() + Send>)) {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let sizes = if args.is_empty() {
-        vec![2, default_workers()]
-    } else {
-        args
-    };
+    let sizes = paired::worker_counts(&[2, 0]);
     println!("| workers | peer | peer / ours, median of the pairs | 95% CI | ours: median (quartiles) | peer: median (quartiles) |");
     println!("|---|---|---|---|---|---|");
     let mut rows = Vec::new();

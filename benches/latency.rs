@@ -23,13 +23,6 @@ const PER_ROUND: usize = 500;
 /// Gap between round trips: a steady rate, not a saturating loop.
 const GAP: Duration = Duration::from_micros(20);
 
-fn default_workers() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .saturating_add(4)
-        .min(32)
-}
-
 /// A contender: one round trip, timed.
 type RoundTrip<'a> = Box<dyn FnMut() -> Duration + 'a>;
 
@@ -51,15 +44,7 @@ fn quantile(sorted: &[Duration], q: f64) -> Duration {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let sizes = if args.is_empty() {
-        vec![2, default_workers(), 8, 32]
-    } else {
-        args
-    };
+    let sizes = paired::worker_counts(&[2, 0, 8, 32]);
     let mut rows = Vec::new();
     println!("| workers | contender | p50 | p99 | p99.9 | ratio of p50 to ours |");
     println!("|---|---|---|---|---|---|");

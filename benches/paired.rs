@@ -150,3 +150,28 @@ pub fn ratio_fields(
 fn paired_median(v: &[Duration]) -> Duration {
     quantile(&sorted(v.to_vec()), 0.5)
 }
+
+/// The default pool size, as `ThreadPoolExecutor::builder()` and CPython
+/// compute it: `min(32, available_parallelism + 4)`.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .saturating_add(4)
+        .min(32)
+}
+
+/// The worker counts to measure: the command line's numbers, or
+/// `defaults` (where 0 stands for the default pool size).
+pub fn worker_counts(defaults: &[usize]) -> Vec<usize> {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    if !args.is_empty() {
+        return args;
+    }
+    defaults
+        .iter()
+        .map(|&n| if n == 0 { default_workers() } else { n })
+        .collect()
+}

@@ -45,13 +45,6 @@ fn timed(op: impl FnOnce()) -> Duration {
     t0.elapsed()
 }
 
-fn default_workers() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .saturating_add(4)
-        .min(32)
-}
-
 /// Holds every worker of a pool busy until dropped.
 struct Gate {
     _release: Vec<mpsc::Sender<()>>,
@@ -81,15 +74,7 @@ impl Gate {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let sizes = if args.is_empty() {
-        vec![2, default_workers(), 8, 32]
-    } else {
-        args
-    };
+    let sizes = paired::worker_counts(&[2, 0, 8, 32]);
     println!("| workload | workers | peer | peer / ours, median of the pairs | 95% CI | ours per op | peer per op |");
     println!("|---|---|---|---|---|---|---|");
     let mut rows = Vec::new();

@@ -23,7 +23,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use concurrent_futures::ThreadPoolExecutor;
 
@@ -44,12 +44,6 @@ const PY_WARM_UP: usize = 2;
 
 /// A contender: one timed `submit_collect_100k` round.
 type Round<'a> = Box<dyn FnMut() -> Duration + 'a>;
-
-fn timed(op: impl FnOnce()) -> Duration {
-    let t0 = Instant::now();
-    op();
-    t0.elapsed()
-}
 
 /// Submits `MANY` tasks through `spawn`, each reporting on its own channel,
 /// then receives every result.
@@ -74,7 +68,7 @@ fn main() {
     for workers in sizes {
         let pool = ThreadPoolExecutor::new(workers).unwrap();
         let mut ours = || {
-            timed(|| {
+            paired::timed(|| {
                 let fs: Vec<_> = (0..MANY).map(|i| pool.submit(move || i).unwrap()).collect();
                 for f in &fs {
                     f.result().unwrap();
@@ -102,7 +96,7 @@ fn main() {
             (
                 "tokio spawn_blocking",
                 Box::new(|| {
-                    timed(|| {
+                    paired::timed(|| {
                         let hs: Vec<_> = (0..MANY).map(|i| rt.spawn_blocking(move || i)).collect();
                         rt.block_on(async {
                             for h in hs {
@@ -114,17 +108,17 @@ fn main() {
             ),
             (
                 "threadpool + channel",
-                Box::new(|| timed(|| through_channels(|job| tp.execute(job)))),
+                Box::new(|| paired::timed(|| through_channels(|job| tp.execute(job)))),
             ),
             (
                 "rayon spawn + channel",
-                Box::new(|| timed(|| through_channels(|job| rayon.spawn(job)))),
+                Box::new(|| paired::timed(|| through_channels(|job| rayon.spawn(job)))),
             ),
             (
                 "futures ThreadPool + RemoteHandle",
                 Box::new(|| {
                     use futures::task::SpawnExt;
-                    timed(|| {
+                    paired::timed(|| {
                         let hs: Vec<_> = (0..MANY)
                             .map(|i| fp.spawn_with_handle(async move { i }).unwrap())
                             .collect();
@@ -139,7 +133,7 @@ fn main() {
             (
                 "Mutex + Condvar pool",
                 Box::new(|| {
-                    timed(|| {
+                    paired::timed(|| {
                         let slots: Vec<_> = (0..MANY).map(|i| plain.submit(move || i)).collect();
                         for s in &slots {
                             s.get();
@@ -150,7 +144,7 @@ fn main() {
             (
                 "design 6 (crossbeam channel + AtomicU8 slot)",
                 Box::new(|| {
-                    timed(|| {
+                    paired::timed(|| {
                         let hs: Vec<_> = (0..MANY).map(|i| d6.submit(move || i)).collect();
                         for h in &hs {
                             h.result().unwrap();

@@ -175,3 +175,10 @@ pub fn worker_counts(defaults: &[usize]) -> Vec<usize> {
         .map(|&n| if n == 0 { default_workers() } else { n })
         .collect()
 }
+
+/// How long `op` takes.
+pub fn timed(op: impl FnOnce()) -> Duration {
+    let t0 = std::time::Instant::now();
+    op();
+    t0.elapsed()
+}

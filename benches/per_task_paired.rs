@@ -19,7 +19,7 @@
 //! `<target>/bench-results/per_task_paired.json`.
 
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use concurrent_futures::ThreadPoolExecutor;
 
@@ -38,12 +38,6 @@ const ROUNDS: usize = 41;
 const WARM_UP: usize = 3;
 
 type Round<'a> = Box<dyn FnMut() -> Duration + 'a>;
-
-fn timed(op: impl FnOnce()) -> Duration {
-    let t0 = Instant::now();
-    op();
-    t0.elapsed()
-}
 
 /// Holds every worker of a pool busy until dropped.
 struct Gate {
@@ -92,7 +86,7 @@ fn main() {
 fn round_trips(workers: usize, rows: &mut Vec<String>) {
     let pool = ThreadPoolExecutor::new(workers).unwrap();
     let mut ours = || {
-        timed(|| {
+        paired::timed(|| {
             for i in 0..TRIPS {
                 std::hint::black_box(pool.submit(move || i).unwrap().join().unwrap());
             }
@@ -111,7 +105,7 @@ fn round_trips(workers: usize, rows: &mut Vec<String>) {
     let plain = plain::Pool::new(workers);
     let d6 = design6::Pool::new(workers);
     let through_channel = |spawn: &dyn Fn(Box<dyn FnOnce() + Send>)| {
-        timed(|| {
+        paired::timed(|| {
             for i in 0..TRIPS {
                 let (tx, rx) = mpsc::sync_channel(1);
                 spawn(Box::new(move || tx.send(i).unwrap()));
@@ -123,7 +117,7 @@ fn round_trips(workers: usize, rows: &mut Vec<String>) {
         (
             "design 6 (crossbeam channel + AtomicU8 slot)",
             Box::new(|| {
-                timed(|| {
+                paired::timed(|| {
                     for i in 0..TRIPS {
                         std::hint::black_box(d6.submit(move || i).result().unwrap());
                     }
@@ -133,7 +127,7 @@ fn round_trips(workers: usize, rows: &mut Vec<String>) {
         (
             "tokio spawn_blocking",
             Box::new(|| {
-                timed(|| {
+                paired::timed(|| {
                     for i in 0..TRIPS {
                         let h = rt.spawn_blocking(move || i);
                         std::hint::black_box(rt.block_on(h).unwrap());
@@ -152,7 +146,7 @@ fn round_trips(workers: usize, rows: &mut Vec<String>) {
         (
             "Mutex + Condvar pool",
             Box::new(|| {
-                timed(|| {
+                paired::timed(|| {
                     for i in 0..TRIPS {
                         std::hint::black_box(plain.submit(move || i).get());
                     }
@@ -173,7 +167,7 @@ fn cancel_drops(workers: usize, rows: &mut Vec<String>) {
         let futs: Vec<_> = (0..PENDING)
             .map(|i| pool.submit(move || i).unwrap())
             .collect();
-        let t = timed(|| {
+        let t = paired::timed(|| {
             for f in futs {
                 std::hint::black_box(f.cancel());
             }
@@ -193,7 +187,7 @@ fn cancel_drops(workers: usize, rows: &mut Vec<String>) {
             Box::new(|| {
                 let gate = Gate::hold(workers, |job| drop(d6.submit(job)));
                 let hs: Vec<_> = (0..PENDING).map(|i| d6.submit(move || i)).collect();
-                let t = timed(|| {
+                let t = paired::timed(|| {
                     for h in hs {
                         std::hint::black_box(h.cancel());
                     }
@@ -207,7 +201,7 @@ fn cancel_drops(workers: usize, rows: &mut Vec<String>) {
             Box::new(|| {
                 let gate = Gate::hold(workers, |job| drop(rt.spawn_blocking(job)));
                 let hs: Vec<_> = (0..PENDING).map(|i| rt.spawn_blocking(move || i)).collect();
-                let t = timed(|| {
+                let t = paired::timed(|| {
                     for h in hs {
                         h.abort();
                     }

@@ -119,7 +119,7 @@ impl Drop for Exit<'_> {
 /// lock acquisitions and a futex call) per task when tasks arrive about as
 /// fast as workers finish them, and keeps sleepers asleep when more workers
 /// than cores would only compete for them. Correctness does not rest on the
-/// spinning (E2 is the sleep path's, and the hand-off below): see
+/// spinning (E2 is the sleep path's, and `hand_off`'s): see
 /// `sleepers.rs`.
 ///
 /// `streaming` says the last wait ended at its first or second poll (within

@@ -17,6 +17,7 @@ mod paired;
 use std::time::{Duration, Instant};
 
 use concurrent_futures::ThreadPoolExecutor;
+use paired::{quantile, timed};
 
 const ROUNDS: usize = 40;
 const PER_ROUND: usize = 500;
@@ -26,21 +27,11 @@ const GAP: Duration = Duration::from_micros(20);
 /// A contender: one round trip, timed.
 type RoundTrip<'a> = Box<dyn FnMut() -> Duration + 'a>;
 
-fn timed(mut op: impl FnMut()) -> Duration {
-    let t = Instant::now();
-    op();
-    t.elapsed()
-}
-
 fn pace() {
     let until = Instant::now() + GAP;
     while Instant::now() < until {
         std::hint::spin_loop();
     }
-}
-
-fn quantile(sorted: &[Duration], q: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
 fn main() {

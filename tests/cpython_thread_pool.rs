@@ -14,7 +14,7 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{Event, SetOnDrop};
+use common::{wait_until_the_worker_sleeps, Event, SetOnDrop};
 use concurrent_futures::{FutureError, ThreadPoolExecutor};
 
 /// E10: `map` submits every item at once: without iterating, all of them
@@ -83,9 +83,7 @@ fn idle_thread_is_reused_by_the_default_pool() {
         assert_eq!(v, 42);
         threads.push(id);
         // A condition, not a timing: the worker reached its sleep.
-        while pool.stats().idle == 0 {
-            std::thread::yield_now();
-        }
+        wait_until_the_worker_sleeps(&pool);
     }
     assert_eq!(pool.stats().workers, 1, "E1: one thread, reused");
     assert!(threads.iter().all(|t| *t == threads[0]), "E1");

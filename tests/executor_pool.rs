@@ -6,7 +6,7 @@ mod common;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Barrier};
 
-use common::{Blocker, Event, SetOnDrop};
+use common::{wait_until_the_worker_sleeps, Blocker, Event, SetOnDrop};
 use concurrent_futures::{
     ExecutorError, Future, FutureError, Shutdown, ThreadPoolExecutor, TrySubmitError,
 };
@@ -23,10 +23,8 @@ fn workers_start_lazily_and_are_reused() {
     for i in 0..20 {
         assert_eq!(pool.submit(move || i).unwrap().result().copied(), Ok(i));
         // Let the worker reach its sleep (a condition, not a timing oracle):
-        // the next submit then finds it idle and must not spawn.
-        while pool.stats().idle == 0 {
-            std::thread::yield_now();
-        }
+        // the next submit then finds it asleep and must not spawn.
+        wait_until_the_worker_sleeps(&pool);
     }
     let stats = pool.stats();
     assert_eq!(
@@ -354,8 +352,10 @@ fn one_error_type_for_question_mark() {
     let cancelled: Result<(), Error> = (|| {
         let pool = ThreadPoolExecutor::new(1)?;
         let (promise, fut) = concurrent_futures::Promise::<u8>::new();
-        let blocked = pool.submit(move || drop(promise))?;
+        // Cancelled before the worker can drop the promise (which would
+        // break `fut`, F10).
         assert!(fut.cancel());
+        let blocked = pool.submit(move || drop(promise))?;
         fut.result()?;
         blocked.result()?;
         Ok(())

@@ -181,6 +181,25 @@ impl<T> Drop for Blocker<T> {
     }
 }
 
+/// Waits until the pool's only worker is on the sleepers' list, so that the
+/// next submit finds it there and wakes it (E1). `idle > 0` alone is not
+/// that: a worker counts itself idle before its last look at the queue, and
+/// a submit that comes then may find no sleeper and start a worker. A
+/// worker goes on the list as it counts a park, and only a submit's wake-up
+/// takes it off, so with one worker and no other waker, `parks > wakeups`
+/// says it is there. (Yields, and fails after `HANG_GUARD`.)
+pub(crate) fn wait_until_the_worker_sleeps(pool: &ThreadPoolExecutor) {
+    let start = std::time::Instant::now();
+    loop {
+        let s = pool.stats();
+        if s.idle > 0 && s.parks > s.wakeups {
+            return;
+        }
+        assert!(start.elapsed() < HANG_GUARD, "the worker never slept");
+        std::thread::yield_now();
+    }
+}
+
 /// The proptest config of the `prop_*` tests: 256 cases, failures persisted
 /// in `regressions` (a path from the crate root).
 pub(crate) fn proptest_config(regressions: &'static str) -> ProptestConfig {

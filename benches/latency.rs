@@ -13,6 +13,8 @@
 #[path = "design6.rs"]
 mod design6;
 mod paired;
+#[path = "plain_pool.rs"]
+mod plain;
 
 use std::time::{Duration, Instant};
 
@@ -48,6 +50,15 @@ fn main() {
             .max_blocking_threads(workers)
             .build()
             .unwrap();
+        let rayon = rayon::ThreadPoolBuilder::new()
+            .num_threads(workers)
+            .build()
+            .unwrap();
+        let fp = futures::executor::ThreadPool::builder()
+            .pool_size(workers)
+            .create()
+            .unwrap();
+        let plain = plain::Pool::new(workers);
         let mut contenders: Vec<(&str, RoundTrip)> = vec![
             (
                 "concurrent-futures",
@@ -74,6 +85,30 @@ fn main() {
                         rt.block_on(async { rt.spawn_blocking(|| 1u64).await.unwrap() });
                     })
                 }),
+            ),
+            (
+                "rayon spawn + channel",
+                Box::new(|| {
+                    timed(|| {
+                        let (tx, rx) = std::sync::mpsc::channel();
+                        rayon.spawn(move || tx.send(1u64).unwrap());
+                        rx.recv().unwrap();
+                    })
+                }),
+            ),
+            (
+                "futures ThreadPool + RemoteHandle",
+                Box::new(|| {
+                    use futures::task::SpawnExt;
+                    timed(|| {
+                        let h = fp.spawn_with_handle(async { 1u64 }).unwrap();
+                        assert_eq!(futures::executor::block_on(h), 1);
+                    })
+                }),
+            ),
+            (
+                "Mutex + Condvar pool",
+                Box::new(|| timed(|| assert_eq!(plain.submit(|| 1u64).get(), 1))),
             ),
         ];
         let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); contenders.len()];

@@ -78,12 +78,12 @@
 //!   pool wait forever: the tasks they wait for sit in the queue with no
 //!   worker free to run them. A one-worker pool deadlocks with one such
 //!   task, and a later [`shutdown`](ThreadPoolExecutor::shutdown) (or the
-//!   pool's `Drop`) then waits forever too. More workers than the depth of
-//!   waiting make it rarer but do not rule it out: a submit that finds a
-//!   worker idle leaves its task to that worker, which may meanwhile take
-//!   the waiting task instead. Avoid it: do not block on the same pool from
-//!   its tasks; submit the dependent work from outside, or chain it with a
-//!   done-callback.
+//!   pool's `Drop`) then waits forever too. A queued task waits only while
+//!   every worker is busy: the pool wakes a sleeping worker for it, or
+//!   starts one while it has fewer than `max_workers`. So more workers than
+//!   tasks that block at once rule it out, unless the OS refuses a thread.
+//!   Better: do not block on the same pool from its tasks; submit the
+//!   dependent work from outside, or chain it with a done-callback.
 //! * **A scope inside a task.** [`scope`](ThreadPoolExecutor::scope) waits
 //!   for its tasks, so a task that opens a scope on its own pool is a task
 //!   waiting on work queued behind it: the same hazard.

@@ -342,8 +342,8 @@ impl Harness {
 
     /// E1: a pool never has more than `max_workers` workers, and has one as
     /// long as it is open and was given work. (Not one per submit at most:
-    /// the last spinner to take a task starts a worker for the task behind
-    /// it when no worker sleeps, E1 and E2.)
+    /// the last spinner or a woken worker, taking a task, starts one for a
+    /// task behind it when no worker sleeps, E1 and E2.)
     fn check_workers(&self) {
         let workers = self.pool().stats().workers;
         assert!(workers <= self.max_workers, "E1: {workers} workers");

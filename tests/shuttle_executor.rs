@@ -318,3 +318,37 @@ fn schedules_of_tasks_waiting_for_the_next_one() {
     shuttle::check_random(tasks_waiting_for_the_next_one, 20 * iterations());
     shuttle::check_pct(tasks_waiting_for_the_next_one, 20 * iterations(), 3);
 }
+
+/// E2: rounds of `WORKERS` tasks that each wait until all of them started,
+/// on a pool of `WORKERS` workers that already exist (asleep, spinning or
+/// on their way to sleep when a round is submitted). Every task must start:
+/// a submit that skipped its wake-up because a worker was spinning must not
+/// leave its task queued while a worker sleeps, however many submits the
+/// spinners' hand-off has to cover.
+fn every_task_of_a_burst_starts() {
+    const WORKERS: usize = 3;
+    let pool = ThreadPoolExecutor::new(WORKERS).unwrap();
+    for _round in 0..3 {
+        let all_started = Arc::new(shuttle::sync::Barrier::new(WORKERS));
+        let futs: Vec<_> = (0..WORKERS)
+            .map(|_| {
+                let b = all_started.clone();
+                pool.submit(move || {
+                    b.wait();
+                })
+                .unwrap()
+            })
+            .collect();
+        for f in futs {
+            assert_eq!(f.join(), Ok(()), "E2");
+        }
+    }
+    assert!(pool.stats().workers <= WORKERS, "E1");
+}
+
+/// E2 (the hand-off covers every skipped wake-up) under both schedulers.
+#[test]
+fn schedules_of_a_burst_that_needs_every_worker() {
+    shuttle::check_random(every_task_of_a_burst_starts, 20 * iterations());
+    shuttle::check_pct(every_task_of_a_burst_starts, 20 * iterations(), 3);
+}

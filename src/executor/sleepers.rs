@@ -21,10 +21,11 @@
 //! (after the same `fence(push)`); otherwise it leaves its task to the
 //! spinners. The worker whose decrement takes `spinning` to 0 (the last
 //! spinner) hands a skipped task on once it has taken a task itself,
-//! from a poll or on the sleep path's second pop (`hand_off`):
+//! from a poll or on the sleep path's second pop (`hand_off`), and so does
+//! each worker woken that way, or any other way, once it took a task:
 //!
 //! ```text
-//! last spinner, took a task                  last spinner, found nothing
+//! last spinner, or woken, took a task        last spinner, found nothing
 //!   fence(spun)                                sleep path: lock, idle += 1,
 //!   queue not empty -> wake_one, or with       fence(sleep), pop again, ...
 //!     no sleeper, spawn one if below max
@@ -51,6 +52,12 @@
 //! and then the hand-off looks again after `fence(spun)`), and the
 //! hand-off's check finds it and wakes a sleeper for it (or starts a
 //! worker). A spinner that is not the last leaves the task to the last one.
+//! Several submits may have skipped their wake-ups on the same spinner, and
+//! one hand-off wakes one sleeper; that sleeper, once it took a task, looks
+//! again (its wake is ordered after the hand-off's check, and its own
+//! `fence(spun)` before its look), and wakes the next while tasks are left,
+//! so the chain ends only at an empty queue or with no sleeper left (then a
+//! new worker, or every worker is awake).
 //! So an awake worker pops the task, and one that is not busy with the
 //! spinner's own task when a sleeper or a free worker slot was there to
 //! take it.

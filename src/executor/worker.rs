@@ -40,15 +40,21 @@ fn work(inner: &Arc<Inner>) {
             continue;
         }
         let spun = spin_for_work(inner, &mut streaming);
-        let task = match spun.found {
-            Some(task) => task,
+        let (task, pass_on) = match spun.found {
+            Some(task) => (task, spun.last),
             None => match sleep(inner, &me, &parker) {
-                Slept::Found(task) => task,
-                Slept::Woken => continue,
+                Slept::Found(task) => (task, spun.last),
+                // A woken worker may stand for several skipped wake-ups
+                // (one hand-off covers every submit that saw the same
+                // spinner): it passes one on when it takes a task.
+                Slept::Woken => match inner.pop() {
+                    Some(task) => (task, true),
+                    None => continue,
+                },
                 Slept::Exit => return,
             },
         };
-        if spun.last {
+        if pass_on {
             hand_off(inner);
         }
         run_task(inner, task);
@@ -63,13 +69,16 @@ struct Spun {
     last: bool,
 }
 
-/// Called by the last spinner once it took a task, from a poll or on the
-/// sleep path, before it runs it: a submit may have skipped its wake-up
-/// because it saw this worker spinning, and its task may be another one
-/// than the one taken (E2, sleepers.rs). Wakes a sleeper when the queue is
-/// not empty; with none asleep, starts a worker if the pool may grow, since
-/// the task taken may block (waiting for the one behind it, say). If none
-/// can start, this worker pops the rest after its task.
+/// Called before running a task by the last spinner once it took one (from
+/// a poll or on the sleep path), and by a woken worker once it took one: a
+/// submit may have skipped its wake-up because it saw a worker spinning,
+/// and its task may be another one than the one taken (E2, sleepers.rs).
+/// Wakes a sleeper when the queue is not empty, which passes the duty on
+/// when it takes a task in turn, so a burst of skipped wake-ups wakes one
+/// sleeper per task left, one after the other. With none asleep, starts a
+/// worker if the pool may grow, since the task taken may block (waiting for
+/// the one behind it, say). If none can start, this worker pops the rest
+/// after its task.
 fn hand_off(inner: &Arc<Inner>) {
     // fence(spun): pairs with `fence(push)`. If a submit's read of
     // `spinning` missed this worker's decrement, `fence(push)` precedes

@@ -425,7 +425,7 @@ fn e12_as_completed_vs_cancel() {
         runner.join().unwrap();
         drop(t2); // never run: finishes Broken unless cancelled
         assert_eq!(got.len(), 2, "E12: each distinct future once");
-        assert!(got.contains(&f1) && got.contains(&f2), "E12");
+        assert!(got.contains(&&f1) && got.contains(&&f2), "E12");
         if !cancelled {
             // Only the drop of t2 could finish f2, after the loop: impossible.
             unreachable!("E12: f2 was yielded, so it was cancelled");

@@ -17,15 +17,16 @@
 //! re-checks in a loop. Entries not fired when we stop are taken back
 //! (`deregister`), so repeated timed waits do not grow the futures' lists.
 //!
-//! Per future, `as_completed` keeps one owner unit of the cell (a
-//! `CellRef`, not a whole `Future`) and nothing else unless the future was
-//! pending at the call: then its index and entry id, and its index once
-//! fired. Duplicates are found by address (`distinct.rs`).
+//! Per future, `as_completed` keeps the future as given (a `&Future`, or an
+//! owned `Future` it moves out when it yields it) and nothing else unless
+//! the future was pending at the call: then its index and entry id, and its
+//! index once fired. Duplicates are found by cell address (`distinct.rs`),
+//! among the futures whose cell count says another handle exists when the
+//! handles are distinct objects, else among all (`Completions::new`).
 
 mod distinct;
 
 use std::collections::{HashSet, VecDeque};
-use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
 use crate::cell::{CellRef, EntryId, Waiter};
@@ -230,12 +231,51 @@ fn wait_until<'a, T: 'a>(
     }
 }
 
+/// A future that [`as_completed`] takes and gives back: a [`Future<T>`],
+/// moved in and yielded moved out, or a `&Future<T>`, yielded as given.
+///
+/// Implemented for these two only.
+pub trait AsFuture: sealed::Sealed {
+    /// The type of the future's value.
+    type Output;
+
+    /// The future this stands for.
+    fn as_future(&self) -> &Future<Self::Output>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl<T> Sealed for crate::Future<T> {}
+    impl<T> Sealed for &crate::Future<T> {}
+}
+
+impl<T> AsFuture for Future<T> {
+    type Output = T;
+
+    fn as_future(&self) -> &Future<T> {
+        self
+    }
+}
+
+impl<T> AsFuture for &Future<T> {
+    type Output = T;
+
+    fn as_future(&self) -> &Future<T> {
+        self
+    }
+}
+
 /// Yields the futures as they complete (Python's
 /// `concurrent.futures.as_completed`).
 ///
 /// The futures already done come first (in input order), then the others in
 /// the order they finish or are cancelled; each distinct future exactly
 /// once. Dropping the iterator takes its registrations back.
+///
+/// Given references (`as_completed(&futures)`), it yields references.
+/// Given owned futures (`as_completed(futures)`), it yields them moved out,
+/// drops the repeats, and keeps no handle on a future it has yielded: once
+/// the caller drops it, its value is freed.
 ///
 /// ```
 /// use concurrent_futures::{as_completed, ThreadPoolExecutor};
@@ -247,10 +287,20 @@ fn wait_until<'a, T: 'a>(
 ///     total += fut.result()?;
 /// }
 /// assert_eq!(total, 60);
+///
+/// // Owned: each value moved out as its future completes.
+/// let futs: Vec<_> = (1..=3).map(|i| pool.submit(move || vec![i])).collect::<Result<_, _>>()?;
+/// let mut all: Vec<i32> = as_completed(futs).map(|f| f.join()).collect::<Result<Vec<_>, _>>()?.concat();
+/// all.sort();
+/// assert_eq!(all, [1, 2, 3]);
 /// # Ok::<(), concurrent_futures::Error>(())
 /// ```
 // SPEC E12.
-pub fn as_completed<'a, T: 'a>(futures: impl IntoIterator<Item = &'a Future<T>>) -> AsCompleted<T> {
+pub fn as_completed<I>(futures: I) -> AsCompleted<I::Item>
+where
+    I: IntoIterator,
+    I::Item: AsFuture,
+{
     AsCompleted {
         inner: Completions::new(futures, Deadline::Never),
     }
@@ -270,44 +320,45 @@ pub fn as_completed<'a, T: 'a>(futures: impl IntoIterator<Item = &'a Future<T>>)
 /// assert_eq!((err.unfinished, err.total), (1, 1));
 /// assert!(it.next().is_none());
 /// ```
-pub fn as_completed_timeout<'a, T: 'a>(
-    futures: impl IntoIterator<Item = &'a Future<T>>,
-    timeout: Duration,
-) -> AsCompletedTimed<T> {
+pub fn as_completed_timeout<I>(futures: I, timeout: Duration) -> AsCompletedTimed<I::Item>
+where
+    I: IntoIterator,
+    I::Item: AsFuture,
+{
     AsCompletedTimed {
         inner: Completions::new(futures, Deadline::after(timeout)),
     }
 }
 
 /// The iterator of [`as_completed`]: each distinct future once, as it
-/// completes.
+/// completes (a `Future<T>` or a `&Future<T>`, as given).
 #[must_use = "iterators are lazy: the futures are yielded only when iterated"]
-pub struct AsCompleted<T> {
-    inner: Completions<T>,
+pub struct AsCompleted<F: AsFuture> {
+    inner: Completions<F>,
 }
 
 /// The iterator of [`as_completed_timeout`]: `Ok(future)` per distinct
 /// future, or one final `Err` on timeout.
 #[must_use = "iterators are lazy: the futures are yielded only when iterated"]
-pub struct AsCompletedTimed<T> {
-    inner: Completions<T>,
+pub struct AsCompletedTimed<F: AsFuture> {
+    inner: Completions<F>,
 }
 
-// As for `Future<T>` (future.rs): the iterators hold handles, which lend out
-// `&T`, and a collector changed under its lock by pushes that cannot panic.
-// Said explicitly so that it holds under `cfg(loom)` too.
-impl<T: std::panic::RefUnwindSafe> std::panic::UnwindSafe for AsCompleted<T> {}
+// As for `Future<T>` (future.rs): the iterators hold the futures as given,
+// and a collector changed under its lock by pushes that cannot panic. Said
+// explicitly so that it holds under `cfg(loom)` too.
+impl<F: AsFuture + std::panic::UnwindSafe> std::panic::UnwindSafe for AsCompleted<F> {}
 // As above.
-impl<T: std::panic::RefUnwindSafe> std::panic::RefUnwindSafe for AsCompleted<T> {}
+impl<F: AsFuture + std::panic::RefUnwindSafe> std::panic::RefUnwindSafe for AsCompleted<F> {}
 // As above.
-impl<T: std::panic::RefUnwindSafe> std::panic::UnwindSafe for AsCompletedTimed<T> {}
+impl<F: AsFuture + std::panic::UnwindSafe> std::panic::UnwindSafe for AsCompletedTimed<F> {}
 // As above.
-impl<T: std::panic::RefUnwindSafe> std::panic::RefUnwindSafe for AsCompletedTimed<T> {}
+impl<F: AsFuture + std::panic::RefUnwindSafe> std::panic::RefUnwindSafe for AsCompletedTimed<F> {}
 
-impl<T> Iterator for AsCompleted<T> {
-    type Item = Future<T>;
+impl<F: AsFuture> Iterator for AsCompleted<F> {
+    type Item = F;
 
-    fn next(&mut self) -> Option<Future<T>> {
+    fn next(&mut self) -> Option<F> {
         // No deadline: `next_by` never reports a timeout.
         self.inner
             .next_by()
@@ -319,8 +370,8 @@ impl<T> Iterator for AsCompleted<T> {
     }
 }
 
-impl<T> Iterator for AsCompletedTimed<T> {
-    type Item = Result<Future<T>, AsCompletedTimeout>;
+impl<F: AsFuture> Iterator for AsCompletedTimed<F> {
+    type Item = Result<F, AsCompletedTimeout>;
 
     fn next(&mut self) -> Option<Self::Item> {
         self.inner.next_by()
@@ -328,12 +379,12 @@ impl<T> Iterator for AsCompletedTimed<T> {
 }
 
 /// The state both iterators share.
-struct Completions<T> {
-    /// One owner unit per distinct future, in input order (a repeat's slot
-    /// is `None` from the start); `None` once yielded: the iterator keeps no
-    /// handle on a future it gave out, so the caller's drop frees it
-    /// (CPython issue #14406).
-    cells: Vec<Option<CellRef>>,
+struct Completions<F: AsFuture> {
+    /// The futures as given, in input order; `None` for a repeat (from the
+    /// start) and once yielded: the iterator keeps nothing of a future it
+    /// gave out, so an owned one is freed when the caller drops it (CPython
+    /// issue #14406).
+    futures: Vec<Option<F>>,
     /// The futures pending at the call, by ascending index, with their
     /// entries. The others were done at the call.
     registered: Vec<(usize, EntryId)>,
@@ -348,33 +399,77 @@ struct Completions<T> {
     collector: Arc<Collector>,
     deadline: Deadline,
     ended: bool,
-    /// The cells hold `Future<T>`'s cells; the iterators yield `Future<T>`s
-    /// (and are `Send`/`Sync` as those are).
-    _futures: PhantomData<Future<T>>,
 }
 
-impl<T> Completions<T> {
-    fn new<'a>(futures: impl IntoIterator<Item = &'a Future<T>>, deadline: Deadline) -> Self
-    where
-        T: 'a,
-    {
-        let futures = futures.into_iter();
-        let mut cells = Vec::with_capacity(futures.size_hint().0);
-        cells.extend(futures.map(|f| Some(f.cell().clone())));
-        let addr = |i: usize| cells[i].as_ref().map_or(0, |c| c.addr() as usize);
-        let repeats = distinct::repeats(cells.len(), addr);
-        for &i in &repeats {
-            cells[i] = None;
-        }
+/// The address of `f`'s cell: the identity of the future (F11).
+fn cell_addr<F: AsFuture>(f: &Option<F>) -> usize {
+    f.as_ref()
+        .map_or(0, |f| f.as_future().cell().addr() as usize)
+}
+
+/// The address of the handle `f` stands for.
+fn handle_addr<F: AsFuture>(f: &Option<F>) -> usize {
+    f.as_ref()
+        .map_or(0, |f| f.as_future() as *const Future<F::Output> as usize)
+}
+
+impl<F: AsFuture> Completions<F> {
+    fn new(futures: impl IntoIterator<Item = F>, deadline: Deadline) -> Self {
+        // Owned futures from a `Vec` are collected in place, with no new
+        // buffer (`Option<Future<T>>` is as big as `Future<T>`).
+        let mut futures: Vec<Option<F>> = futures.into_iter().map(Some).collect();
         let collector = Arc::new(Collector::default());
-        let registered = cells
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| Some((i, register(c.as_ref()?, i, &collector)?)))
-            .collect();
-        let total = cells.len() - repeats.len();
+        let mut registered = Vec::new();
+        let mut repeats = 0;
+        // Finding the repeats. Two distinct handles on one cell each own a
+        // unit of its count, so while both live the count is at least 2:
+        // a future whose count reads 1 is the only handle on its cell, and
+        // no other entry can repeat it, unless the same handle is given
+        // twice. Every handle here lives until the end of this function
+        // (owned ones in `futures`, borrowed ones for `'a`, and every one
+        // exists already: the input is collected). Handles at strictly
+        // increasing addresses are distinct objects: true of owned ones in
+        // `futures`, and of references into a slice. Then only the futures
+        // whose count reads 2 or more (pending ones, whose task or promise
+        // holds the other unit, and shared ones) need the search by address.
+        // Otherwise, every future does.
+        let distinct_handles = futures
+            .windows(2)
+            .all(|w| handle_addr(&w[0]) < handle_addr(&w[1]));
+        let mut shared = Vec::new();
+        for (i, f) in futures.iter().enumerate() {
+            let cell = f
+                .as_ref()
+                .expect("every entry is filled")
+                .as_future()
+                .cell();
+            if !distinct_handles || !cell.is_unique() {
+                shared.push(i);
+            } else if let Some(id) = register(cell, i, &collector) {
+                registered.push((i, id));
+            }
+        }
+        for k in distinct::repeats(shared.len(), |k| cell_addr(&futures[shared[k]])) {
+            // Dropped here: an owned repeat is not the future's last handle
+            // (its first copy is in `futures`).
+            futures[shared[k]] = None;
+            repeats += 1;
+        }
+        let unique_registered = registered.len();
+        for i in shared {
+            if let Some(f) = &futures[i] {
+                if let Some(id) = register(f.as_future().cell(), i, &collector) {
+                    registered.push((i, id));
+                }
+            }
+        }
+        if unique_registered > 0 && registered.len() > unique_registered {
+            // Two ascending runs: the stable sort merges them in one pass.
+            registered.sort_by_key(|r| r.0);
+        }
+        let total = futures.len() - repeats;
         Completions {
-            cells,
+            futures,
             registered,
             scan: 0,
             scan_registered: 0,
@@ -384,22 +479,19 @@ impl<T> Completions<T> {
             collector,
             deadline,
             ended: false,
-            _futures: PhantomData,
         }
     }
 
-    /// The handle of the future at `i`, taken out of `cells`.
-    fn yield_at(&mut self, i: usize) -> Option<Future<T>> {
-        let cell = self.cells[i].take()?;
+    /// The future at `i`, taken out of `futures`.
+    fn yield_at(&mut self, i: usize) -> Option<F> {
+        let f = self.futures[i].take()?;
         self.remaining -= 1;
-        // SAFETY: `cell` was cloned from a `Future<T>` (`new`), so it holds
-        // a task cell for this `T`.
-        Some(unsafe { Future::from_cell(cell) })
+        Some(f)
     }
 
     /// The next future done at the call, in input order.
-    fn next_done_at_call(&mut self) -> Option<Future<T>> {
-        while self.scan < self.cells.len() {
+    fn next_done_at_call(&mut self) -> Option<F> {
+        while self.scan < self.futures.len() {
             let i = self.scan;
             self.scan += 1;
             if self.registered.get(self.scan_registered).map(|r| r.0) == Some(i) {
@@ -414,7 +506,7 @@ impl<T> Completions<T> {
     }
 
     /// The next completed future, or the timeout once the deadline passed.
-    fn next_by(&mut self) -> Option<Result<Future<T>, AsCompletedTimeout>> {
+    fn next_by(&mut self) -> Option<Result<F, AsCompletedTimeout>> {
         if self.ended || self.remaining == 0 {
             return None;
         }
@@ -440,20 +532,22 @@ impl<T> Completions<T> {
             self.collector.take(&mut self.ready, self.deadline);
         }
     }
+}
 
+impl<F: AsFuture> Completions<F> {
     /// Takes back the entries of the futures not yielded yet (a yielded
     /// one's entry fired: nothing to take back; a fired one not yet yielded
     /// makes `deregister` find nothing).
     fn deregister(&mut self) {
         for (i, id) in std::mem::take(&mut self.registered) {
-            if let Some(cell) = &self.cells[i] {
-                cell.header().waiters.deregister(id);
+            if let Some(f) = &self.futures[i] {
+                f.as_future().header().waiters.deregister(id);
             }
         }
     }
 }
 
-impl<T> Drop for Completions<T> {
+impl<F: AsFuture> Drop for Completions<F> {
     fn drop(&mut self) {
         self.deregister();
     }
@@ -470,7 +564,7 @@ impl<T> std::fmt::Debug for DoneAndNotDone<T> {
     }
 }
 
-impl<T> std::fmt::Debug for AsCompleted<T> {
+impl<F: AsFuture> std::fmt::Debug for AsCompleted<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsCompleted")
             .field("total", &self.inner.total)
@@ -479,7 +573,7 @@ impl<T> std::fmt::Debug for AsCompleted<T> {
     }
 }
 
-impl<T> std::fmt::Debug for AsCompletedTimed<T> {
+impl<F: AsFuture> std::fmt::Debug for AsCompletedTimed<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsCompletedTimed")
             .field("total", &self.inner.total)
@@ -504,12 +598,13 @@ mod tests {
         let (p3, f3) = Promise::<u32>::new();
         p2.set_result(2).unwrap();
         p3.set_result(3).unwrap();
-        let mut it = as_completed([&f1, &f2, &f1, &f3, &f1.clone()]);
-        assert_eq!(it.next(), Some(f2.clone()));
-        assert_eq!(it.next(), Some(f3.clone()));
+        let f1_clone = f1.clone();
+        let mut it = as_completed([&f1, &f2, &f1, &f3, &f1_clone]);
+        assert_eq!(it.next(), Some(&f2));
+        assert_eq!(it.next(), Some(&f3));
         assert_eq!(it.size_hint(), (1, Some(1)));
         p1.set_result(1).unwrap();
-        assert_eq!(it.next(), Some(f1.clone()));
+        assert_eq!(it.next(), Some(&f1));
         assert_eq!(it.next(), None);
     }
 

@@ -147,13 +147,52 @@ fn as_completed_finished_first_then_completion_order() {
     let (p3, f3) = Promise::<u8>::new();
     p3.set_result(3).unwrap();
     let mut it = as_completed([&f1, &f2, &f3, &f3]);
-    assert_eq!(it.next(), Some(f3.clone()), "E12: finished first");
+    assert_eq!(it.next(), Some(&f3), "E12: finished first");
     p2.set_result(2).unwrap();
-    assert_eq!(it.next(), Some(f2.clone()), "E12: then completion order");
+    assert_eq!(it.next(), Some(&f2), "E12: then completion order");
     assert!(f1.cancel());
-    assert_eq!(it.next(), Some(f1.clone()), "E12: cancelled at once");
+    assert_eq!(it.next(), Some(&f1), "E12: cancelled at once");
     assert_eq!(it.next(), None, "E12: each once");
     drop(p1);
+}
+
+/// E12: clones of one future in a slice (distinct handles at rising
+/// addresses), done and pending, borrowed then owned: each future once.
+#[test]
+fn as_completed_yields_clones_in_a_slice_once() {
+    let (p1, f1) = Promise::<u8>::new();
+    let (p2, f2) = Promise::<u8>::new();
+    p2.set_result(2).unwrap();
+    let futs = vec![f1.clone(), f2.clone(), f1.clone(), f2.clone(), f1.clone()];
+    let mut it = as_completed(&futs);
+    assert_eq!(it.next(), Some(&f2), "E12: done first");
+    p1.set_result(1).unwrap();
+    assert_eq!(it.next(), Some(&f1), "E12: then as it finishes");
+    assert_eq!(it.next(), None, "E12: each once");
+    drop(it);
+    let got: Vec<_> = as_completed(futs).collect();
+    assert_eq!(got, [f1, f2], "E12: each once, owned");
+}
+
+/// E12: owned futures are moved out, the repeats dropped, and a yielded one
+/// is freed with its value once the caller drops it, while the iterator
+/// still waits for another.
+#[test]
+fn as_completed_moves_owned_futures_out_and_drops_repeats() {
+    let (p1, f1) = Promise::<Arc<u8>>::new();
+    let (p2, f2) = Promise::<Arc<u8>>::new();
+    p1.set_result(Arc::new(1)).unwrap();
+    let v1 = Arc::downgrade(f1.try_result().unwrap());
+    let mut it = as_completed(vec![f1.clone(), f2.clone(), f2.clone(), f1]);
+    let first = it.next().unwrap();
+    assert!(first.try_result().is_ok(), "E12: the done one first");
+    drop(first);
+    assert!(v1.upgrade().is_none(), "E12: the iterator kept a handle");
+    p2.set_result(Arc::new(2)).unwrap();
+    let v2 = Arc::downgrade(f2.try_result().unwrap());
+    assert_eq!(it.next(), Some(f2), "E12: then the other, once");
+    assert!(v2.upgrade().is_none(), "E12: the iterator kept a repeat");
+    assert_eq!(it.next(), None, "E12: each once");
 }
 
 /// SPEC: E12.
@@ -166,7 +205,7 @@ fn as_completed_timeout_names_the_unfinished() {
     p1.set_result(1).unwrap();
     let futs = [f1.clone(), f2, f3, f4.clone()];
     let mut it = as_completed_timeout(&futs, Duration::from_millis(1));
-    assert_eq!(it.next(), Some(Ok(f1)));
+    assert_eq!(it.next(), Some(Ok(&f1)));
     let err = it.next().unwrap().unwrap_err();
     assert_eq!(
         err,

@@ -1,14 +1,17 @@
 //! `wait` and `as_completed` over a set of futures (E11, E12).
 //!
-//! Neither polls. Each looks at every future once: a done one is counted (or
-//! set aside to be yielded first) on the spot; on each other one it
-//! registers one `Waiter::Call` entry (the core's completion protocol, F4),
-//! which the completer, or the *canceller*, fires once, with no lock held.
-//! The entry pushes the future's index on a shared `Collector` (a `Mutex`
-//! and a `Condvar` from the sync shim), and notifies only when the reader
-//! sleeps. So a cancelled future counts as done at once: `cancel()` drains
-//! the waiter list like a completion (unlike CPython, gh-92001, gh-109934,
-//! gh-87893).
+//! Neither polls. `wait` looks at every future once: a done one is counted
+//! on the spot; on each other one it registers one `Waiter::Call` entry (the
+//! core's completion protocol, F4), which the completer, or the
+//! *canceller*, fires once, with no lock held. `as_completed` looks at each
+//! future at most twice, one look per future it yields (so the caller's
+//! read of a future it yields finds the cell just read): it yields the ones
+//! done at the first look, then, at the second, the ones done by then, and
+//! registers on the others. The entry pushes the future's index on a shared
+//! `Collector` (a `Mutex` and a `Condvar` from the sync shim), and notifies
+//! only when the reader sleeps. So a cancelled future counts as done at
+//! once: `cancel()` drains the waiter list like a completion (unlike
+//! CPython, gh-92001, gh-109934, gh-87893).
 //!
 //! No lost wake-up: an entry either is pushed before the future becomes
 //! terminal (then the drain fires it: F4) or `register` reports the future is
@@ -19,10 +22,9 @@
 //!
 //! Per future, `as_completed` keeps the future as given (a `&Future`, or an
 //! owned `Future` it moves out when it yields it) and nothing else unless
-//! the future was pending at the call: then its index and entry id, and its
-//! index once fired. Duplicates are found by cell address (`distinct.rs`),
-//! among the futures whose cell count says another handle exists when the
-//! handles are distinct objects, else among all (`Completions::new`).
+//! its second look registers on it: then its index and entry id, and its
+//! index once fired. Repeats are found by cell address (`distinct.rs`, and
+//! `Completions::new` for when the cell's count shows there is none).
 
 mod distinct;
 
@@ -244,9 +246,17 @@ pub trait AsFuture: sealed::Sealed {
 }
 
 mod sealed {
-    pub trait Sealed {}
-    impl<T> Sealed for crate::Future<T> {}
-    impl<T> Sealed for &crate::Future<T> {}
+    pub trait Sealed {
+        /// The iterator owns the handle (a reference's handle outlives the
+        /// iterator).
+        const OWNED: bool;
+    }
+    impl<T> Sealed for crate::Future<T> {
+        const OWNED: bool = true;
+    }
+    impl<T> Sealed for &crate::Future<T> {
+        const OWNED: bool = false;
+    }
 }
 
 impl<T> AsFuture for Future<T> {
@@ -268,9 +278,13 @@ impl<T> AsFuture for &Future<T> {
 /// Yields the futures as they complete (Python's
 /// `concurrent.futures.as_completed`).
 ///
-/// The futures already done come first (in input order), then the others in
-/// the order they finish or are cancelled; each distinct future exactly
-/// once. Dropping the iterator takes its registrations back.
+/// Each distinct future comes exactly once, when it is done. The iterator
+/// looks at the futures in input order as `next` is called: it yields each
+/// future done when it first looks at it, and passes over the others. Then
+/// it looks again at those, in input order, yields the ones done by then
+/// and waits for the rest, which it yields in the order they finish or are
+/// cancelled. So the futures done at the call come first, in input order.
+/// Dropping the iterator takes its registrations back.
 ///
 /// Given references (`as_completed(&futures)`), it yields references.
 /// Given owned futures (`as_completed(futures)`), it yields them moved out,
@@ -366,7 +380,8 @@ impl<F: AsFuture> Iterator for AsCompleted<F> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.inner.remaining, Some(self.inner.remaining))
+        let (least, most) = self.inner.bounds();
+        (least, Some(most))
     }
 }
 
@@ -380,25 +395,35 @@ impl<F: AsFuture> Iterator for AsCompletedTimed<F> {
 
 /// The state both iterators share.
 struct Completions<F: AsFuture> {
-    /// The futures as given, in input order; `None` for a repeat (from the
-    /// start) and once yielded: the iterator keeps nothing of a future it
-    /// gave out, so an owned one is freed when the caller drops it (CPython
-    /// issue #14406).
+    /// The futures as given, in input order; `None` for a repeat and once
+    /// yielded: the iterator keeps nothing of a future it gave out, so an
+    /// owned one is freed when the caller drops it (CPython issue #14406).
     futures: Vec<Option<F>>,
-    /// The futures pending at the call, by ascending index, with their
-    /// entries. The others were done at the call.
-    registered: Vec<(usize, EntryId)>,
-    /// The scan that yields the futures done at the call, in input order:
-    /// the next index, and the first entry of `registered` not behind it.
+    /// How repeats are found (`Completions::new`).
+    repeats: Repeats,
+    /// Repeats found so far (all of them with `Repeats::Found`).
+    repeat_count: usize,
+    /// The first look's next index, then the second's: once the first is
+    /// over, the slots still filled are the futures it passed over.
     scan: usize,
-    scan_registered: usize,
+    second: usize,
+    /// The futures registered on by the second look, with their entries.
+    registered: Vec<(usize, EntryId)>,
     /// Fired indices taken from the collector, not yielded yet.
     ready: VecDeque<usize>,
-    total: usize,
-    remaining: usize,
+    yielded: usize,
     collector: Arc<Collector>,
     deadline: Deadline,
     ended: bool,
+}
+
+/// How `Completions` finds the repeats.
+enum Repeats {
+    /// All found before the first look: their slots are `None`.
+    Found,
+    /// Found as the looks go: the cell addresses of the futures yielded or
+    /// registered on whose count read 2 or more.
+    Shared(HashSet<usize, distinct::AddrHash>),
 }
 
 /// The address of `f`'s cell: the identity of the future (F11).
@@ -414,69 +439,53 @@ fn handle_addr<F: AsFuture>(f: &Option<F>) -> usize {
 }
 
 impl<F: AsFuture> Completions<F> {
+    /// Takes the futures; looks at none of them yet.
+    ///
+    /// Repeats. Owned futures have theirs found here, by address, before
+    /// any look (`distinct.rs`): a repeat of a future yielded must not stay
+    /// in `futures` (CPython issue #14406). So have references whose
+    /// handles do not lie at strictly increasing addresses (a `HashMap`'s
+    /// keys, one reference given twice). References into a slice, at
+    /// increasing addresses, are distinct handles, each of which outlives
+    /// the iterator; two distinct handles on one cell each own a unit of
+    /// its count, so the count of a future given twice reads 2 or more at
+    /// every look. Then, with `Repeats::Shared`, a future whose count reads
+    /// 2 or more puts its cell address in the set before it is yielded or
+    /// registered on (at its first look if done then, else at its second),
+    /// and is a repeat if the address was there already. Every copy of a
+    /// future given twice is yielded or registered on only past that
+    /// insertion, which succeeds once; and every copy gets there or is
+    /// found a repeat, since each copy passed over gets a second look. So
+    /// the set holds only futures done at the first look whose task still
+    /// holds its handle, and those the second look finds shared: mostly
+    /// the ones it registers on.
     fn new(futures: impl IntoIterator<Item = F>, deadline: Deadline) -> Self {
         // Owned futures from a `Vec` are collected in place, with no new
         // buffer (`Option<Future<T>>` is as big as `Future<T>`).
         let mut futures: Vec<Option<F>> = futures.into_iter().map(Some).collect();
-        let collector = Arc::new(Collector::default());
-        let mut registered = Vec::new();
-        let mut repeats = 0;
-        // Finding the repeats. Two distinct handles on one cell each own a
-        // unit of its count, so while both live the count is at least 2:
-        // a future whose count reads 1 is the only handle on its cell, and
-        // no other entry can repeat it, unless the same handle is given
-        // twice. Every handle here lives until the end of this function
-        // (owned ones in `futures`, borrowed ones for `'a`, and every one
-        // exists already: the input is collected). Handles at strictly
-        // increasing addresses are distinct objects: true of owned ones in
-        // `futures`, and of references into a slice. Then only the futures
-        // whose count reads 2 or more (pending ones, whose task or promise
-        // holds the other unit, and shared ones) need the search by address.
-        // Otherwise, every future does.
-        let distinct_handles = futures
-            .windows(2)
-            .all(|w| handle_addr(&w[0]) < handle_addr(&w[1]));
-        let mut shared = Vec::new();
-        for (i, f) in futures.iter().enumerate() {
-            let cell = f
-                .as_ref()
-                .expect("every entry is filled")
-                .as_future()
-                .cell();
-            if !distinct_handles || !cell.is_unique() {
-                shared.push(i);
-            } else if let Some(id) = register(cell, i, &collector) {
-                registered.push((i, id));
+        let slice_like = !F::OWNED
+            && futures
+                .windows(2)
+                .all(|w| handle_addr(&w[0]) < handle_addr(&w[1]));
+        let (repeats, repeat_count) = if slice_like {
+            (Repeats::Shared(HashSet::default()), 0)
+        } else {
+            let found = distinct::repeats(futures.len(), |i| cell_addr(&futures[i]));
+            for &i in &found {
+                futures[i] = None;
             }
-        }
-        for k in distinct::repeats(shared.len(), |k| cell_addr(&futures[shared[k]])) {
-            // Dropped here: an owned repeat is not the future's last handle
-            // (its first copy is in `futures`).
-            futures[shared[k]] = None;
-            repeats += 1;
-        }
-        let unique_registered = registered.len();
-        for i in shared {
-            if let Some(f) = &futures[i] {
-                if let Some(id) = register(f.as_future().cell(), i, &collector) {
-                    registered.push((i, id));
-                }
-            }
-        }
-        if unique_registered > 0 && registered.len() > unique_registered {
-            // Two ascending runs: the stable sort merges them in one pass.
-            registered.sort_by_key(|r| r.0);
-        }
-        let total = futures.len() - repeats;
+            (Repeats::Found, found.len())
+        };
         Completions {
             futures,
-            registered,
+            repeats,
+            repeat_count,
             scan: 0,
-            scan_registered: 0,
+            second: 0,
+            registered: Vec::new(),
             ready: VecDeque::new(),
-            total,
-            remaining: total,
-            collector,
+            yielded: 0,
+            collector: Arc::new(Collector::default()),
             deadline,
             ended: false,
         }
@@ -485,33 +494,101 @@ impl<F: AsFuture> Completions<F> {
     /// The future at `i`, taken out of `futures`.
     fn yield_at(&mut self, i: usize) -> Option<F> {
         let f = self.futures[i].take()?;
-        self.remaining -= 1;
+        self.yielded += 1;
         Some(f)
     }
 
-    /// The next future done at the call, in input order.
-    fn next_done_at_call(&mut self) -> Option<F> {
+    /// Whether the future at `i`, about to be yielded or registered on,
+    /// repeats one yielded or registered on before (`new`).
+    fn is_repeat(&mut self, i: usize) -> bool {
+        let Repeats::Shared(shared) = &mut self.repeats else {
+            return false;
+        };
+        let cell = self.futures[i]
+            .as_ref()
+            .expect("not yielded yet")
+            .as_future()
+            .cell();
+        !cell.is_unique() && !shared.insert(cell.addr() as usize)
+    }
+
+    /// Drops the future at `i`, a repeat.
+    fn drop_repeat(&mut self, i: usize) {
+        self.futures[i] = None; // a reference: nothing to drop
+        self.repeat_count += 1;
+    }
+
+    /// The first look: the next future, in input order, that is done when
+    /// looked at; the others are passed over.
+    fn first_look(&mut self) -> Option<F> {
         while self.scan < self.futures.len() {
             let i = self.scan;
             self.scan += 1;
-            if self.registered.get(self.scan_registered).map(|r| r.0) == Some(i) {
-                self.scan_registered += 1; // pending at the call: it fires
+            let Some(f) = &self.futures[i] else {
+                continue; // a repeat found by `new`
+            };
+            if !f.as_future().header().state.load().is_terminal() {
+                continue; // passed over
+            }
+            if self.is_repeat(i) {
+                self.drop_repeat(i);
                 continue;
             }
-            if let Some(fut) = self.yield_at(i) {
-                return Some(fut);
+            return self.yield_at(i);
+        }
+        None
+    }
+
+    /// The second look, after the first: the next future passed over, in
+    /// input order, that is done now; it registers on the others.
+    fn second_look(&mut self) -> Option<F> {
+        while self.second < self.futures.len() {
+            let i = self.second;
+            self.second += 1;
+            if self.futures[i].is_none() {
+                continue; // yielded by the first look, or a repeat
+            }
+            if self.is_repeat(i) {
+                self.drop_repeat(i);
+                continue;
+            }
+            let f = self.futures[i].as_ref().expect("checked above");
+            match register(f.as_future().cell(), i, &self.collector) {
+                Some(id) => self.registered.push((i, id)),
+                None => return self.yield_at(i),
             }
         }
         None
     }
 
+    /// The distinct futures, once the second look is over (at most, until
+    /// then).
+    fn total(&self) -> usize {
+        self.futures.len() - self.repeat_count
+    }
+
+    /// The distinct futures not yielded yet: at least, and at most.
+    fn bounds(&self) -> (usize, usize) {
+        let most = self.total() - self.yielded;
+        match self.repeats {
+            // Until the second look is over, the futures not yielded may
+            // all repeat futures yielded.
+            Repeats::Shared(_) if self.second < self.futures.len() => (0, most),
+            _ => (most, most),
+        }
+    }
+
     /// The next completed future, or the timeout once the deadline passed.
     fn next_by(&mut self) -> Option<Result<F, AsCompletedTimeout>> {
-        if self.ended || self.remaining == 0 {
+        if self.ended {
             return None;
         }
-        if let Some(fut) = self.next_done_at_call() {
+        if let Some(fut) = self.first_look().or_else(|| self.second_look()) {
             return Some(Ok(fut));
+        }
+        // Both looks are over: the total is known.
+        if self.yielded == self.total() {
+            return None;
         }
         loop {
             while let Some(i) = self.ready.pop_front() {
@@ -525,16 +602,14 @@ impl<F: AsFuture> Completions<F> {
                 self.ended = true;
                 self.deregister();
                 return Some(Err(AsCompletedTimeout {
-                    unfinished: self.remaining,
-                    total: self.total,
+                    unfinished: self.total() - self.yielded,
+                    total: self.total(),
                 }));
             }
             self.collector.take(&mut self.ready, self.deadline);
         }
     }
-}
 
-impl<F: AsFuture> Completions<F> {
     /// Takes back the entries of the futures not yielded yet (a yielded
     /// one's entry fired: nothing to take back; a fired one not yet yielded
     /// makes `deregister` find nothing).
@@ -567,8 +642,8 @@ impl<T> std::fmt::Debug for DoneAndNotDone<T> {
 impl<F: AsFuture> std::fmt::Debug for AsCompleted<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsCompleted")
-            .field("total", &self.inner.total)
-            .field("remaining", &self.inner.remaining)
+            .field("given", &self.inner.futures.len())
+            .field("yielded", &self.inner.yielded)
             .finish()
     }
 }
@@ -576,8 +651,8 @@ impl<F: AsFuture> std::fmt::Debug for AsCompleted<F> {
 impl<F: AsFuture> std::fmt::Debug for AsCompletedTimed<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsCompletedTimed")
-            .field("total", &self.inner.total)
-            .field("remaining", &self.inner.remaining)
+            .field("given", &self.inner.futures.len())
+            .field("yielded", &self.inner.yielded)
             .field("deadline", &self.inner.deadline)
             .finish()
     }

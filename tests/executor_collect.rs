@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::Blocker;
 use concurrent_futures::{
-    as_completed, as_completed_timeout, wait, wait_timeout, AsCompletedTimeout, FutureError,
-    Promise, ReturnWhen, ThreadPoolExecutor,
+    as_completed, as_completed_timeout, wait, wait_timeout, AsCompletedTimeout, Future,
+    FutureError, Promise, ReturnWhen, ThreadPoolExecutor,
 };
 
 /// SPEC: E10.
@@ -174,6 +174,25 @@ fn as_completed_yields_clones_in_a_slice_once() {
     assert_eq!(got, [f1, f2], "E12: each once, owned");
 }
 
+/// E12: a future given twice in a slice, passed over at its first copy's
+/// first look and done at the second copy's, is yielded once.
+#[test]
+fn as_completed_yields_once_a_future_done_between_its_copies() {
+    let (px, x) = Promise::<u8>::new();
+    let (pd, d) = Promise::<u8>::new();
+    pd.set_result(0).unwrap();
+    let futs = vec![x.clone(), d.clone(), x.clone()];
+    let mut it = as_completed(&futs);
+    assert_eq!(it.next(), Some(&d), "E12: done at the call");
+    px.set_result(1).unwrap();
+    assert_eq!(
+        it.next(),
+        Some(&x),
+        "E12: the second copy, done when looked at"
+    );
+    assert_eq!(it.next(), None, "E12: each once");
+}
+
 /// E12: owned futures are moved out, the repeats dropped, and a yielded one
 /// is freed with its value once the caller drops it, while the iterator
 /// still waits for another.
@@ -193,6 +212,78 @@ fn as_completed_moves_owned_futures_out_and_drops_repeats() {
     assert_eq!(it.next(), Some(f2), "E12: then the other, once");
     assert!(v2.upgrade().is_none(), "E12: the iterator kept a repeat");
     assert_eq!(it.next(), None, "E12: each once");
+}
+
+/// E12: the first look yields, in its input place, a future that finished
+/// after the call but before the look reached it; with references into a
+/// slice and with owned futures.
+#[test]
+fn as_completed_first_look_yields_what_is_done_when_it_looks() {
+    for owned in [false, true] {
+        let (p1, f1) = Promise::<u8>::new();
+        let (p2, f2) = Promise::<u8>::new();
+        p2.set_result(2).unwrap();
+        let futs = vec![f1.clone(), f2.clone()];
+        let got: Vec<Future<u8>> = if owned {
+            let mut it = as_completed(futs.clone());
+            p1.set_result(1).unwrap();
+            it.by_ref().collect()
+        } else {
+            let mut it = as_completed(&futs);
+            p1.set_result(1).unwrap();
+            it.by_ref().cloned().collect()
+        };
+        assert_eq!(
+            got,
+            [f1, f2],
+            "E12: input order at the first look ({owned})"
+        );
+    }
+}
+
+/// E12: the second look yields the futures passed over and done by then in
+/// input order, whatever order they finished in, and waits for the others,
+/// which come in the order they finish.
+#[test]
+fn as_completed_second_look_in_input_order_then_finishing_order() {
+    for owned in [false, true] {
+        let (pa, a) = Promise::<u8>::new();
+        let (pb, b) = Promise::<u8>::new();
+        let (pc, c) = Promise::<u8>::new();
+        let (pd, d) = Promise::<u8>::new();
+        let (pe, e) = Promise::<u8>::new();
+        pe.set_result(0).unwrap();
+        let futs = vec![c.clone(), d.clone(), a.clone(), b.clone(), e.clone()];
+        let mut borrowed;
+        let mut moved;
+        let it: &mut dyn Iterator<Item = Future<u8>> = if owned {
+            moved = as_completed(futs.clone());
+            &mut moved
+        } else {
+            borrowed = as_completed(&futs).cloned();
+            &mut borrowed
+        };
+        // The first look passes over c, d, a and b.
+        assert_eq!(it.next(), Some(e), "E12: done at the call ({owned})");
+        pb.set_result(2).unwrap();
+        pa.set_result(1).unwrap();
+        // The second look registers on c and d, then finds a and b done.
+        assert_eq!(
+            it.next(),
+            Some(a),
+            "E12: second look, input order ({owned})"
+        );
+        assert_eq!(
+            it.next(),
+            Some(b),
+            "E12: second look, input order ({owned})"
+        );
+        pd.set_result(4).unwrap();
+        pc.set_result(3).unwrap();
+        assert_eq!(it.next(), Some(d), "E12: then finishing order ({owned})");
+        assert_eq!(it.next(), Some(c), "E12: then finishing order ({owned})");
+        assert_eq!(it.next(), None, "E12: each once ({owned})");
+    }
 }
 
 /// SPEC: E12.

@@ -1,7 +1,7 @@
 //! `wait` and `as_completed` over a set of futures (E11, E12).
 //!
 //! Neither polls. `wait` looks at every future once: a done one is counted
-//! on the spot; on each other one it registers one `Waiter::Call` entry (the
+//! on the spot; on each other one it registers one `Waiter::Collect` entry (the
 //! core's completion protocol, F4), which the completer, or the
 //! *canceller*, fires once, with no lock held. `as_completed` looks at each
 //! future at most twice, one look per future it yields (so the caller's
@@ -26,15 +26,18 @@
 //! index once fired. Repeats are found by cell address (`distinct.rs`, and
 //! `Completions::new` for when the cell's count shows there is none).
 
+mod collector;
 mod distinct;
 
+pub(crate) use collector::Collector;
+
 use std::collections::{HashSet, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::cell::{CellRef, EntryId, Waiter};
 use crate::deadline::Deadline;
 use crate::error::AsCompletedTimeout;
-use crate::sync::{condvar_wait, condvar_wait_timeout, lock, Arc, Condvar, Mutex};
+use crate::sync::Arc;
 use crate::Future;
 
 /// When [`wait`] returns (Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION`,
@@ -62,60 +65,6 @@ pub struct DoneAndNotDone<T> {
     pub not_done: HashSet<Future<T>>,
 }
 
-/// Indices of futures whose entry fired, in firing order.
-#[derive(Default)]
-struct Collector {
-    fired: Mutex<Fired>,
-    cv: Condvar,
-}
-
-#[derive(Default)]
-struct Fired {
-    indices: VecDeque<usize>,
-    /// The reader sleeps on `cv` (set and cleared under the lock): the next
-    /// push notifies. Without it, every push would make a wake-up call.
-    sleeping: bool,
-}
-
-impl Collector {
-    fn push(&self, index: usize) {
-        let mut fired = lock(&self.fired);
-        fired.indices.push_back(index);
-        let wake = std::mem::take(&mut fired.sleeping);
-        drop(fired);
-        // The reader flagged itself and went to sleep under the lock we
-        // just held, so it is waiting on `cv` now: this reaches it.
-        if wake {
-            self.cv.notify_one();
-        }
-    }
-
-    /// Moves every fired index to the back of `into`; when there is none,
-    /// first waits until one is pushed or the deadline passed. May return
-    /// with none (a timeout, or a spurious wake-up): the caller re-checks.
-    fn take(&self, into: &mut VecDeque<usize>, deadline: Deadline) {
-        let mut fired = lock(&self.fired);
-        if fired.indices.is_empty() && !deadline.passed() {
-            fired.sleeping = true;
-            fired = match deadline.instant() {
-                None => condvar_wait(&self.cv, fired),
-                Some(d) => condvar_wait_timeout(
-                    &self.cv,
-                    fired,
-                    d.saturating_duration_since(Instant::now()),
-                ),
-            };
-            fired.sleeping = false;
-        }
-        if into.is_empty() {
-            // The common case: hand over the whole buffer.
-            std::mem::swap(into, &mut fired.indices);
-        } else {
-            into.extend(fired.indices.drain(..));
-        }
-    }
-}
-
 /// Registers a firing entry, carrying `index`, on the future of `cell` if
 /// it is not done yet. `None`: it is done (it was, or it finished while we
 /// registered).
@@ -124,10 +73,9 @@ fn register(cell: &CellRef, index: usize, collector: &Arc<Collector>) -> Option<
     if header.state.load().is_terminal() {
         return None;
     }
-    let c = Arc::clone(collector);
-    let call = Waiter::Call(Box::new(move || c.push(index)));
+    let entry = Waiter::Collect(Arc::clone(collector), index);
     // `Err`: done meanwhile (F4); the caller counts it, nothing fires.
-    header.waiters.register(&header.state, call).ok()
+    header.waiters.register(&header.state, entry).ok()
 }
 
 /// Does `fut` (done) count as an exception for `FirstException`?

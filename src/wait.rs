@@ -1,8 +1,8 @@
 //! `wait` and `as_completed` over a set of futures (E11, E12).
 //!
 //! Neither polls. `wait` looks at every future once: a done one is counted
-//! on the spot; on each other one it registers one `Waiter::Collect` entry (the
-//! core's completion protocol, F4), which the completer, or the
+//! on the spot; on each other one it registers one `Waiter::Collect` entry
+//! (the core's completion protocol, F4), which the completer, or the
 //! *canceller*, fires once, with no lock held. `as_completed` looks at each
 //! future at most twice, one look per future it yields (so the caller's
 //! read of a future it yields finds the cell just read): it yields the ones

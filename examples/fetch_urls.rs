@@ -61,7 +61,7 @@ fn main() -> Result<(), concurrent_futures::Error> {
         future_to_url.insert(future, url);
     }
     for future in as_completed(future_to_url.keys()) {
-        let url = future_to_url[&future];
+        let url = future_to_url[future];
         match future.result() {
             Ok(data) => println!("'{url}' page is {} bytes", data.len()),
             Err(exc) => println!("'{url}' generated an exception: {exc}"),

@@ -175,9 +175,8 @@ impl<T> Future<T> {
         self.cell.header()
     }
 
-    /// This handle's owner unit of the cell (`as_completed` keeps a clone
-    /// of it, not of the whole handle, and rebuilds the handle with
-    /// `from_cell`).
+    /// This handle's owner unit of the cell (`as_completed` reads its
+    /// address and count).
     pub(crate) fn cell(&self) -> &CellRef {
         &self.cell
     }

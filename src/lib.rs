@@ -208,5 +208,5 @@ pub use promise::Promise;
 pub use task::Task;
 pub use wait::{
     as_completed, as_completed_timeout, wait, wait_timeout, AsCompleted, AsCompletedTimed,
-    DoneAndNotDone, ReturnWhen,
+    AsFuture, DoneAndNotDone, ReturnWhen,
 };

@@ -1,14 +1,17 @@
 //! `wait` and `as_completed` over a set of futures (E11, E12).
 //!
-//! Neither polls. Each looks at every future once: a done one is counted (or
-//! set aside to be yielded first) on the spot; on each other one it
-//! registers one `Waiter::Call` entry (the core's completion protocol, F4),
-//! which the completer, or the *canceller*, fires once, with no lock held.
-//! The entry pushes the future's index on a shared `Collector` (a `Mutex`
-//! and a `Condvar` from the sync shim), and notifies only when the reader
-//! sleeps. So a cancelled future counts as done at once: `cancel()` drains
-//! the waiter list like a completion (unlike CPython, gh-92001, gh-109934,
-//! gh-87893).
+//! Neither polls. `wait` looks at every future once: a done one is counted
+//! on the spot; on each other one it registers one `Waiter::Collect` entry
+//! (the core's completion protocol, F4), which the completer, or the
+//! *canceller*, fires once, with no lock held. `as_completed` looks at each
+//! future at most twice, one look per future it yields (so the caller's
+//! read of a future it yields finds the cell just read): it yields the ones
+//! done at the first look, then, at the second, the ones done by then, and
+//! registers on the others. The entry pushes the future's index on a shared
+//! `Collector` (a `Mutex` and a `Condvar` from the sync shim), and notifies
+//! only when the reader sleeps. So a cancelled future counts as done at
+//! once: `cancel()` drains the waiter list like a completion (unlike
+//! CPython, gh-92001, gh-109934, gh-87893).
 //!
 //! No lost wake-up: an entry either is pushed before the future becomes
 //! terminal (then the drain fires it: F4) or `register` reports the future is
@@ -17,21 +20,24 @@
 //! re-checks in a loop. Entries not fired when we stop are taken back
 //! (`deregister`), so repeated timed waits do not grow the futures' lists.
 //!
-//! Per future, `as_completed` keeps one owner unit of the cell (a
-//! `CellRef`, not a whole `Future`) and nothing else unless the future was
-//! pending at the call: then its index and entry id, and its index once
-//! fired. Duplicates are found by address (`distinct.rs`).
+//! Per future, `as_completed` keeps the future as given (a `&Future`, or an
+//! owned `Future` it moves out when it yields it) and nothing else unless
+//! its second look registers on it: then its index and entry id, and its
+//! index once fired. Repeats are found by cell address (`distinct.rs`, and
+//! `Completions::new` for when the cell's count shows there is none).
 
+mod collector;
 mod distinct;
 
+pub(crate) use collector::Collector;
+
 use std::collections::{HashSet, VecDeque};
-use std::marker::PhantomData;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::cell::{CellRef, EntryId, Waiter};
 use crate::deadline::Deadline;
 use crate::error::AsCompletedTimeout;
-use crate::sync::{condvar_wait, condvar_wait_timeout, lock, Arc, Condvar, Mutex};
+use crate::sync::Arc;
 use crate::Future;
 
 /// When [`wait`] returns (Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION`,
@@ -59,60 +65,6 @@ pub struct DoneAndNotDone<T> {
     pub not_done: HashSet<Future<T>>,
 }
 
-/// Indices of futures whose entry fired, in firing order.
-#[derive(Default)]
-struct Collector {
-    fired: Mutex<Fired>,
-    cv: Condvar,
-}
-
-#[derive(Default)]
-struct Fired {
-    indices: VecDeque<usize>,
-    /// The reader sleeps on `cv` (set and cleared under the lock): the next
-    /// push notifies. Without it, every push would make a wake-up call.
-    sleeping: bool,
-}
-
-impl Collector {
-    fn push(&self, index: usize) {
-        let mut fired = lock(&self.fired);
-        fired.indices.push_back(index);
-        let wake = std::mem::take(&mut fired.sleeping);
-        drop(fired);
-        // The reader flagged itself and went to sleep under the lock we
-        // just held, so it is waiting on `cv` now: this reaches it.
-        if wake {
-            self.cv.notify_one();
-        }
-    }
-
-    /// Moves every fired index to the back of `into`; when there is none,
-    /// first waits until one is pushed or the deadline passed. May return
-    /// with none (a timeout, or a spurious wake-up): the caller re-checks.
-    fn take(&self, into: &mut VecDeque<usize>, deadline: Deadline) {
-        let mut fired = lock(&self.fired);
-        if fired.indices.is_empty() && !deadline.passed() {
-            fired.sleeping = true;
-            fired = match deadline.instant() {
-                None => condvar_wait(&self.cv, fired),
-                Some(d) => condvar_wait_timeout(
-                    &self.cv,
-                    fired,
-                    d.saturating_duration_since(Instant::now()),
-                ),
-            };
-            fired.sleeping = false;
-        }
-        if into.is_empty() {
-            // The common case: hand over the whole buffer.
-            std::mem::swap(into, &mut fired.indices);
-        } else {
-            into.extend(fired.indices.drain(..));
-        }
-    }
-}
-
 /// Registers a firing entry, carrying `index`, on the future of `cell` if
 /// it is not done yet. `None`: it is done (it was, or it finished while we
 /// registered).
@@ -121,10 +73,9 @@ fn register(cell: &CellRef, index: usize, collector: &Arc<Collector>) -> Option<
     if header.state.load().is_terminal() {
         return None;
     }
-    let c = Arc::clone(collector);
-    let call = Waiter::Call(Box::new(move || c.push(index)));
+    let entry = Waiter::Collect(Arc::clone(collector), index);
     // `Err`: done meanwhile (F4); the caller counts it, nothing fires.
-    header.waiters.register(&header.state, call).ok()
+    header.waiters.register(&header.state, entry).ok()
 }
 
 /// Does `fut` (done) count as an exception for `FirstException`?
@@ -230,12 +181,63 @@ fn wait_until<'a, T: 'a>(
     }
 }
 
+/// A future that [`as_completed`] takes and gives back: a [`Future<T>`],
+/// moved in and yielded moved out, or a `&Future<T>`, yielded as given.
+///
+/// Implemented for these two only.
+pub trait AsFuture: sealed::Sealed {
+    /// The type of the future's value.
+    type Output;
+
+    /// The future this stands for.
+    fn as_future(&self) -> &Future<Self::Output>;
+}
+
+mod sealed {
+    pub trait Sealed {
+        /// The iterator owns the handle (a reference's handle outlives the
+        /// iterator).
+        const OWNED: bool;
+    }
+    impl<T> Sealed for crate::Future<T> {
+        const OWNED: bool = true;
+    }
+    impl<T> Sealed for &crate::Future<T> {
+        const OWNED: bool = false;
+    }
+}
+
+impl<T> AsFuture for Future<T> {
+    type Output = T;
+
+    fn as_future(&self) -> &Future<T> {
+        self
+    }
+}
+
+impl<T> AsFuture for &Future<T> {
+    type Output = T;
+
+    fn as_future(&self) -> &Future<T> {
+        self
+    }
+}
+
 /// Yields the futures as they complete (Python's
 /// `concurrent.futures.as_completed`).
 ///
-/// The futures already done come first (in input order), then the others in
-/// the order they finish or are cancelled; each distinct future exactly
-/// once. Dropping the iterator takes its registrations back.
+/// Each distinct future comes exactly once, when it is done. The iterator
+/// looks at the futures in input order as `next` is called: it yields each
+/// future done when it first looks at it, and passes over the others. Then
+/// it looks again at those, in input order, yields the ones done by then
+/// and waits for the rest, which it yields in the order they finish or are
+/// cancelled. So the futures done at the call come first, in input order.
+/// Dropping the iterator takes its registrations back.
+///
+/// Given references (`as_completed(&futures)`), it yields references.
+/// Given owned futures (`as_completed(futures)`), it yields them moved out,
+/// drops the repeats, and keeps no handle on a future it has yielded: once
+/// the caller drops it, its value is freed.
 ///
 /// ```
 /// use concurrent_futures::{as_completed, ThreadPoolExecutor};
@@ -247,10 +249,20 @@ fn wait_until<'a, T: 'a>(
 ///     total += fut.result()?;
 /// }
 /// assert_eq!(total, 60);
+///
+/// // Owned: each value moved out as its future completes.
+/// let futs: Vec<_> = (1..=3).map(|i| pool.submit(move || vec![i])).collect::<Result<_, _>>()?;
+/// let mut all: Vec<i32> = as_completed(futs).map(|f| f.join()).collect::<Result<Vec<_>, _>>()?.concat();
+/// all.sort();
+/// assert_eq!(all, [1, 2, 3]);
 /// # Ok::<(), concurrent_futures::Error>(())
 /// ```
 // SPEC E12.
-pub fn as_completed<'a, T: 'a>(futures: impl IntoIterator<Item = &'a Future<T>>) -> AsCompleted<T> {
+pub fn as_completed<I>(futures: I) -> AsCompleted<I::Item>
+where
+    I: IntoIterator,
+    I::Item: AsFuture,
+{
     AsCompleted {
         inner: Completions::new(futures, Deadline::Never),
     }
@@ -270,44 +282,45 @@ pub fn as_completed<'a, T: 'a>(futures: impl IntoIterator<Item = &'a Future<T>>)
 /// assert_eq!((err.unfinished, err.total), (1, 1));
 /// assert!(it.next().is_none());
 /// ```
-pub fn as_completed_timeout<'a, T: 'a>(
-    futures: impl IntoIterator<Item = &'a Future<T>>,
-    timeout: Duration,
-) -> AsCompletedTimed<T> {
+pub fn as_completed_timeout<I>(futures: I, timeout: Duration) -> AsCompletedTimed<I::Item>
+where
+    I: IntoIterator,
+    I::Item: AsFuture,
+{
     AsCompletedTimed {
         inner: Completions::new(futures, Deadline::after(timeout)),
     }
 }
 
 /// The iterator of [`as_completed`]: each distinct future once, as it
-/// completes.
+/// completes (a `Future<T>` or a `&Future<T>`, as given).
 #[must_use = "iterators are lazy: the futures are yielded only when iterated"]
-pub struct AsCompleted<T> {
-    inner: Completions<T>,
+pub struct AsCompleted<F: AsFuture> {
+    inner: Completions<F>,
 }
 
 /// The iterator of [`as_completed_timeout`]: `Ok(future)` per distinct
 /// future, or one final `Err` on timeout.
 #[must_use = "iterators are lazy: the futures are yielded only when iterated"]
-pub struct AsCompletedTimed<T> {
-    inner: Completions<T>,
+pub struct AsCompletedTimed<F: AsFuture> {
+    inner: Completions<F>,
 }
 
-// As for `Future<T>` (future.rs): the iterators hold handles, which lend out
-// `&T`, and a collector changed under its lock by pushes that cannot panic.
-// Said explicitly so that it holds under `cfg(loom)` too.
-impl<T: std::panic::RefUnwindSafe> std::panic::UnwindSafe for AsCompleted<T> {}
+// As for `Future<T>` (future.rs): the iterators hold the futures as given,
+// and a collector changed under its lock by pushes that cannot panic. Said
+// explicitly so that it holds under `cfg(loom)` too.
+impl<F: AsFuture + std::panic::UnwindSafe> std::panic::UnwindSafe for AsCompleted<F> {}
 // As above.
-impl<T: std::panic::RefUnwindSafe> std::panic::RefUnwindSafe for AsCompleted<T> {}
+impl<F: AsFuture + std::panic::RefUnwindSafe> std::panic::RefUnwindSafe for AsCompleted<F> {}
 // As above.
-impl<T: std::panic::RefUnwindSafe> std::panic::UnwindSafe for AsCompletedTimed<T> {}
+impl<F: AsFuture + std::panic::UnwindSafe> std::panic::UnwindSafe for AsCompletedTimed<F> {}
 // As above.
-impl<T: std::panic::RefUnwindSafe> std::panic::RefUnwindSafe for AsCompletedTimed<T> {}
+impl<F: AsFuture + std::panic::RefUnwindSafe> std::panic::RefUnwindSafe for AsCompletedTimed<F> {}
 
-impl<T> Iterator for AsCompleted<T> {
-    type Item = Future<T>;
+impl<F: AsFuture> Iterator for AsCompleted<F> {
+    type Item = F;
 
-    fn next(&mut self) -> Option<Future<T>> {
+    fn next(&mut self) -> Option<F> {
         // No deadline: `next_by` never reports a timeout.
         self.inner
             .next_by()
@@ -315,12 +328,13 @@ impl<T> Iterator for AsCompleted<T> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.inner.remaining, Some(self.inner.remaining))
+        let (least, most) = self.inner.bounds();
+        (least, Some(most))
     }
 }
 
-impl<T> Iterator for AsCompletedTimed<T> {
-    type Item = Result<Future<T>, AsCompletedTimeout>;
+impl<F: AsFuture> Iterator for AsCompletedTimed<F> {
+    type Item = Result<F, AsCompletedTimeout>;
 
     fn next(&mut self) -> Option<Self::Item> {
         self.inner.next_by()
@@ -328,98 +342,201 @@ impl<T> Iterator for AsCompletedTimed<T> {
 }
 
 /// The state both iterators share.
-struct Completions<T> {
-    /// One owner unit per distinct future, in input order (a repeat's slot
-    /// is `None` from the start); `None` once yielded: the iterator keeps no
-    /// handle on a future it gave out, so the caller's drop frees it
-    /// (CPython issue #14406).
-    cells: Vec<Option<CellRef>>,
-    /// The futures pending at the call, by ascending index, with their
-    /// entries. The others were done at the call.
-    registered: Vec<(usize, EntryId)>,
-    /// The scan that yields the futures done at the call, in input order:
-    /// the next index, and the first entry of `registered` not behind it.
+struct Completions<F: AsFuture> {
+    /// The futures as given, in input order; `None` for a repeat and once
+    /// yielded: the iterator keeps nothing of a future it gave out, so an
+    /// owned one is freed when the caller drops it (CPython issue #14406).
+    futures: Vec<Option<F>>,
+    /// How repeats are found (`Completions::new`).
+    repeats: Repeats,
+    /// Repeats found so far (all of them with `Repeats::Found`).
+    repeat_count: usize,
+    /// The first look's next index, then the second's: once the first is
+    /// over, the slots still filled are the futures it passed over.
     scan: usize,
-    scan_registered: usize,
+    second: usize,
+    /// The futures registered on by the second look, with their entries.
+    registered: Vec<(usize, EntryId)>,
     /// Fired indices taken from the collector, not yielded yet.
     ready: VecDeque<usize>,
-    total: usize,
-    remaining: usize,
+    yielded: usize,
     collector: Arc<Collector>,
     deadline: Deadline,
     ended: bool,
-    /// The cells hold `Future<T>`'s cells; the iterators yield `Future<T>`s
-    /// (and are `Send`/`Sync` as those are).
-    _futures: PhantomData<Future<T>>,
 }
 
-impl<T> Completions<T> {
-    fn new<'a>(futures: impl IntoIterator<Item = &'a Future<T>>, deadline: Deadline) -> Self
-    where
-        T: 'a,
-    {
-        let futures = futures.into_iter();
-        let mut cells = Vec::with_capacity(futures.size_hint().0);
-        cells.extend(futures.map(|f| Some(f.cell().clone())));
-        let addr = |i: usize| cells[i].as_ref().map_or(0, |c| c.addr() as usize);
-        let repeats = distinct::repeats(cells.len(), addr);
-        for &i in &repeats {
-            cells[i] = None;
-        }
-        let collector = Arc::new(Collector::default());
-        let registered = cells
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| Some((i, register(c.as_ref()?, i, &collector)?)))
-            .collect();
-        let total = cells.len() - repeats.len();
+/// How `Completions` finds the repeats.
+enum Repeats {
+    /// All found before the first look: their slots are `None`.
+    Found,
+    /// Found as the looks go: the cell addresses of the futures yielded or
+    /// registered on whose count read 2 or more.
+    Shared(HashSet<usize, distinct::AddrHash>),
+}
+
+/// The address of `f`'s cell: the identity of the future (F11).
+fn cell_addr<F: AsFuture>(f: &Option<F>) -> usize {
+    f.as_ref()
+        .map_or(0, |f| f.as_future().cell().addr() as usize)
+}
+
+/// The address of the handle `f` stands for.
+fn handle_addr<F: AsFuture>(f: &Option<F>) -> usize {
+    f.as_ref()
+        .map_or(0, |f| f.as_future() as *const Future<F::Output> as usize)
+}
+
+impl<F: AsFuture> Completions<F> {
+    /// Takes the futures; looks at none of them yet.
+    ///
+    /// Repeats. Owned futures have theirs found here, by address, before
+    /// any look (`distinct.rs`): a repeat of a future yielded must not stay
+    /// in `futures` (CPython issue #14406). So have references whose
+    /// handles do not lie at strictly increasing addresses (a `HashMap`'s
+    /// keys, one reference given twice). References into a slice, at
+    /// increasing addresses, are distinct handles, each of which outlives
+    /// the iterator; two distinct handles on one cell each own a unit of
+    /// its count, so the count of a future given twice reads 2 or more at
+    /// every look. Then, with `Repeats::Shared`, a future whose count reads
+    /// 2 or more puts its cell address in the set before it is yielded or
+    /// registered on (at its first look if done then, else at its second),
+    /// and is a repeat if the address was there already. Every copy of a
+    /// future given twice is yielded or registered on only past that
+    /// insertion, which succeeds once; and every copy gets there or is
+    /// found a repeat, since each copy passed over gets a second look. So
+    /// the set holds only futures done at the first look whose task still
+    /// holds its handle, and those the second look finds shared: mostly
+    /// the ones it registers on.
+    fn new(futures: impl IntoIterator<Item = F>, deadline: Deadline) -> Self {
+        // Owned futures from a `Vec` are collected in place, with no new
+        // buffer (`Option<Future<T>>` is as big as `Future<T>`).
+        let mut futures: Vec<Option<F>> = futures.into_iter().map(Some).collect();
+        let slice_like = !F::OWNED
+            && futures
+                .windows(2)
+                .all(|w| handle_addr(&w[0]) < handle_addr(&w[1]));
+        let (repeats, repeat_count) = if slice_like {
+            (Repeats::Shared(HashSet::default()), 0)
+        } else {
+            let found = distinct::repeats(futures.len(), |i| cell_addr(&futures[i]));
+            for &i in &found {
+                futures[i] = None;
+            }
+            (Repeats::Found, found.len())
+        };
         Completions {
-            cells,
-            registered,
+            futures,
+            repeats,
+            repeat_count,
             scan: 0,
-            scan_registered: 0,
+            second: 0,
+            registered: Vec::new(),
             ready: VecDeque::new(),
-            total,
-            remaining: total,
-            collector,
+            yielded: 0,
+            collector: Arc::new(Collector::default()),
             deadline,
             ended: false,
-            _futures: PhantomData,
         }
     }
 
-    /// The handle of the future at `i`, taken out of `cells`.
-    fn yield_at(&mut self, i: usize) -> Option<Future<T>> {
-        let cell = self.cells[i].take()?;
-        self.remaining -= 1;
-        // SAFETY: `cell` was cloned from a `Future<T>` (`new`), so it holds
-        // a task cell for this `T`.
-        Some(unsafe { Future::from_cell(cell) })
+    /// The future at `i`, taken out of `futures`.
+    fn yield_at(&mut self, i: usize) -> Option<F> {
+        let f = self.futures[i].take()?;
+        self.yielded += 1;
+        Some(f)
     }
 
-    /// The next future done at the call, in input order.
-    fn next_done_at_call(&mut self) -> Option<Future<T>> {
-        while self.scan < self.cells.len() {
+    /// Whether the future at `i`, about to be yielded or registered on,
+    /// repeats one yielded or registered on before (`new`).
+    fn is_repeat(&mut self, i: usize) -> bool {
+        let Repeats::Shared(shared) = &mut self.repeats else {
+            return false;
+        };
+        let cell = self.futures[i]
+            .as_ref()
+            .expect("not yielded yet")
+            .as_future()
+            .cell();
+        !cell.is_unique() && !shared.insert(cell.addr() as usize)
+    }
+
+    /// Drops the future at `i`, a repeat.
+    fn drop_repeat(&mut self, i: usize) {
+        self.futures[i] = None; // a reference: nothing to drop
+        self.repeat_count += 1;
+    }
+
+    /// The first look: the next future, in input order, that is done when
+    /// looked at; the others are passed over.
+    fn first_look(&mut self) -> Option<F> {
+        while self.scan < self.futures.len() {
             let i = self.scan;
             self.scan += 1;
-            if self.registered.get(self.scan_registered).map(|r| r.0) == Some(i) {
-                self.scan_registered += 1; // pending at the call: it fires
+            let Some(f) = &self.futures[i] else {
+                continue; // a repeat found by `new`
+            };
+            if !f.as_future().header().state.load().is_terminal() {
+                continue; // passed over
+            }
+            if self.is_repeat(i) {
+                self.drop_repeat(i);
                 continue;
             }
-            if let Some(fut) = self.yield_at(i) {
-                return Some(fut);
+            return self.yield_at(i);
+        }
+        None
+    }
+
+    /// The second look, after the first: the next future passed over, in
+    /// input order, that is done now; it registers on the others.
+    fn second_look(&mut self) -> Option<F> {
+        while self.second < self.futures.len() {
+            let i = self.second;
+            self.second += 1;
+            if self.futures[i].is_none() {
+                continue; // yielded by the first look, or a repeat
+            }
+            if self.is_repeat(i) {
+                self.drop_repeat(i);
+                continue;
+            }
+            let f = self.futures[i].as_ref().expect("checked above");
+            match register(f.as_future().cell(), i, &self.collector) {
+                Some(id) => self.registered.push((i, id)),
+                None => return self.yield_at(i),
             }
         }
         None
     }
 
+    /// The distinct futures, once the second look is over (at most, until
+    /// then).
+    fn total(&self) -> usize {
+        self.futures.len() - self.repeat_count
+    }
+
+    /// The distinct futures not yielded yet: at least, and at most.
+    fn bounds(&self) -> (usize, usize) {
+        let most = self.total() - self.yielded;
+        match self.repeats {
+            // Until the second look is over, the futures not yielded may
+            // all repeat futures yielded.
+            Repeats::Shared(_) if self.second < self.futures.len() => (0, most),
+            _ => (most, most),
+        }
+    }
+
     /// The next completed future, or the timeout once the deadline passed.
-    fn next_by(&mut self) -> Option<Result<Future<T>, AsCompletedTimeout>> {
-        if self.ended || self.remaining == 0 {
+    fn next_by(&mut self) -> Option<Result<F, AsCompletedTimeout>> {
+        if self.ended {
             return None;
         }
-        if let Some(fut) = self.next_done_at_call() {
+        if let Some(fut) = self.first_look().or_else(|| self.second_look()) {
             return Some(Ok(fut));
+        }
+        // Both looks are over: the total is known.
+        if self.yielded == self.total() {
+            return None;
         }
         loop {
             while let Some(i) = self.ready.pop_front() {
@@ -433,8 +550,8 @@ impl<T> Completions<T> {
                 self.ended = true;
                 self.deregister();
                 return Some(Err(AsCompletedTimeout {
-                    unfinished: self.remaining,
-                    total: self.total,
+                    unfinished: self.total() - self.yielded,
+                    total: self.total(),
                 }));
             }
             self.collector.take(&mut self.ready, self.deadline);
@@ -446,14 +563,14 @@ impl<T> Completions<T> {
     /// makes `deregister` find nothing).
     fn deregister(&mut self) {
         for (i, id) in std::mem::take(&mut self.registered) {
-            if let Some(cell) = &self.cells[i] {
-                cell.header().waiters.deregister(id);
+            if let Some(f) = &self.futures[i] {
+                f.as_future().header().waiters.deregister(id);
             }
         }
     }
 }
 
-impl<T> Drop for Completions<T> {
+impl<F: AsFuture> Drop for Completions<F> {
     fn drop(&mut self) {
         self.deregister();
     }
@@ -470,20 +587,20 @@ impl<T> std::fmt::Debug for DoneAndNotDone<T> {
     }
 }
 
-impl<T> std::fmt::Debug for AsCompleted<T> {
+impl<F: AsFuture> std::fmt::Debug for AsCompleted<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsCompleted")
-            .field("total", &self.inner.total)
-            .field("remaining", &self.inner.remaining)
+            .field("given", &self.inner.futures.len())
+            .field("yielded", &self.inner.yielded)
             .finish()
     }
 }
 
-impl<T> std::fmt::Debug for AsCompletedTimed<T> {
+impl<F: AsFuture> std::fmt::Debug for AsCompletedTimed<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsCompletedTimed")
-            .field("total", &self.inner.total)
-            .field("remaining", &self.inner.remaining)
+            .field("given", &self.inner.futures.len())
+            .field("yielded", &self.inner.yielded)
             .field("deadline", &self.inner.deadline)
             .finish()
     }
@@ -504,12 +621,13 @@ mod tests {
         let (p3, f3) = Promise::<u32>::new();
         p2.set_result(2).unwrap();
         p3.set_result(3).unwrap();
-        let mut it = as_completed([&f1, &f2, &f1, &f3, &f1.clone()]);
-        assert_eq!(it.next(), Some(f2.clone()));
-        assert_eq!(it.next(), Some(f3.clone()));
+        let f1_clone = f1.clone();
+        let mut it = as_completed([&f1, &f2, &f1, &f3, &f1_clone]);
+        assert_eq!(it.next(), Some(&f2));
+        assert_eq!(it.next(), Some(&f3));
         assert_eq!(it.size_hint(), (1, Some(1)));
         p1.set_result(1).unwrap();
-        assert_eq!(it.next(), Some(f1.clone()));
+        assert_eq!(it.next(), Some(&f1));
         assert_eq!(it.next(), None);
     }
 

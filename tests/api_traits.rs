@@ -100,16 +100,22 @@ fn future_types() {
 
 #[test]
 fn wait_types() {
-    all::<AsCompleted<u8>>();
-    all::<AsCompletedTimed<u8>>();
+    all::<AsCompleted<Future<u8>>>();
+    all::<AsCompletedTimed<Future<u8>>>();
+    all::<AsCompleted<&'static Future<u8>>>();
+    all::<AsCompletedTimed<&'static Future<u8>>>();
     all::<DoneAndNotDone<u8>>();
     all::<ReturnWhen>();
     // They hold futures: the bounds of `Future<T>`.
-    send::<AsCompleted<NotUnwindSafe>>();
-    send::<AsCompletedTimed<NotUnwindSafe>>();
+    send::<AsCompleted<Future<NotUnwindSafe>>>();
+    send::<AsCompletedTimed<Future<NotUnwindSafe>>>();
+    send::<AsCompleted<&'static Future<NotUnwindSafe>>>();
+    send::<AsCompletedTimed<&'static Future<NotUnwindSafe>>>();
     send::<DoneAndNotDone<NotUnwindSafe>>();
-    debug::<AsCompleted<NotDebug>>();
-    debug::<AsCompletedTimed<NotDebug>>();
+    debug::<AsCompleted<Future<NotDebug>>>();
+    debug::<AsCompletedTimed<Future<NotDebug>>>();
+    debug::<AsCompleted<&'static Future<NotDebug>>>();
+    debug::<AsCompletedTimed<&'static Future<NotDebug>>>();
     debug::<DoneAndNotDone<NotDebug>>();
 }
 

@@ -4,7 +4,8 @@
 //! Skipped CPython tests:
 //! * The process-pool variants: there is no process pool.
 //! * test_duplicate_futures' "arbitrary iterables" (#31641) is implicit: any
-//!   `IntoIterator<Item = &Future<T>>` is accepted; the port uses `repeat`.
+//!   iterable of `&Future<T>` or `Future<T>` is accepted; the port uses
+//!   `repeat`.
 
 mod common;
 
@@ -34,7 +35,7 @@ fn as_completed_no_timeout_yields_every_future() {
     }
     assert_eq!(yielded.len(), 5, "E12: each once");
     let yielded: HashSet<_> = yielded.into_iter().collect();
-    assert_eq!(yielded, all.iter().cloned().collect(), "E12");
+    assert_eq!(yielded, all.iter().collect(), "E12");
 }
 
 /// E12: a future still running when the deadline passes is not yielded: the
@@ -64,11 +65,7 @@ fn as_completed_future_times_out() {
                 Err(e) => timeouts.push(e),
             }
         }
-        assert_eq!(
-            completed,
-            already.iter().cloned().collect(),
-            "E12: {timeout:?}"
-        );
+        assert_eq!(completed, already.iter().collect(), "E12: {timeout:?}");
         assert_eq!(
             timeouts,
             [AsCompletedTimeout {
@@ -90,13 +87,13 @@ fn as_completed_duplicate_futures_yielded_once() {
     let f = pool.submit(|| 1).unwrap();
     let completed: Vec<_> =
         as_completed_timeout(std::iter::repeat(&f).take(3), HANG_GUARD).collect();
-    assert_eq!(completed, [Ok(f.clone())], "E12");
+    assert_eq!(completed, [Ok(&f)], "E12");
 }
 
-/// E12: the iterator keeps no handle on a future it yielded: once the caller
-/// drops its own handles, the future and its value are freed, while the
-/// iterator still waits for the others (CPython
-/// test_free_reference_yielded_future, issue #14406).
+/// E12: given owned futures, the iterator keeps no handle on a future it
+/// yielded: once the caller drops it (and its own handles), the future and
+/// its value are freed, while the iterator still waits for the others
+/// (CPython test_free_reference_yielded_future, issue #14406).
 #[test]
 fn as_completed_does_not_keep_yielded_futures() {
     type Value = Arc<&'static str>;
@@ -115,8 +112,9 @@ fn as_completed_does_not_keep_yielded_futures() {
     futures.push(cancelled());
     futures.push(finished(Arc::new("42")));
 
-    // First pass, zero timeout: the two done futures, then the timeout.
-    let mut it = as_completed_timeout(&futures, Duration::ZERO);
+    // First pass, zero timeout, on owned clones: the two done futures, then
+    // the timeout. The caller drops its own handle of each one yielded.
+    let mut it = as_completed_timeout(futures.clone(), Duration::ZERO);
     for item in it.by_ref() {
         let Ok(f) = item else { break };
         let pos = futures.iter().position(|g| *g == f).unwrap();
@@ -134,12 +132,13 @@ fn as_completed_does_not_keep_yielded_futures() {
     drop(it);
     assert_eq!(futures.len(), 8);
 
-    // Second pass, no timeout: complete them one by one.
-    let it = as_completed(&futures);
+    // Second pass, no timeout, on the futures themselves: complete them one
+    // by one; the caller keeps no handle but the one yielded.
+    let mut it = as_completed(std::mem::take(&mut futures));
     promises.remove(0).set_result(Arc::new("test")).unwrap();
-    for f in it {
-        let pos = futures.iter().position(|g| *g == f).unwrap();
-        drop(futures.remove(pos));
+    let mut yielded = 0;
+    for f in it.by_ref() {
+        yielded += 1;
         let weak = watch(&f);
         drop(f);
         assert!(
@@ -150,7 +149,8 @@ fn as_completed_does_not_keep_yielded_futures() {
             promises.remove(0).set_result(Arc::new("test")).unwrap();
         }
     }
-    assert!(futures.is_empty() && promises.is_empty());
+    assert_eq!(yielded, 8, "E12: each once");
+    assert!(promises.is_empty());
 }
 
 /// E12: the timeout error names how many distinct futures were unfinished
@@ -163,6 +163,6 @@ fn as_completed_timeout_message_counts_pending_and_running() {
     let futures = [cancelled(), pend, run, finished(42)];
     let items: Vec<_> = as_completed_timeout(&futures, Duration::ZERO).collect();
     assert_eq!(items.len(), 3, "E12: two done, then the timeout");
-    let err = items[2].clone().unwrap_err();
+    let err = items[2].unwrap_err();
     assert_eq!(err.to_string(), "2 (of 4) futures unfinished", "E12");
 }

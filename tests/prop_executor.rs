@@ -539,7 +539,7 @@ impl Harness {
                     assert!(f.done(), "E12: yielded, not done");
                     let i = *sel
                         .iter()
-                        .find(|&&i| self.slots[i].fut == f)
+                        .find(|&&i| self.slots[i].fut == *f)
                         .expect("E12: yielded a future it was not given");
                     yielded.push(i);
                 }

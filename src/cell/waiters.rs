@@ -39,8 +39,9 @@
 use std::task::Waker;
 
 use super::state::{Snapshot, State};
-use crate::sync::{lock, Mutex, Unparker};
+use crate::sync::{lock, Arc, Mutex, Unparker};
 use crate::unwind::catch;
+use crate::wait::Collector;
 
 /// One party waiting for a future to be done.
 pub(crate) enum Waiter {
@@ -48,8 +49,11 @@ pub(crate) enum Waiter {
     Thread(Unparker),
     /// An async task.
     Waker(Waker),
-    /// A done-callback (or an internal `wait`/`as_completed` hook).
+    /// A done-callback.
     Call(Box<dyn FnOnce() + Send>),
+    /// A `wait` or `as_completed` entry: pushes the future's index on the
+    /// call's collector (no allocation of its own, unlike a `Call`).
+    Collect(Arc<Collector>, usize),
 }
 
 impl Waiter {
@@ -67,6 +71,9 @@ impl Waiter {
             Waiter::Call(f) => {
                 catch(f);
             }
+            // The crate's own code, which does not panic; dropping the
+            // collector runs no user code either.
+            Waiter::Collect(c, index) => c.push(index),
         }
     }
 }

@@ -16,6 +16,37 @@ use std::collections::HashSet;
 /// differ by a small stride (a run of allocations) over the whole bitmap.
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 
+/// Hashes an address for a `HashSet` of addresses: Fibonacci hashing, with
+/// the product's high half folded into the low one (the table takes its
+/// slot from the low bits, which the product alone leaves at zero for
+/// aligned addresses). An address is not attacker-chosen: no SipHash needed.
+#[derive(Default)]
+pub(super) struct AddrHasher(u64);
+
+impl std::hash::Hasher for AddrHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_usize(&mut self, addr: usize) {
+        self.write_u64(addr as u64);
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        let p = (self.0 ^ x).wrapping_mul(GOLDEN);
+        self.0 = p ^ (p >> 32);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The `BuildHasher` of [`AddrHasher`].
+pub(super) type AddrHash = std::hash::BuildHasherDefault<AddrHasher>;
+
 /// A bitmap of `2^k` bits with the slot function of addresses onto it.
 struct Bits {
     words: Vec<u64>,

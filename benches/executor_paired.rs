@@ -30,6 +30,7 @@ use concurrent_futures::ThreadPoolExecutor;
 #[path = "design6.rs"]
 mod design6;
 mod paired;
+mod peers;
 #[path = "plain_pool.rs"]
 mod plain;
 
@@ -76,29 +77,16 @@ fn main() {
                 drop(fs);
             })
         };
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .max_blocking_threads(workers)
-            .build()
-            .unwrap();
-        let tp = threadpool::ThreadPool::new(workers);
-        let rayon = rayon::ThreadPoolBuilder::new()
-            .num_threads(workers)
-            .build()
-            .unwrap();
-        let fp = futures::executor::ThreadPool::builder()
-            .pool_size(workers)
-            .create()
-            .unwrap();
-        let plain = plain::Pool::new(workers);
-        let d6 = design6::Pool::new(workers);
+        let p = peers::Peers::new(workers);
         let peers: Vec<(&str, Round)> = vec![
             (
                 "tokio spawn_blocking",
                 Box::new(|| {
                     paired::timed(|| {
-                        let hs: Vec<_> = (0..MANY).map(|i| rt.spawn_blocking(move || i)).collect();
-                        rt.block_on(async {
+                        let hs: Vec<_> = (0..MANY)
+                            .map(|i| p.tokio.spawn_blocking(move || i))
+                            .collect();
+                        p.tokio.block_on(async {
                             for h in hs {
                                 h.await.unwrap();
                             }
@@ -108,11 +96,11 @@ fn main() {
             ),
             (
                 "threadpool + channel",
-                Box::new(|| paired::timed(|| through_channels(|job| tp.execute(job)))),
+                Box::new(|| paired::timed(|| through_channels(|job| p.threadpool.execute(job)))),
             ),
             (
                 "rayon spawn + channel",
-                Box::new(|| paired::timed(|| through_channels(|job| rayon.spawn(job)))),
+                Box::new(|| paired::timed(|| through_channels(|job| p.rayon.spawn(job)))),
             ),
             (
                 "futures ThreadPool + RemoteHandle",
@@ -120,7 +108,7 @@ fn main() {
                     use futures::task::SpawnExt;
                     paired::timed(|| {
                         let hs: Vec<_> = (0..MANY)
-                            .map(|i| fp.spawn_with_handle(async move { i }).unwrap())
+                            .map(|i| p.futures.spawn_with_handle(async move { i }).unwrap())
                             .collect();
                         futures::executor::block_on(async {
                             for h in hs {
@@ -134,7 +122,7 @@ fn main() {
                 "Mutex + Condvar pool",
                 Box::new(|| {
                     paired::timed(|| {
-                        let slots: Vec<_> = (0..MANY).map(|i| plain.submit(move || i)).collect();
+                        let slots: Vec<_> = (0..MANY).map(|i| p.plain.submit(move || i)).collect();
                         for s in &slots {
                             s.get();
                         }
@@ -145,7 +133,7 @@ fn main() {
                 "design 6 (crossbeam channel + AtomicU8 slot)",
                 Box::new(|| {
                     paired::timed(|| {
-                        let hs: Vec<_> = (0..MANY).map(|i| d6.submit(move || i)).collect();
+                        let hs: Vec<_> = (0..MANY).map(|i| p.design6.submit(move || i)).collect();
                         for h in &hs {
                             h.result().unwrap();
                         }

@@ -13,6 +13,7 @@
 #[path = "design6.rs"]
 mod design6;
 mod paired;
+mod peers;
 #[path = "plain_pool.rs"]
 mod plain;
 
@@ -43,22 +44,7 @@ fn main() {
     println!("|---|---|---|---|---|---|");
     for workers in sizes {
         let ours = ThreadPoolExecutor::new(workers).unwrap();
-        let d6 = design6::Pool::new(workers);
-        let tp = threadpool::ThreadPool::new(workers);
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .max_blocking_threads(workers)
-            .build()
-            .unwrap();
-        let rayon = rayon::ThreadPoolBuilder::new()
-            .num_threads(workers)
-            .build()
-            .unwrap();
-        let fp = futures::executor::ThreadPool::builder()
-            .pool_size(workers)
-            .create()
-            .unwrap();
-        let plain = plain::Pool::new(workers);
+        let p = peers::Peers::new(workers);
         let mut contenders: Vec<(&str, RoundTrip)> = vec![
             (
                 "concurrent-futures",
@@ -66,14 +52,14 @@ fn main() {
             ),
             (
                 "design 6 (crossbeam channel + AtomicU8 slot)",
-                Box::new(|| timed(|| assert_eq!(d6.submit(|| 1u64).result(), Some(1)))),
+                Box::new(|| timed(|| assert_eq!(p.design6.submit(|| 1u64).result(), Some(1)))),
             ),
             (
                 "threadpool + channel",
                 Box::new(|| {
                     timed(|| {
                         let (tx, rx) = std::sync::mpsc::channel();
-                        tp.execute(move || tx.send(1u64).unwrap());
+                        p.threadpool.execute(move || tx.send(1u64).unwrap());
                         rx.recv().unwrap();
                     })
                 }),
@@ -82,7 +68,8 @@ fn main() {
                 "tokio spawn_blocking",
                 Box::new(|| {
                     timed(|| {
-                        rt.block_on(async { rt.spawn_blocking(|| 1u64).await.unwrap() });
+                        p.tokio
+                            .block_on(async { p.tokio.spawn_blocking(|| 1u64).await.unwrap() });
                     })
                 }),
             ),
@@ -91,7 +78,7 @@ fn main() {
                 Box::new(|| {
                     timed(|| {
                         let (tx, rx) = std::sync::mpsc::channel();
-                        rayon.spawn(move || tx.send(1u64).unwrap());
+                        p.rayon.spawn(move || tx.send(1u64).unwrap());
                         rx.recv().unwrap();
                     })
                 }),
@@ -101,14 +88,14 @@ fn main() {
                 Box::new(|| {
                     use futures::task::SpawnExt;
                     timed(|| {
-                        let h = fp.spawn_with_handle(async { 1u64 }).unwrap();
+                        let h = p.futures.spawn_with_handle(async { 1u64 }).unwrap();
                         assert_eq!(futures::executor::block_on(h), 1);
                     })
                 }),
             ),
             (
                 "Mutex + Condvar pool",
-                Box::new(|| timed(|| assert_eq!(plain.submit(|| 1u64).get(), 1))),
+                Box::new(|| timed(|| assert_eq!(p.plain.submit(|| 1u64).get(), 1))),
             ),
         ];
         let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); contenders.len()];

@@ -17,6 +17,7 @@ use concurrent_futures::ThreadPoolExecutor;
 #[path = "design6.rs"]
 mod design6;
 mod paired;
+mod peers;
 #[path = "plain_pool.rs"]
 mod plain;
 
@@ -156,11 +157,7 @@ fn main() {
     );
     drop(tp);
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .max_blocking_threads(WORKERS)
-        .build()
-        .unwrap();
+    let rt = peers::tokio(WORKERS);
     row(
         "tokio spawn_blocking",
         measure(|| {

@@ -26,6 +26,7 @@ use concurrent_futures::ThreadPoolExecutor;
 #[path = "design6.rs"]
 mod design6;
 mod paired;
+mod peers;
 #[path = "plain_pool.rs"]
 mod plain;
 
@@ -92,18 +93,14 @@ fn round_trips(workers: usize, rows: &mut Vec<String>) {
             }
         })
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .max_blocking_threads(workers)
-        .build()
-        .unwrap();
-    let tp = threadpool::ThreadPool::new(workers);
-    let rayon = rayon::ThreadPoolBuilder::new()
-        .num_threads(workers)
-        .build()
-        .unwrap();
-    let plain = plain::Pool::new(workers);
-    let d6 = design6::Pool::new(workers);
+    let peers::Peers {
+        tokio: rt,
+        threadpool: tp,
+        rayon,
+        plain,
+        design6: d6,
+        ..
+    } = peers::Peers::new(workers);
     let through_channel = |spawn: &dyn Fn(Box<dyn FnOnce() + Send>)| {
         paired::timed(|| {
             for i in 0..TRIPS {
@@ -175,11 +172,7 @@ fn cancel_drops(workers: usize, rows: &mut Vec<String>) {
         drop(gate);
         t
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .max_blocking_threads(workers)
-        .build()
-        .unwrap();
+    let rt = peers::tokio(workers);
     let d6 = design6::Pool::new(workers);
     let peers: Vec<(&str, Round)> = vec![
         (

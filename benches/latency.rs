@@ -58,9 +58,10 @@ fn main() {
                 "threadpool + channel",
                 Box::new(|| {
                     timed(|| {
-                        let (tx, rx) = std::sync::mpsc::channel();
-                        p.threadpool.execute(move || tx.send(1u64).unwrap());
-                        rx.recv().unwrap();
+                        assert_eq!(
+                            peers::channel_round_trip(&|job| p.threadpool.execute(job), 1),
+                            1
+                        )
                     })
                 }),
             ),
@@ -76,11 +77,7 @@ fn main() {
             (
                 "rayon spawn + channel",
                 Box::new(|| {
-                    timed(|| {
-                        let (tx, rx) = std::sync::mpsc::channel();
-                        p.rayon.spawn(move || tx.send(1u64).unwrap());
-                        rx.recv().unwrap();
-                    })
+                    timed(|| assert_eq!(peers::channel_round_trip(&|job| p.rayon.spawn(job), 1), 1))
                 }),
             ),
             (

@@ -43,3 +43,12 @@ impl Peers {
         }
     }
 }
+
+/// One round trip through a pool that hands back no handle (`threadpool`,
+/// `rayon::spawn`): `spawn` runs a closure that sends `value` back on a
+/// channel of its own, which this receives.
+pub fn channel_round_trip(spawn: &dyn Fn(Box<dyn FnOnce() + Send>), value: usize) -> usize {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    spawn(Box::new(move || tx.send(value).unwrap()));
+    rx.recv().unwrap()
+}

@@ -104,9 +104,7 @@ fn round_trips(workers: usize, rows: &mut Vec<String>) {
     let through_channel = |spawn: &dyn Fn(Box<dyn FnOnce() + Send>)| {
         paired::timed(|| {
             for i in 0..TRIPS {
-                let (tx, rx) = mpsc::sync_channel(1);
-                spawn(Box::new(move || tx.send(i).unwrap()));
-                std::hint::black_box(rx.recv().unwrap());
+                std::hint::black_box(peers::channel_round_trip(spawn, i));
             }
         })
     };

@@ -136,6 +136,7 @@ mod deadline;
 mod error;
 mod future;
 mod promise;
+mod spin;
 mod task;
 mod unwind;
 

@@ -273,6 +273,12 @@ fn scenario(site: Site, action: Action) {
             _ => assert!(f.result().is_ok(), "{site:?} {action:?}"),
         }
     }
+    // A read may return as soon as the future is done, before the drain
+    // fired the waker: dropping the wait then would take its entry back and
+    // drop the waker on this thread. Wait for the drain to dispose of it.
+    if async_wait.is_some() {
+        ledger.wait_dropped(bombs(site, action), &what);
+    }
     drop(async_wait);
     drop(kept);
     assert!(first.wait_timeout(HANG_GUARD));

@@ -7,9 +7,9 @@
 //! SeqCst order, so the producer sees the free slot or the pop sees the
 //! producer and notifies it under `space`.
 
-use super::spin::SPINS_BEFORE_PARK;
 use super::{Inner, WorkQueue, BROKEN, SHUTDOWN};
 use crate::error::ExecutorError;
+use crate::spin::SPINS_BEFORE_PARK;
 use crate::sync::{condvar_wait, fence, lock, snooze, AtomicUsize, Condvar, Mutex, Ordering};
 use crate::task::Task;
 

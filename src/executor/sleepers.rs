@@ -16,7 +16,8 @@
 //! ```
 //!
 //! Before the sleep path a worker spins (`worker.rs`, `spin_for_work`):
-//! `spinning += 1`, a few pops, `spinning -= 1`. A submit that reads
+//! `spinning += 1`, a few pops (for up to `LINGER` if it lingers),
+//! `spinning -= 1`. A submit that reads
 //! `idle > 0` at (b) wakes a sleeper only if it reads `spinning == 0`
 //! (after the same `fence(push)`); otherwise it leaves its task to the
 //! spinners. The worker whose decrement takes `spinning` to 0 (the last

@@ -9,9 +9,9 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::sleepers::{sleep, Sleeper, Slept};
-use super::spin::{pause, STREAMING_PAUSE, WORKER_POLLS};
-use super::{Inner, BROKEN};
-use crate::sync::{fence, snooze, Arc, Ordering, Parker, MODEL};
+use super::{Inner, BROKEN, SHUTDOWN};
+use crate::spin::{multicore, pause, LINGER, LINGER_PAUSE, STREAMING_PAUSE, WORKER_POLLS};
+use crate::sync::{fence, snooze, thread, Arc, Ordering, Parker, MODEL};
 use crate::task::Task;
 use crate::unwind::{drop_payload, drop_quietly};
 
@@ -131,6 +131,9 @@ impl Drop for Exit<'_> {
 /// spinning (E2 is the sleep path's, and `hand_off`'s): see
 /// `sleepers.rs`.
 ///
+/// A worker that found no other worker spinning lingers after its polls
+/// (`linger`), so a caller that submits again soon finds it awake.
+///
 /// `streaming` says the last wait ended at its first or second poll (within
 /// about 75 ns): the worker is keeping pace with a producer. Each poll of an
 /// empty queue reads the lines the producer is writing (the tail index, the
@@ -149,15 +152,21 @@ fn spin_for_work(inner: &Arc<Inner>, streaming: &mut bool) -> Spun {
     }
     let spinning = &inner.sleepers.spinning;
     // ORDERING: Relaxed: a submit reads it after `fence(push)`; an
-    // increment it misses only costs a wake-up the spinner did not need.
-    spinning.fetch_add(1, Ordering::Relaxed);
+    // increment it misses only costs a wake-up the spinner did not need. A
+    // stale 0 read here only lets two workers linger at once.
+    let alone = spinning.fetch_add(1, Ordering::Relaxed) == 0;
     let backoff = crossbeam_utils::Backoff::new();
-    let found = (0..WORKER_POLLS).find_map(|poll| {
+    let polled = (0..WORKER_POLLS).find_map(|poll| {
         if !MODEL {
             snooze(&backoff);
         }
         inner.pop().map(|task| (poll, task))
     });
+    let found = match polled {
+        Some(found) => Some(found),
+        None if alone => linger(inner).map(|task| (WORKER_POLLS, task)),
+        None => None,
+    };
     // ORDERING: Relaxed; `fence(spun)` (`hand_off`) or `fence(sleep)` on
     // the sleep path orders it before this worker's next look at the queue.
     let last = spinning.fetch_sub(1, Ordering::Relaxed) == 1;
@@ -165,6 +174,32 @@ fn spin_for_work(inner: &Arc<Inner>, streaming: &mut bool) -> Spun {
     Spun {
         found: found.map(|(_, task)| task),
         last,
+    }
+}
+
+/// Keeps polling, `LINGER_PAUSE` spin hints and a yield between polls, for
+/// up to `LINGER` or until the pool closes (SPEC E2, `spin.rs`). On a
+/// virtual machine whose idle vCPU halts, a task submitted within that time
+/// starts in about a microsecond instead of after a wake-up of tens; the
+/// yield lets any other thread waiting for this CPU go first. Nothing on a
+/// one-CPU machine, and nothing under loom and shuttle (`LINGER` is zero).
+fn linger(inner: &Inner) -> Option<Task> {
+    if LINGER.is_zero() || !multicore() {
+        return None;
+    }
+    let until = std::time::Instant::now() + LINGER;
+    loop {
+        pause(LINGER_PAUSE);
+        thread::yield_now();
+        if let Some(task) = inner.pop() {
+            return Some(task);
+        }
+        // ORDERING: Relaxed: a stale read only lingers on; the sleep path
+        // reads the flags again, SeqCst, before it sleeps.
+        let closing = inner.closing.flags.load(Ordering::Relaxed) & (SHUTDOWN | BROKEN) != 0;
+        if closing || std::time::Instant::now() >= until {
+            return None;
+        }
     }
 }
 

@@ -28,10 +28,15 @@ impl Deadline {
 
     /// `true` once the caller should stop waiting.
     pub(crate) fn passed(self) -> bool {
+        self.passed_at(Instant::now())
+    }
+
+    /// [`passed`](Self::passed), for a caller that read the clock already.
+    pub(crate) fn passed_at(self, now: Instant) -> bool {
         match self {
             Deadline::Never => false,
             Deadline::Now => true,
-            Deadline::At(at) => Instant::now() >= at,
+            Deadline::At(at) => now >= at,
         }
     }
 

@@ -518,7 +518,8 @@ fn spin_until_done(header: &Header, deadline: Deadline) -> bool {
             Lifecycle::Running => READ_SPIN_RUNNING,
             _ => READ_SPIN_QUEUED,
         };
-        if start.elapsed() >= window || deadline.passed() {
+        let now = Instant::now();
+        if now - start >= window || deadline.passed_at(now) {
             return false;
         }
         pause(8);

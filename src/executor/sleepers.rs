@@ -17,10 +17,9 @@
 //!
 //! Before the sleep path a worker spins (`worker.rs`, `spin_for_work`):
 //! `spinning += 1`, a few pops (for up to `LINGER` if it lingers),
-//! `spinning -= 1`. A submit that reads
-//! `idle > 0` at (b) wakes a sleeper only if it reads `spinning == 0`
-//! (after the same `fence(push)`); otherwise it leaves its task to the
-//! spinners. The worker whose decrement takes `spinning` to 0 (the last
+//! `spinning -= 1`. A submit that reads `idle > 0` at (b) wakes a sleeper
+//! only if it reads `spinning == 0` (after the same `fence(push)`);
+//! otherwise it leaves its task to the spinners. The worker whose decrement takes `spinning` to 0 (the last
 //! spinner) hands a skipped task on once it has taken a task itself,
 //! from a poll or on the sleep path's second pop (`hand_off`), and so does
 //! each worker woken that way, or any other way, once it took a task:

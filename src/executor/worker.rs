@@ -152,8 +152,9 @@ fn spin_for_work(inner: &Arc<Inner>, streaming: &mut bool) -> Spun {
     }
     let spinning = &inner.sleepers.spinning;
     // ORDERING: Relaxed: a submit reads it after `fence(push)`; an
-    // increment it misses only costs a wake-up the spinner did not need. A
-    // stale 0 read here only lets two workers linger at once.
+    // increment it misses only costs a wake-up the spinner did not need.
+    // An RMW reads the latest value, so only one worker at a time reads 0
+    // here and lingers: the others read its 1 until it stops.
     let alone = spinning.fetch_add(1, Ordering::Relaxed) == 0;
     let backoff = crossbeam_utils::Backoff::new();
     let polled = (0..WORKER_POLLS).find_map(|poll| {
